@@ -4,15 +4,6 @@
 """
 
 from .errors import DeviceError, ForwardError, InputError, ModelPanelError
-from .summary import Layer, Summary, summarize
 
-__all__ = [
-    "DeviceError",
-    "ForwardError",
-    "InputError",
-    "Layer",
-    "ModelPanelError",
-    "Summary",
-    "summarize",
-]
+__all__ = ["DeviceError", "ForwardError", "InputError", "ModelPanelError"]
 __version__ = "0.1.0"
