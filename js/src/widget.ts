@@ -1,0 +1,52 @@
+// modelpanel front end: render() mounts the sections of one view and returns its cleanup.
+//
+// Stable CSS class names (browser tests and users' custom CSS rely on them):
+//   .modelpanel                          root of one view
+//   .mp-header                           totals, memory, MACs, device(s), dtype(s), mode
+//   .mp-tree, .mp-tree-row[data-path]    layer tree and its (virtualised) rows
+//   .mp-tree-toggle                      expand/collapse button of one row
+//   .mp-expand-all, .mp-collapse-all     tree toolbar buttons
+//   .mp-search                           tree search box (filters by name or type)
+//   .mp-badge-frozen, .mp-badge-shared, .mp-badge-unused
+//   .mp-params, .mp-param-row[data-name] parameter table and its rows (data-name = first name)
+//   .mp-hist, .mp-hist-plot[data-name]   weight histograms (small multiples)
+//   .mp-training, .mp-inference          training and inference sections
+//   .mp-error                            last error raised by a callback the view triggered
+
+import type { RenderProps } from "@anywidget/types";
+import { createContext } from "./context";
+import { mountInference } from "./inference";
+import type { Model } from "./model";
+import { mountTraining } from "./training";
+import css from "./widget.css";
+
+function section(parent: HTMLElement, className: string): HTMLElement {
+  const el = document.createElement("section");
+  el.className = className;
+  parent.appendChild(el);
+  return el;
+}
+
+/** Render one view of the panel into `el`; every piece of state lives inside this call. */
+function render({ model, el }: RenderProps<Model>): () => void {
+  const ctx = createContext(model);
+  const root = document.createElement("div");
+  root.className = "modelpanel";
+  const style = document.createElement("style");
+  style.textContent = css;
+  root.appendChild(style);
+
+  const cleanups = [
+    mountTraining(section(root, "mp-training"), model, ctx),
+    mountInference(section(root, "mp-inference"), model, ctx),
+  ];
+
+  el.appendChild(root);
+  return () => {
+    for (const fn of cleanups.reverse()) fn();
+    ctx.dispose();
+    root.remove();
+  };
+}
+
+export default { render };
