@@ -1,0 +1,127 @@
+"""Turn a failed forward into an error the user can act on.
+
+Only the failure path pays for this: the batch that failed is run once more with hooks that
+track which module was running, so the success path carries no hooks at all.
+"""
+
+from __future__ import annotations
+
+import torch
+
+from .errors import ForwardError, InputError, ModelPanelError
+
+_CONV = {torch.nn.Conv1d: 1, torch.nn.Conv2d: 2, torch.nn.Conv3d: 3}
+
+
+def first_layer_expectation(model: torch.nn.Module) -> tuple[str, list[str | int], int] | None:
+    """``(description, expected shape, index of the checked dim)`` from the first Linear/Conv.
+
+    The shape uses "N" for the batch and "*" for free dims, e.g. ``["N", 4]`` or
+    ``["N", 3, "H", "W"]``.
+    """
+    for path, m in model.named_modules():
+        if isinstance(m, torch.nn.Linear) and not isinstance(m, torch.nn.LazyLinear):
+            return f"its first layer {path or 'model'} = Linear(in_features={m.in_features})", ["N", m.in_features], -1
+        for cls, k in _CONV.items():
+            if type(m) is cls:
+                free = ["L"] if k == 1 else ["H", "W"] if k == 2 else ["D", "H", "W"]
+                return (
+                    f"its first layer {path or 'model'} = {cls.__name__}(in_channels={m.in_channels})",
+                    ["N", m.in_channels, *free],
+                    1,
+                )
+    return None
+
+
+def _mismatch(model: torch.nn.Module, x: torch.Tensor, expected: list[int] | None) -> str | None:
+    """Why ``x`` does not fit, naming the expected and received shapes; None if it seems to."""
+    got = list(x.shape)
+    if expected:
+        want = ["N", *list(expected)[1:]]
+        if got[1:] != list(expected)[1:]:
+            return (
+                f"the input batch has shape {got} but the model expects {_fmt(want)} "
+                f"(the input shape in its summary was {list(expected)})"
+            )
+        return None
+    guess = first_layer_expectation(model)
+    if guess is None:
+        return None
+    what, want, dim = guess
+    if dim == -1:
+        fits = x.ndim >= 2 and got[-1] == want[1]
+    else:
+        fits = x.ndim == len(want) and got[1] == want[1]
+    if fits:
+        return None
+    return f"the input batch has shape {got} but the model expects {_fmt(want)} ({what})"
+
+
+def _failing_module(model: torch.nn.Module, x: torch.Tensor) -> tuple[str, str] | None:
+    """Re-run ``x`` with hooks; return (path, class name) of the innermost module that raised."""
+    stack: list[str] = []
+    failed: list[str] = []
+    names = {id(m): p for p, m in model.named_modules()}
+
+    def pre(mod, args):
+        stack.append(names.get(id(mod), "?"))
+
+    def post(mod, args, out):
+        if stack:
+            stack.pop()
+
+    handles = []
+    for m in model.modules():
+        handles.append(m.register_forward_pre_hook(pre))
+        handles.append(m.register_forward_hook(post))
+    try:
+        with torch.no_grad():
+            model(x)
+    except Exception:
+        failed = list(stack)
+    finally:
+        for h in handles:
+            h.remove()
+    if not failed:
+        return None
+    path = failed[-1]
+    mod = dict(model.named_modules()).get(path)
+    return path, type(mod).__name__ if mod is not None else "?"
+
+
+def explain_forward_error(
+    model: torch.nn.Module, x: torch.Tensor, exc: BaseException, expected: list[int] | None
+) -> ModelPanelError:
+    """An InputError when the input's shape does not fit, else a ForwardError naming the module."""
+    first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    why = _mismatch(model, x, expected)
+    if why is not None:
+        return InputError(f"{why}. Reshape the input to fit. ({type(exc).__name__}: {first_line})")
+    where = _failing_module(model, x)
+    path = where[0] if where else None
+    at = f" in module {path!r} ({where[1]})" if where and path else ""
+    dtype = str(x.dtype).removeprefix("torch.")
+    return ForwardError(
+        f"the model's forward raised{at} on an input batch of shape {list(x.shape)} ({dtype}): "
+        f"{type(exc).__name__}: {first_line}",
+        module_path=path,
+    )
+
+
+def oom_error(device: torch.device, batch_size: int, batches) -> ModelPanelError:
+    """Out of memory: suggest a smaller batch size (the user's DataLoader's, if they gave one)."""
+    from torch.utils.data import DataLoader
+
+    loader = getattr(batches, "iterable", None)
+    users = isinstance(loader, DataLoader) and getattr(batches, "user_loader", False)
+    size = loader.batch_size if users and loader.batch_size else batch_size
+    smaller = max(1, size // 2)
+    how = f"a DataLoader with batch_size={smaller}" if users else f"batch_size={smaller}"
+    return ModelPanelError(
+        f"{device} ran out of memory evaluating batches of {size} samples; "
+        f"try a smaller batch, e.g. {how}"
+    )
+
+
+def _fmt(shape: list) -> str:
+    return "[" + ", ".join(str(d) for d in shape) + "]"
