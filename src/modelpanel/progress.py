@@ -1,0 +1,430 @@
+"""Training progress for the panel: a tqdm subclass that draws in the widget, and a metric log.
+
+Nothing here knows about widgets. :class:`PanelTqdm` keeps tqdm's own counters, ``format_dict``
+and postfix semantics but writes nothing to a terminal; it reports to a :class:`BarBoard`, which
+turns the live bars into the ``_progress`` records of docs/widget-state.md. :class:`MetricLog`
+queues logged values (0-d tensors stay on their device) and reads all pending ones in one
+stacked transfer per device when the panel refreshes, so logging every step costs no host sync.
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import numbers
+import sys
+import weakref
+from collections.abc import Callable, Iterable
+from typing import Any
+
+import numpy as np
+import torch
+from tqdm.std import tqdm
+
+from modelpanel._wire import array_to_wire
+from modelpanel.errors import InputError
+
+__all__ = ["BarBoard", "BoundedHistory", "MetricLog", "PanelTqdm", "format_exception"]
+
+
+def format_exception(exc: BaseException | None) -> str:
+    """One readable line for the bar: ``"ValueError: boom"``, or the class name alone."""
+    if exc is None:
+        return ""
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
+class BoundedHistory:
+    """A list that keeps its last ``keep_exact`` items exact and thins older ones by halving.
+
+    Older items are kept in a second list of at most ``keep_exact`` items; when it overflows,
+    every other item is dropped, so the far past keeps an even (coarser) resolution and the
+    total stays below ``2 * keep_exact`` however long training runs.
+    """
+
+    def __init__(self, keep_exact: int = 1000) -> None:
+        if keep_exact < 2:
+            raise InputError(f"keep_exact must be at least 2, got {keep_exact}")
+        self.keep_exact = keep_exact
+        self._old: list[Any] = []
+        self._recent: list[Any] = []
+
+    def extend(self, items: Iterable[Any]) -> None:
+        """Append items (oldest first)."""
+        self._recent.extend(items)
+        overflow = len(self._recent) - self.keep_exact
+        if overflow > 0:
+            self._old.extend(self._recent[:overflow])
+            del self._recent[:overflow]
+            while len(self._old) > self.keep_exact:
+                self._old = self._old[::2]
+
+    def items(self) -> list[Any]:
+        """Every kept item, oldest first."""
+        return self._old + self._recent
+
+    def __len__(self) -> int:
+        return len(self._old) + len(self._recent)
+
+
+class MetricLog:
+    """Per-metric series of (x, value), bounded, fed without host syncs.
+
+    ``add`` only detaches tensors and queues them; ``drain`` reads every queued tensor with one
+    ``torch.stack(...).cpu()`` per device. A metric logged with ``epoch=`` and no ``step=`` is
+    epoch-level: its x is the epoch and its series is marked ``epoch_level``.
+    """
+
+    def __init__(self, keep_exact: int = 1000) -> None:
+        self.keep_exact = keep_exact
+        self._series: dict[tuple[str, bool], BoundedHistory] = {}
+        self._pending: list[tuple[str, bool, float, Any]] = []
+        self._step = 0  # the implicit step: one per add() without step=
+        self.last_step: float | None = None
+        self.nonfinite: list[str] = []  # metrics that have held NaN/Inf, first seen first
+
+    @property
+    def pending(self) -> int:
+        """Number of values queued since the last drain."""
+        return len(self._pending)
+
+    def add(self, step: Any = None, epoch: Any = None, **metrics: Any) -> None:
+        """Queue ``metrics`` at ``step`` (or the next implicit step) / ``epoch``."""
+        if not metrics:
+            raise InputError("log() needs at least one metric, e.g. panel.log(loss=loss)")
+        epoch_level = epoch is not None and step is None
+        if epoch_level:
+            x = _as_float(epoch, "epoch")
+        elif step is not None:
+            x = _as_float(step, "step")
+            self._step = int(x) + 1
+        else:
+            x = float(self._step)
+            self._step += 1
+        queued = []
+        for name, value in metrics.items():
+            if isinstance(value, torch.Tensor):
+                if value.numel() != 1:
+                    raise InputError(
+                        f"metric {name!r} is a tensor of shape {tuple(value.shape)}; log() takes "
+                        f"numbers or 0-d tensors. Reduce it first, e.g. {name}={name}.mean()"
+                    )
+                if value.is_complex():
+                    raise InputError(f"metric {name!r} is complex; log its .abs() or .real")
+                # detach(): the log must not keep the autograd graph alive; no .item(): no sync.
+                queued.append((name, epoch_level, x, value.detach().reshape(())))
+            elif isinstance(value, numbers.Real) and not isinstance(value, bool):
+                queued.append((name, epoch_level, x, float(value)))
+            else:
+                raise InputError(
+                    f"metric {name!r} is a {type(value).__name__}; log() takes Python numbers or "
+                    f"0-d tensors, e.g. panel.log(loss=loss, acc=0.93)"
+                )
+        self._pending.extend(queued)
+        if not epoch_level:
+            self.last_step = x
+
+    def drain(self) -> bool:
+        """Move queued values into the series; return True when anything changed."""
+        if not self._pending:
+            return False
+        pending, self._pending = self._pending, []
+        values = _read_values([v for *_, v in pending])
+        grouped: dict[tuple[str, bool], list[tuple[float, float]]] = {}
+        for (name, epoch_level, x, _), value in zip(pending, values):
+            grouped.setdefault((name, epoch_level), []).append((x, value))
+            if not math.isfinite(value) and name not in self.nonfinite:
+                self.nonfinite.append(name)
+        for key, points in grouped.items():
+            self._series.setdefault(key, BoundedHistory(self.keep_exact)).extend(points)
+        return True
+
+    def series(self) -> dict[str, tuple[np.ndarray, np.ndarray, bool]]:
+        """``{name: (x, value, epoch_level)}``; an epoch-level twin of a step metric gets " (epoch)"."""
+        step_names = {name for name, epoch_level in self._series if not epoch_level}
+        out = {}
+        for (name, epoch_level), hist in self._series.items():
+            key = f"{name} (epoch)" if epoch_level and name in step_names else name
+            points = hist.items()
+            x = np.fromiter((p[0] for p in points), np.float64, len(points))
+            y = np.fromiter((p[1] for p in points), np.float64, len(points))
+            out[key] = (x, y, epoch_level)
+        return out
+
+    def to_state(self) -> dict[str, Any]:
+        """The ``_metrics`` trait: ``{name: {"step", "value", "epoch_level"}}``."""
+        return {
+            name: {
+                "step": array_to_wire(x, "float64"),
+                "value": array_to_wire(y, "float64"),
+                "epoch_level": epoch_level,
+            }
+            for name, (x, y, epoch_level) in self.series().items()
+        }
+
+    def clear(self) -> None:
+        """Forget every series and queued value (a fresh training run)."""
+        self._series.clear()
+        self._pending.clear()
+        self._step = 0
+        self.last_step = None
+        self.nonfinite = []
+
+
+def _as_float(value: Any, what: str) -> float:
+    if isinstance(value, torch.Tensor) and value.numel() == 1:
+        return float(value)  # steps are host-side counters in practice; a rare sync is fine
+    if isinstance(value, numbers.Real) and not isinstance(value, bool):
+        return float(value)
+    raise InputError(f"{what}= must be a number, got {type(value).__name__}")
+
+
+def _read_values(values: list[Any]) -> list[float]:
+    """Floats for a mix of floats and 0-d tensors: one stacked host transfer per device."""
+    out: list[float] = [0.0] * len(values)
+    by_device: dict[torch.device, list[int]] = {}
+    for i, v in enumerate(values):
+        if isinstance(v, torch.Tensor):
+            by_device.setdefault(v.device, []).append(i)
+        else:
+            out[i] = v
+    for idxs in by_device.values():
+        stacked = torch.stack([values[i].to(torch.float64) for i in idxs]).cpu()
+        for i, v in zip(idxs, stacked.tolist()):
+            out[i] = v
+    return out
+
+
+class BarBoard:
+    """The panel's live bars, outermost first, as ``_progress`` records.
+
+    A bar that opens takes the level below the bars still running; finished bars at that level
+    or deeper give way to it, so an inner bar restarted every epoch replaces itself instead of
+    piling up, and a re-run cell starts from a clean board. ``on_change(force)`` is called when
+    something should reach the view (``force`` for open/close, which bypass the throttle).
+    """
+
+    def __init__(self, on_change: Callable[[bool], None]) -> None:
+        self._on_change = on_change
+        self._entries: list[dict[str, Any]] = []
+        self._bars: dict[int, weakref.ref[PanelTqdm]] = {}
+        self._next_id = 1
+        self.dirty = False
+        _BOARDS.add(self)
+        _install_ipython_hook()
+
+    def running(self) -> int:
+        """Number of bars still running."""
+        return sum(1 for e in self._entries if e["state"] == "running")
+
+    def open(self, bar: PanelTqdm) -> int:
+        """Register a new bar; return its id."""
+        cell = _execution_count()
+        for e in self._entries:
+            # A bar left open by an earlier cell (made without `with`, never closed) would push
+            # every later bar one level down; it is over, so say so.
+            if e["state"] == "running" and cell is not None and e["cell"] != cell:
+                e["state"], e["error"] = "stopped", "not closed by the cell that made it"
+        level = self.running()
+        self._entries = [e for e in self._entries if e["state"] == "running" or e["level"] < level]
+        bar_id = self._next_id
+        self._next_id += 1
+        self._entries.append({"id": bar_id, "level": level, "state": "running", "error": "",
+                              "cell": cell, "early": False})
+        self._bars[bar_id] = weakref.ref(bar)
+        self.dirty = True
+        return bar_id
+
+    def changed(self, force: bool = False) -> None:
+        """A bar's counters or text changed."""
+        self.dirty = True
+        self._on_change(force)
+
+    def close(self, bar: PanelTqdm, state: str, error: str = "", early: bool = False) -> None:
+        """Mark the bar finished; a ``leave=False`` bar that ended well disappears."""
+        entry = self._entry(bar._board_id)
+        if entry is None:
+            return
+        entry["record"] = _bar_record(bar, entry)
+        entry.update(state=state, error=error, early=early)
+        entry["record"].update(state=state, error=error)
+        if state == "done" and not bar.leave:
+            self._entries.remove(entry)
+        self._bars.pop(bar._board_id, None)
+        self.changed(force=True)
+
+    def fail_early_bars(self, exc: BaseException, cell: int | None) -> None:
+        """Cell ``cell`` raised: bars that stopped early in it stopped because of ``exc``."""
+        hit = False
+        for e in self._entries:
+            if e["early"] and e["cell"] == cell:
+                e["state"], e["error"] = "error", format_exception(exc)
+                e["record"].update(state="error", error=e["error"])
+                e["early"] = False
+                hit = True
+        if hit:
+            self.changed(force=True)
+
+    def _entry(self, bar_id: int) -> dict[str, Any] | None:
+        return next((e for e in self._entries if e["id"] == bar_id), None)
+
+    def snapshot(self) -> list[dict[str, Any]]:
+        """The ``_progress`` records, outermost first (by level, then by age)."""
+        self.dirty = False
+        records = []
+        for e in sorted(self._entries, key=lambda e: (e["level"], e["id"])):
+            ref = self._bars.get(e["id"])
+            bar = ref() if ref is not None else None
+            if bar is not None:
+                e["record"] = _bar_record(bar, e)
+            if "record" in e:
+                records.append(dict(e["record"], state=e["state"], error=e["error"]))
+        return records
+
+
+def _bar_record(bar: PanelTqdm, entry: dict[str, Any]) -> dict[str, Any]:
+    """One ``_progress`` record from tqdm's own ``format_dict`` (rate/ETA as tqdm computes them)."""
+    bar._resolve_postfix()
+    fd = bar.format_dict
+    n, total, elapsed = fd["n"], fd["total"], fd["elapsed"]
+    rate = fd["rate"]
+    if rate is None and elapsed:  # tqdm's format_meter falls back to the mean rate the same way
+        rate = (n - fd["initial"]) / elapsed
+    remaining = (total - n) / rate if rate and total else None
+    return {
+        "id": entry["id"], "level": entry["level"], "desc": fd["prefix"] or "",
+        "n": _plain(n), "total": _plain(total), "unit": fd["unit"] or "it",
+        "rate": _plain(rate), "elapsed": float(elapsed), "remaining": _plain(remaining),
+        "postfix": fd["postfix"] or "", "state": entry["state"], "error": entry["error"],
+    }
+
+
+def _plain(x: Any) -> Any:
+    """JSON-safe number: ints stay ints, non-finite floats become None."""
+    if x is None:
+        return None
+    if isinstance(x, numbers.Integral):
+        return int(x)
+    x = float(x)
+    return x if math.isfinite(x) else None
+
+
+class PanelTqdm(tqdm):
+    """A ``tqdm.std.tqdm`` that draws in a :class:`BarBoard` (the panel) instead of a terminal.
+
+    Counting, ``format_dict``, ``set_postfix``, ``set_description``, ``close`` and the
+    ``with`` / ``for`` forms are tqdm's own. ``display`` is tqdm's throttled hook (it runs at
+    most every ``mininterval`` seconds from ``update`` / iteration), so that is where the panel
+    is told. ``set_postfix`` also takes 0-d tensors and formats them only when the bar is drawn,
+    so ``pbar.set_postfix(loss=loss)`` every step does not sync the device.
+    """
+
+    def __init__(self, *args: Any, board: BarBoard, **kwargs: Any) -> None:
+        kwargs.setdefault("file", io.StringIO())  # tqdm's text goes nowhere visible
+        kwargs.setdefault("mininterval", 0.1)
+        kwargs.setdefault("dynamic_ncols", False)
+        self._board = board
+        self._board_id = 0
+        self._lazy_postfix: dict[str, Any] | None = None
+        self._exhausted = False
+        self._exc: BaseException | None = None
+        super().__init__(*args, **kwargs)
+        if not self.disable:
+            self._board_id = board.open(self)
+            board.changed(force=True)
+
+    def display(self, msg: str | None = None, pos: int | None = None) -> bool:
+        """tqdm calls this (throttled) to draw; we forward to the panel's throttle."""
+        if self._board_id:
+            self._board.changed()
+        return True
+
+    def set_postfix(self, ordered_dict: Any = None, refresh: bool = True, **kwargs: Any) -> None:
+        """tqdm's ``set_postfix``; 0-d tensors are formatted lazily, at draw time."""
+        items = dict(ordered_dict or {}, **kwargs)
+        if any(isinstance(v, torch.Tensor) for v in items.values()):
+            self._lazy_postfix = {k: v.detach() if isinstance(v, torch.Tensor) else v
+                                  for k, v in items.items()}
+            if refresh:
+                self.refresh()
+            return
+        self._lazy_postfix = None
+        super().set_postfix(ordered_dict, refresh=refresh, **kwargs)
+
+    def _resolve_postfix(self) -> None:
+        """Turn lazily held tensors into tqdm's postfix text (one read per draw, not per step)."""
+        if self._lazy_postfix is not None:
+            values = {k: float(v) if isinstance(v, torch.Tensor) and v.numel() == 1 else v
+                      for k, v in self._lazy_postfix.items()}
+            self._lazy_postfix = None
+            super().set_postfix(values, refresh=False)
+
+    def __iter__(self) -> Any:
+        # Wrap the iterable to learn whether the loop ran to its end: a generator closed early
+        # (break, exception, KeyboardInterrupt) cannot see why, so the bar says "stopped" and
+        # the IPython hook below upgrades it to "error" with the exception once the cell ends.
+        def watched(iterable: Iterable[Any]) -> Any:
+            yield from iterable
+            self._exhausted = True
+
+        if self.iterable is not None and not self.disable:
+            self.iterable = watched(self.iterable)
+        return super().__iter__()
+
+    def __exit__(self, exc_type: Any, exc_value: Any, traceback: Any) -> Any:
+        if exc_value is None and exc_type is not None:
+            exc_value = exc_type()
+        self._exc = exc_value
+        return super().__exit__(exc_type, exc_value, traceback)
+
+    def close(self) -> None:
+        """tqdm's ``close``; the panel keeps the bar (``leave=True``) showing how it ended."""
+        if self.disable or not self._board_id:
+            super().close()
+            return
+        early = False
+        if self._exc is not None:
+            state, error = "error", format_exception(self._exc)
+        elif self.iterable is not None and not self._exhausted:
+            early = True
+            state, error = "stopped", f"stopped at {self.n}" + (f"/{self.total}" if self.total else "")
+        else:
+            state, error = "done", ""
+        super().close()
+        self._board.close(self, state, error, early)
+
+
+# -- IPython: learn why a loop stopped --------------------------------------------------------------
+
+_BOARDS: weakref.WeakSet[BarBoard] = weakref.WeakSet()
+_HOOKED: list[Any] = []  # the shells we registered with (at most one in practice)
+
+
+def _shell() -> Any:
+    ipython = sys.modules.get("IPython")
+    get = getattr(ipython, "get_ipython", None) if ipython is not None else None
+    return get() if get is not None else None
+
+
+def _execution_count() -> int | None:
+    shell = _shell()
+    return getattr(shell, "execution_count", None) if shell is not None else None
+
+
+def _post_run_cell(result: Any) -> None:
+    exc = getattr(result, "error_in_exec", None)
+    if exc is None:
+        return
+    # IPython has already counted the next cell by now; the result knows which one ran.
+    cell = getattr(result, "execution_count", None)
+    for board in list(_BOARDS):
+        board.fail_early_bars(exc, cell)
+
+
+def _install_ipython_hook() -> None:
+    shell = _shell()
+    if shell is None or any(s is shell for s in _HOOKED):
+        return
+    shell.events.register("post_run_cell", _post_run_cell)
+    _HOOKED.append(shell)
