@@ -15,9 +15,14 @@
 
 import type { RenderProps } from "@anywidget/types";
 import { createContext } from "./context";
+import { mountHeader } from "./header";
+import { mountHistograms } from "./histograms";
 import { mountInference } from "./inference";
 import type { Model } from "./model";
+import { mountParams } from "./params";
+import { createStore } from "./state";
 import { mountTraining } from "./training";
+import { mountTree } from "./tree";
 import css from "./widget.css";
 
 function section(parent: HTMLElement, className: string): HTMLElement {
@@ -36,7 +41,25 @@ function render({ model, el }: RenderProps<Model>): () => void {
   style.textContent = css;
   root.appendChild(style);
 
+  // Shown above everything: the last exception from a callback this view triggered.
+  const error = document.createElement("div");
+  error.className = "mp-error";
+  error.setAttribute("role", "alert");
+  root.appendChild(error);
+  const showError = () => {
+    const text = model.get("_error") ?? "";
+    error.textContent = text;
+    error.hidden = !text;
+  };
+  showError();
+  ctx.on("change:_error", () => ctx.schedule(showError));
+
+  const store = createStore(); // selection, sort and picks of THIS view only
   const cleanups = [
+    mountHeader(section(root, "mp-header"), model, ctx),
+    mountTree(section(root, "mp-tree"), model, ctx, store),
+    mountParams(section(root, "mp-params"), model, ctx, store),
+    mountHistograms(section(root, "mp-hist"), model, ctx, store),
     mountTraining(section(root, "mp-training"), model, ctx),
     mountInference(section(root, "mp-inference"), model, ctx),
   ];
