@@ -1,0 +1,174 @@
+"""Parameter statistics and weight histograms: the records behind ``_params`` and ``_hist``.
+
+>>> import torch
+>>> snap = weight_snapshot(torch.nn.Linear(4, 3))
+>>> [r["names"] for r in snap.records], snap.counts.shape
+([['weight'], ['bias']], (2, 64))
+
+The numbers come from :func:`tensor_histograms` (see ``_stats_kernels.py`` for the
+conventions: population std, finite values only, bin edges, CPU sampling). Shapes of the
+records and of the ``_hist`` trait are in docs/widget-state.md.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import torch
+
+from ._stats_kernels import STAT_COLUMNS, bin_edges, tensor_histograms
+from ._wire import array_to_wire
+from .errors import InputError
+
+__all__ = [
+    "STAT_COLUMNS",
+    "ParamInfo",
+    "WeightSnapshot",
+    "bin_edges",
+    "collect_params",
+    "tensor_histograms",
+    "weight_snapshot",
+]
+
+
+@dataclass
+class ParamInfo:
+    """One parameter tensor of a model, listed once however many names it has (tied weights).
+
+    ``names``: every qualified name it is reachable by, first-seen order;
+    ``owners``: paths of the modules that hold it directly (``""`` is the root);
+    ``tensor``: the Parameter itself, for computing. Holding a ParamInfo keeps the tensor
+    alive: widgets should keep the records of :func:`weight_snapshot`, not these.
+    """
+
+    names: list[str]
+    owners: list[str]
+    shape: tuple[int, ...]
+    numel: int
+    dtype: str
+    device: str
+    trainable: bool
+    tensor: torch.Tensor = field(repr=False)
+
+
+def _unwrap(model: Any) -> torch.nn.Module:
+    if not isinstance(model, torch.nn.Module):
+        raise InputError(
+            f"expected a torch.nn.Module, got {type(model).__name__}; pass the model itself "
+            "(e.g. collect_params(model), not collect_params(model.parameters()))"
+        )
+    # torch.compile wraps the model; its parameters are named with an "_orig_mod." prefix
+    # that matches no path of the layer tree.
+    orig = getattr(model, "_orig_mod", None)
+    return orig if isinstance(orig, torch.nn.Module) else model
+
+
+def collect_params(model: torch.nn.Module) -> list[ParamInfo]:
+    """The parameters of ``model``, one :class:`ParamInfo` per tensor (tied ones once).
+
+    Order: first appearance in ``named_parameters(remove_duplicate=False)``.
+
+    >>> lin = torch.nn.Linear(2, 2)
+    >>> [(p.names, p.owners, p.numel) for p in collect_params(lin)]
+    [(['weight'], [''], 4), (['bias'], [''], 2)]
+    """
+    root = _unwrap(model)
+    by_id: dict[int, ParamInfo] = {}
+    # Walking modules, then their own parameters, visits names in the same order as
+    # named_parameters(remove_duplicate=False) and tells us who holds each tensor.
+    for path, module in root.named_modules(remove_duplicate=False):
+        for pname, p in module.named_parameters(recurse=False, remove_duplicate=False):
+            name = f"{path}.{pname}" if path else pname
+            info = by_id.get(id(p))
+            if info is None:
+                by_id[id(p)] = ParamInfo(
+                    names=[name],
+                    owners=[path],
+                    shape=tuple(p.shape),
+                    numel=p.numel(),
+                    dtype=str(p.dtype).removeprefix("torch."),
+                    device=str(p.device),
+                    trainable=bool(p.requires_grad),
+                    tensor=p,
+                )
+            else:
+                if name not in info.names:
+                    info.names.append(name)
+                if path not in info.owners:
+                    info.owners.append(path)
+    return list(by_id.values())
+
+
+def _num(value: float) -> float | None:
+    # JSON has no NaN: "no finite value" travels as null.
+    return None if math.isnan(value) else float(value)
+
+
+@dataclass
+class WeightSnapshot:
+    """Statistics and histograms of every parameter of a model at one moment.
+
+    ``records``: one dict per parameter, exactly the ``_params`` rows of
+    docs/widget-state.md; ``counts``: uint32 ``[n_params, bins]``; ``ranges``: float64
+    ``[n_params, 2]`` (the bins of row ``i`` are ``bin_edges(*ranges[i], bins)``).
+    Holds no reference to the model or its tensors.
+    """
+
+    records: list[dict[str, Any]]
+    counts: np.ndarray
+    ranges: np.ndarray
+    bins: int
+
+    def to_hist_state(self, version: int) -> dict[str, Any]:
+        """The ``_hist`` trait: counts and ranges as binary buffers, never raw weights."""
+        return {
+            "bins": self.bins,
+            "counts": array_to_wire(self.counts, "uint32"),
+            "range": array_to_wire(self.ranges, "float64"),
+            "version": int(version),
+        }
+
+
+def weight_snapshot(
+    model: torch.nn.Module, bins: int = 64, sample_size: int | None = 65536
+) -> WeightSnapshot:
+    """Statistics and histograms of all parameters of ``model``, one host read per device.
+
+    ``sample_size``: on the CPU, tensors with more elements are summarised from a strided
+    sample of this many (their ``sampled`` flag is set; min/max/nan/inf stay exact);
+    ``None`` computes everything exactly. On accelerators it is always exact.
+
+    >>> snap = weight_snapshot(torch.nn.LayerNorm(3), bins=4)
+    >>> snap.records[0]["std"], snap.counts[0].tolist(), snap.ranges[0].tolist()
+    (0.0, [0, 0, 0, 3], [1.0, 1.0])
+    """
+    infos = collect_params(model)
+    stats, counts, ranges, sampled = tensor_histograms(
+        [p.tensor for p in infos], bins=bins, sample_size=sample_size
+    )
+    records = []
+    for i, p in enumerate(infos):
+        mean, std, lo, hi, nan, inf = stats[i]
+        records.append(
+            {
+                "id": i,
+                "names": list(p.names),
+                "owners": list(p.owners),
+                "shape": list(p.shape),
+                "numel": p.numel,
+                "dtype": p.dtype,
+                "device": p.device,
+                "trainable": p.trainable,
+                "mean": _num(mean),
+                "std": _num(std),
+                "min": _num(lo),
+                "max": _num(hi),
+                "nan": int(nan),
+                "inf": int(inf),
+                "sampled": bool(sampled[i]),
+            }
+        )
+    return WeightSnapshot(records=records, counts=counts, ranges=ranges, bins=bins)
