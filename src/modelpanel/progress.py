@@ -246,6 +246,8 @@ class BarBoard:
         entry = self._entry(bar._board_id)
         if entry is None:
             return
+        if entry["state"] == "error":  # the cell's exception already explained it
+            state, error, early = "error", entry["error"], False
         entry["record"] = _bar_record(bar, entry)
         entry.update(state=state, error=error, early=early)
         entry["record"].update(state=state, error=error)
@@ -258,11 +260,18 @@ class BarBoard:
         """Cell ``cell`` raised: bars that stopped early in it stopped because of ``exc``."""
         hit = False
         for e in self._entries:
-            if e["early"] and e["cell"] == cell:
-                e["state"], e["error"] = "error", format_exception(exc)
+            if e["cell"] != cell or not (e["early"] or e["state"] == "running"):
+                continue
+            # A loop's generator may be closed only after the cell (IPython keeps the
+            # traceback); a bar of the failed cell still "running" has stopped all the same.
+            ref = self._bars.get(e["id"])
+            bar = ref() if ref is not None else None
+            if bar is not None:
+                e["record"] = _bar_record(bar, e)
+            e["state"], e["error"], e["early"] = "error", format_exception(exc), False
+            if "record" in e:
                 e["record"].update(state="error", error=e["error"])
-                e["early"] = False
-                hit = True
+            hit = True
         if hit:
             self.changed(force=True)
 
@@ -399,6 +408,7 @@ class PanelTqdm(tqdm):
 
 _BOARDS: weakref.WeakSet[BarBoard] = weakref.WeakSet()
 _HOOKED: list[Any] = []  # the shells we registered with (at most one in practice)
+_CELL = [0]  # cells started since the hook was installed
 
 
 def _shell() -> Any:
@@ -408,23 +418,29 @@ def _shell() -> Any:
 
 
 def _execution_count() -> int | None:
+    """Which cell is running: our own count of IPython's pre_run_cell events (None outside)."""
     shell = _shell()
-    return getattr(shell, "execution_count", None) if shell is not None else None
+    return _CELL[0] if shell is not None and any(s is shell for s in _HOOKED) else None
+
+
+def _pre_run_cell(info: Any) -> None:
+    # Our own counter: IPython's execution_count moves at different points across versions and
+    # not at all for store_history=False runs.
+    _CELL[0] += 1
 
 
 def _post_run_cell(result: Any) -> None:
     exc = getattr(result, "error_in_exec", None)
     if exc is None:
         return
-    # IPython has already counted the next cell by now; the result knows which one ran.
-    cell = getattr(result, "execution_count", None)
     for board in list(_BOARDS):
-        board.fail_early_bars(exc, cell)
+        board.fail_early_bars(exc, _CELL[0])
 
 
 def _install_ipython_hook() -> None:
     shell = _shell()
     if shell is None or any(s is shell for s in _HOOKED):
         return
+    shell.events.register("pre_run_cell", _pre_run_cell)
     shell.events.register("post_run_cell", _post_run_cell)
     _HOOKED.append(shell)
