@@ -10,9 +10,10 @@
 - each parameter's and gradient's storage (``p.data`` aliases), so after ``model.to(other)``
   the original storage is put back by reference: no copy back, bit-exact, parameter objects
   (and so optimizer state keyed by them) unchanged;
-- each buffer's and parameter's version counter, plus a clone of the buffers when evaluation
-  runs in place, so an in-place update during evaluation (BatchNorm running statistics of a
-  submodule whose forward forces train mode, a step counter) is undone.
+- a clone of the buffers when evaluation runs in place, copied back afterwards, so an in-place
+  update during evaluation (BatchNorm running statistics of a submodule whose forward forces
+  train mode, a step counter) is undone;
+- each parameter's version counter, to report a forward that wrote its own weights in place.
 
 Parameters are not cloned: they are often most of the memory, and a forward that writes its
 own weights in place is not something we can undo cheaply; :meth:`restore` reports it.
@@ -83,10 +84,11 @@ class ModelSnapshot:
                     p.grad.data = grad
             elif p._version != version:
                 changed.append(self.param_names.get(id(p), "?"))
-        for buf, copy, version in self.buffer_copies:
-            if buf._version != version:
-                with torch.no_grad():
-                    buf.copy_(copy)
+        # Always copied back: native kernels (BatchNorm's running statistics) update buffers
+        # without bumping their version counter, so the counter cannot tell us what changed.
+        with torch.no_grad():
+            for buf, copy, _version in self.buffer_copies:
+                buf.copy_(copy)
         for module, flag in self.training:
             module.training = flag
         if changed:

@@ -277,6 +277,7 @@ def evaluate(
     labels: list[str] | None = None,
     progress: Callable | None = None,
     expected_shape: list[int] | None = None,
+    _require_targets: bool = True,
 ) -> EvalResult:
     """Evaluate ``model`` in eval mode on ``data``, batch by batch, on ``device``.
 
@@ -303,7 +304,7 @@ def evaluate(
     classification = metric is None
     batches = make_batches(
         data, targets, batch_size=batch_size, pin=target.type == "cuda",
-        need_targets=True, classification=classification,
+        need_targets=_require_targets or not classification, classification=classification,
     )
     consume = _Consumer(classification=classification, topk=topk, loss_fn=loss_fn)
     snap = ModelSnapshot.take(model, clone_buffers=not move)
