@@ -1,0 +1,153 @@
+"""InferenceMixin on the real ModelPanel, without a browser.
+
+The view is simulated the way ipywidgets sees it: its custom message goes in through the
+widget's comm (``comm.handle_msg`` -> ``_handle_custom_msg`` -> the panel's dispatch), and what
+the kernel sends back is recorded at the comm's ``publish_msg``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+from zoo import IrisMLP
+
+from modelpanel._wire import wire_to_array
+from modelpanel.errors import InputError
+from modelpanel.inference import evaluate
+from modelpanel.panel import ModelPanel
+from modelpanel.panel_inference import InferenceMixin
+
+
+class P(InferenceMixin, ModelPanel):
+    """ModelPanel with inference, as the lead composes it."""
+
+
+class Wire:
+    """Records what a widget sends to the front end."""
+
+    def __init__(self, widget: Any) -> None:
+        self.messages: list[dict[str, Any]] = []
+        widget.comm.publish_msg = self._record
+
+    def _record(self, msg_type: str, data: Any = None, metadata: Any = None, buffers: Any = None, **kw: Any) -> None:
+        self.messages.append({"data": data, "buffers": buffers or []})
+
+    def updates(self) -> list[dict[str, Any]]:
+        return [m["data"]["state"] for m in self.messages if m["data"].get("method") == "update"]
+
+    def replies(self) -> list[dict[str, Any]]:
+        return [m["data"]["content"] for m in self.messages if m["data"].get("method") == "custom"]
+
+
+def send_from_view(widget: Any, content: dict[str, Any]) -> None:
+    """Deliver ``model.send(content)`` from the view as it arrives in the kernel."""
+    widget.comm.handle_msg(
+        {
+            "header": {"msg_type": "comm_msg"},
+            "content": {"comm_id": widget.comm.comm_id, "data": {"method": "custom", "content": content}},
+            "buffers": [],
+        }
+    )
+
+
+@pytest.fixture
+def data() -> tuple[torch.Tensor, torch.Tensor]:
+    g = torch.Generator().manual_seed(0)
+    return torch.randn(60, 4, generator=g), torch.randint(0, 3, (60,), generator=g)
+
+
+@pytest.fixture
+def iris() -> nn.Module:
+    torch.manual_seed(0)
+    return IrisMLP()
+
+
+def test_devices_trait_lists_the_kernels_devices(iris: nn.Module) -> None:
+    panel = P(iris, input_size=(1, 4))
+    assert panel._devices[0] == "cpu"
+    assert panel._eval_data is None and panel._eval_result is None and not panel._eval_running
+
+
+def test_run_button_round_trip(iris: nn.Module, data) -> None:
+    X, y = data
+    panel = P(iris, input_size=(1, 4), eval_data=(X, y))
+    assert panel._eval_data == {"n": 60, "x_shape": [60, 4], "has_targets": True, "labels": None}
+    wire = Wire(panel)
+    send_from_view(panel, {"kind": "evaluate", "id": "req-1", "device": "cpu", "batch_size": 16})
+    (reply,) = wire.replies()
+    assert reply["kind"] == "evaluate_reply" and reply["id"] == "req-1" and reply["ok"] is True
+    expected = evaluate(iris, X, y)
+    assert reply["accuracy"] == expected.accuracy
+    result = panel._eval_result
+    assert result["accuracy"] == expected.accuracy and result["n"] == 60 and result["device"] == "cpu"
+    assert np.array_equal(wire_to_array(result["confusion"]), expected.confusion)
+    # Running flag on, then the result with the flag off: the view can show "running…".
+    states = wire.updates()
+    assert states[0] == {"_eval_running": True}
+    assert states[-1]["_eval_running"] is False and "_eval_result" in states[-1]
+    assert iris.training  # the user's train mode survived the click
+
+
+def test_errors_come_back_with_the_same_id(iris: nn.Module, data) -> None:
+    X, y = data
+    panel = P(iris, input_size=(1, 4))
+    wire = Wire(panel)
+    send_from_view(panel, {"kind": "evaluate", "id": "a", "device": "cpu", "batch_size": 8})
+    panel.set_eval_data(X, y)
+    send_from_view(panel, {"kind": "evaluate", "id": "b", "device": "cuda:7", "batch_size": 8})
+    send_from_view(panel, {"kind": "evaluate", "id": "c", "device": "cpu", "batch_size": -2})
+    a, b, c = wire.replies()
+    assert (a["id"], a["ok"]) == ("a", False) and "set_eval_data" in a["error"]
+    assert (b["id"], b["ok"]) == ("b", False) and "cuda:7" in b["error"] and "cpu" in b["error"]
+    assert (c["id"], c["ok"]) == ("c", False) and "batch size" in c["error"]
+    assert panel._eval_result is None and panel._eval_running is False
+
+
+def test_evaluate_from_code_shows_in_the_view(iris: nn.Module, data) -> None:
+    X, y = data
+    panel = P(iris, input_size=(1, 4))
+    r = panel.evaluate(X, y, labels=["setosa", "versicolor", "virginica"], loss_fn=nn.CrossEntropyLoss())
+    assert panel._eval_result["accuracy"] == r.accuracy
+    assert panel._eval_result["classes"] == ["setosa", "versicolor", "virginica"]
+    assert panel._eval_result["loss"] == pytest.approx(r.loss)
+    with torch.no_grad():
+        assert torch.allclose(panel.predict(X, batch_size=7), iris(X), atol=1e-6)  # raw outputs
+    # A failing evaluate raises in the cell and leaves the previous result and no running flag.
+    with pytest.raises(InputError, match=r"shape \[60, 5\].*\[N, 4\]"):
+        panel.evaluate(torch.randn(60, 5), y)
+    assert panel._eval_result["accuracy"] == r.accuracy and panel._eval_running is False
+
+
+def test_set_eval_data_checks_at_once(iris: nn.Module, data) -> None:
+    X, y = data
+    panel = P(iris, input_size=(1, 4))
+    with pytest.raises(InputError, match="targets has 59 entries but the data has 60"):
+        panel.set_eval_data(X, y[:-1])
+    panel.set_eval_data(X)  # no targets: the view can still run it (outputs, throughput)
+    wire = Wire(panel)
+    send_from_view(panel, {"kind": "evaluate", "id": "x", "device": "cpu", "batch_size": 32})
+    (reply,) = wire.replies()
+    assert reply["ok"] is True and reply["accuracy"] is None
+    assert panel._eval_result["n"] == 60 and panel._eval_result["confusion"] is None
+
+
+def test_long_evaluations_use_the_panels_progress_when_it_exists(iris, data, monkeypatch) -> None:
+    from modelpanel import inference
+
+    calls: list[dict] = []
+
+    class WithProgress(P):
+        def progress(self, iterable=None, **kw):  # what the training mixin provides
+            calls.append(kw)
+            from tqdm import tqdm
+
+            return tqdm(iterable, disable=True, **kw)
+
+    X, y = data
+    monkeypatch.setattr(inference, "PROGRESS_AFTER_S", -1.0)
+    WithProgress(iris, input_size=(1, 4)).evaluate(X, y, batch_size=10)
+    assert calls == [{"total": 6, "desc": "evaluate", "unit": "batch"}]
