@@ -187,7 +187,7 @@ def _device_rows(
             x = (
                 torch.stack([v.to(cdtype) for v in views])
                 if len(views) > 1
-                else views[0][None].to(cdtype)
+                else views[0][None].to(cdtype).contiguous()
             )
             parts.append(_rows(x, bins, minmax))
             order.extend(batch)
