@@ -1,15 +1,200 @@
-// Eval-mode inference view. Owned by the inference engineer; this is the first version that
-// renders nothing yet. Traits: _devices, _eval_data, _eval_result; requests go out with
-// ctx.send({kind: "evaluate", device, batch_size}, onReply) (see model.ts, context.ts).
+// Eval-mode inference view: device picker, batch size, Run button; then accuracy, confusion
+// matrix (Plotly heatmap), per-class table, device and throughput.
+//
+// Run sends {kind: "evaluate", device, batch_size} through ctx.send and waits for the reply
+// with the same id; the result itself arrives through `_eval_result`, which is also how
+// results of panel.evaluate(...) called from code show here. Errors appear next to Run.
+// Every model string goes in through textContent; Plotly gets escaped labels only.
+//
+// Stable class names: .mp-eval-device (select), .mp-eval-batch (input), .mp-eval-run (button),
+// .mp-eval-status, .mp-eval-error, .mp-eval-data, .mp-eval-summary, .mp-eval-accuracy,
+// .mp-eval-throughput, .mp-eval-device-used, .mp-eval-confusion, .mp-eval-classes.
 
 import type { AnyModel } from "@anywidget/types";
 import type { ViewContext } from "./context";
+import { h } from "./dom";
+import {
+  type EvalDataState,
+  type EvalResultState,
+  confusionFigure,
+  describeData,
+  heatmapSpec,
+  parseBatchSize,
+  perClassRows,
+  pickDevice,
+  summaryItems,
+} from "./inferenceModel";
 import type { Model } from "./model";
+import Plotly from "./plotly";
+
+/** The traits this view reads, as the kernel sends them (see inferenceModel.ts). */
+interface InferenceTraits {
+  _devices: string[] | null;
+  _eval_data: EvalDataState | null;
+  _eval_result: EvalResultState | null;
+  _eval_running: boolean | null;
+}
+
+const CSS = `
+.mp-inference .mp-eval-title { font-weight: 600; margin-bottom: 4px; }
+.mp-inference label { display: inline-flex; align-items: center; gap: 4px; }
+.mp-inference .mp-eval-batch { width: 70px; font: inherit; }
+.mp-inference .mp-eval-status { color: var(--mp-fg-dim, #57606a); }
+.mp-inference .mp-eval-error { color: var(--jp-error-color1, #b42318); white-space: pre-wrap; }
+.mp-inference .mp-eval-summary { display: flex; flex-wrap: wrap; gap: 4px 18px; margin: 6px 0; }
+.mp-inference .mp-eval-summary dt { color: var(--mp-fg-dim, #57606a); font-size: 11px; }
+.mp-inference .mp-eval-summary dd { margin: 0; font-weight: 600; font-variant-numeric: tabular-nums; }
+.mp-inference .mp-eval-body { display: flex; flex-wrap: wrap; gap: 12px; align-items: flex-start; }
+.mp-inference .mp-eval-classes { border-collapse: collapse; }
+.mp-inference .mp-eval-classes th, .mp-inference .mp-eval-classes td { padding: 1px 8px; border-bottom: 1px solid var(--mp-border, #d0d7de); }
+.mp-inference .mp-eval-classes td:not(:first-child) { text-align: right; font-variant-numeric: tabular-nums; }
+`;
 
 /** Mount the inference section into `root`; returns its cleanup. */
-export function mountInference(root: HTMLElement, model: AnyModel<Model>, ctx: ViewContext): () => void {
-  void model;
-  void ctx;
-  root.replaceChildren();
-  return () => root.replaceChildren();
+export function mountInference(root: HTMLElement, anyModel: AnyModel<Model>, ctx: ViewContext): () => void {
+  // model.ts does not list every inference field yet; these are the shapes the kernel sends.
+  const model = anyModel as unknown as AnyModel<InferenceTraits>;
+  const style = h("style");
+  style.textContent = CSS;
+  const title = h("div", "mp-eval-title", "Inference (eval mode)");
+
+  const device = h("select", "mp-eval-device");
+  device.setAttribute("aria-label", "device");
+  const batch = h("input", "mp-eval-batch");
+  batch.type = "number";
+  batch.min = "1";
+  batch.step = "1";
+  batch.value = "256";
+  batch.setAttribute("aria-label", "batch size");
+  const run = h("button", "mp-eval-run", "Run");
+  run.type = "button";
+  const status = h("span", "mp-eval-status");
+  const error = h("span", "mp-eval-error");
+  error.setAttribute("role", "alert");
+  const deviceLabel = h("label", "", "Device ");
+  deviceLabel.appendChild(device);
+  const batchLabel = h("label", "", "Batch size ");
+  batchLabel.appendChild(batch);
+  const toolbar = h("div", "mp-toolbar");
+  toolbar.append(deviceLabel, batchLabel, run, status, error);
+
+  const dataLine = h("div", "mp-eval-data mp-hint");
+  const summary = h("dl", "mp-eval-summary");
+  const plot = h("div", "mp-eval-confusion");
+  const table = h("table", "mp-eval-classes");
+  const body = h("div", "mp-eval-body");
+  body.append(plot, table);
+  root.replaceChildren(style, title, toolbar, dataLine, summary, body);
+
+  let pending = false; // a request of THIS view is in flight
+  let plotted = false;
+
+  function renderDevices() {
+    const devices = model.get("_devices") ?? [];
+    const chosen = pickDevice(devices, device.value || null);
+    const current = Array.from(device.options).map((o) => o.value);
+    if (current.join("\n") !== devices.join("\n")) {
+      device.replaceChildren(
+        ...devices.map((d) => {
+          const opt = h("option", "", d);
+          opt.value = d;
+          return opt;
+        }),
+      );
+    }
+    if (chosen !== null) device.value = chosen;
+  }
+
+  function renderData() {
+    const data = model.get("_eval_data");
+    dataLine.textContent = describeData(data);
+    updateButton();
+  }
+
+  function updateButton() {
+    const running = pending || Boolean(model.get("_eval_running"));
+    run.disabled = running || !model.get("_eval_data");
+    status.textContent = running ? "running…" : "";
+  }
+
+  function renderResult() {
+    const r = model.get("_eval_result");
+    if (!r) {
+      summary.replaceChildren();
+      table.replaceChildren();
+      if (plotted) Plotly.purge(plot);
+      plotted = false;
+      return;
+    }
+    summary.replaceChildren(
+      ...summaryItems(r).map(([key, label, value]) => {
+        const item = h("div", `mp-eval-item mp-eval-${key === "device" ? "device-used" : key}`);
+        item.append(h("dt", "", label), h("dd", "", value));
+        return item;
+      }),
+    );
+    renderTable(r);
+    let fig = null;
+    try {
+      fig = confusionFigure(r);
+    } catch (err) {
+      error.textContent = `Cannot read the confusion matrix: ${(err as Error).message}`;
+    }
+    if (fig) {
+      const spec = heatmapSpec(fig);
+      void Plotly.react(plot, spec.data, spec.layout, { displayModeBar: false, responsive: false });
+      plotted = true;
+    } else if (plotted) {
+      Plotly.purge(plot);
+      plotted = false;
+    }
+  }
+
+  function renderTable(r: EvalResultState) {
+    const rows = perClassRows(r);
+    if (!rows.length) {
+      table.replaceChildren();
+      return;
+    }
+    const head = h("tr");
+    for (const name of ["class", "precision", "recall", "support"]) head.appendChild(h("th", "", name));
+    const tbody = h("tbody");
+    for (const cells of rows) {
+      const tr = h("tr", "mp-eval-class-row");
+      for (const text of cells) tr.appendChild(h("td", "", text));
+      tbody.appendChild(tr);
+    }
+    const thead = h("thead");
+    thead.appendChild(head);
+    table.replaceChildren(thead, tbody);
+  }
+
+  run.addEventListener("click", () => {
+    const parsed = parseBatchSize(batch.value);
+    if ("error" in parsed) {
+      error.textContent = parsed.error;
+      return;
+    }
+    error.textContent = "";
+    pending = true;
+    updateButton();
+    ctx.send({ kind: "evaluate", device: device.value, batch_size: parsed.value }, (reply) => {
+      pending = false;
+      error.textContent = reply.ok ? "" : reply.error || "The evaluation failed (no message).";
+      updateButton();
+    });
+  });
+
+  renderDevices();
+  renderData();
+  renderResult();
+  ctx.on("change:_devices", () => ctx.schedule(renderDevices));
+  ctx.on("change:_eval_data", () => ctx.schedule(renderData));
+  ctx.on("change:_eval_running", () => ctx.schedule(updateButton));
+  ctx.on("change:_eval_result", () => ctx.schedule(renderResult));
+
+  return () => {
+    if (plotted) Plotly.purge(plot);
+    root.replaceChildren();
+  };
 }
