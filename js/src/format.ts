@@ -14,24 +14,17 @@ export function formatInt(n: number | null | undefined): string {
   return sign + digits.replace(/\B(?=(\d{3})+(?!\d))/g, ",");
 }
 
-/** 83 -> "83", 12_345 -> "12.3K", 124_439_808 -> "124.4M", 1.5e9 -> "1.5B". */
+/** 83 -> "83", 12_345 -> "12.3K", 124_439_808 -> "124M", 1.5e9 -> "1.5B" (3 significant digits at most). */
 export function formatCompact(n: number | null | undefined): string {
   if (n === null || n === undefined || !Number.isFinite(n)) return MISSING;
   const a = Math.abs(n);
-  const units: Array<[number, string]> = [
-    [1e12, "T"],
-    [1e9, "B"],
-    [1e6, "M"],
-    [1e3, "K"],
-  ];
-  for (const [scale, suffix] of units) {
-    // Round first so 999_950 reads "1.0M", not "1000.0K".
-    if (Math.round((a / scale) * 10) / 10 >= 1) {
-      const v = n / scale;
-      return (Math.abs(v) >= 100 ? v.toFixed(0) : v.toFixed(1)) + suffix;
-    }
-  }
-  return formatInt(n);
+  if (a < 1000) return formatInt(n);
+  const suffixes = ["K", "M", "B", "T"];
+  let i = Math.min(Math.floor(Math.log10(a) / 3) - 1, suffixes.length - 1);
+  // Promote when rounding reaches the next unit: 999_950 reads "1.0M", not "1000.0K".
+  if (i < suffixes.length - 1 && Number((a / 1000 ** (i + 1)).toFixed(1)) >= 1000) i += 1;
+  const v = n / 1000 ** (i + 1);
+  return (Math.abs(v) >= 100 ? v.toFixed(0) : v.toFixed(1)) + suffixes[i];
 }
 
 /** Binary units, as torch users read memory: 332 -> "332 B", 1536 -> "1.5 KiB". */

@@ -1,0 +1,149 @@
+// Test helpers: a model object with anywidget's AnyModel surface (get/set/on/off/send), and
+// the real kernel state of two models dumped from ModelPanel (fixtures/*.json, made by
+// ModelPanel(IrisMLP()/HostileNames(), input_size=(1, 4)) with torch.manual_seed(0)).
+
+import type { AnyModel } from "@anywidget/types";
+import type { Layer, Model, Summary } from "../src/model";
+import hostileJson from "./fixtures/hostile.json";
+import irisJson from "./fixtures/iris.json";
+
+type Handler = (...args: unknown[]) => void;
+
+export class FakeModel {
+  state: Record<string, unknown>;
+  handlers = new Map<string, Set<Handler>>();
+  sent: unknown[] = [];
+  constructor(state: Partial<Record<keyof Model, unknown>>) {
+    this.state = { ...state };
+  }
+  get(key: string): unknown {
+    return this.state[key];
+  }
+  set(key: string, value: unknown): void {
+    this.state[key] = value;
+    this.emit(`change:${key}`);
+  }
+  save_changes(): void {}
+  send(msg: unknown): void {
+    this.sent.push(msg);
+  }
+  on(event: string, fn: Handler): void {
+    if (!this.handlers.has(event)) this.handlers.set(event, new Set());
+    this.handlers.get(event)?.add(fn);
+  }
+  off(event?: string | null, fn?: Handler | null): void {
+    if (!event) this.handlers.clear();
+    else if (fn) this.handlers.get(event)?.delete(fn);
+    else this.handlers.delete(event);
+  }
+  emit(event: string, ...args: unknown[]): void {
+    for (const fn of Array.from(this.handlers.get(event) ?? [])) fn(...args);
+  }
+  listenerCount(): number {
+    let n = 0;
+    for (const s of this.handlers.values()) n += s.size;
+    return n;
+  }
+  asModel(): AnyModel<Model> {
+    return this as unknown as AnyModel<Model>;
+  }
+}
+
+/** The fixtures store binary buffers as {"__b64__": ...}; turn them into DataViews (offset 8 in a larger buffer, as a real message would). */
+function revive(v: unknown): unknown {
+  if (Array.isArray(v)) return v.map(revive);
+  if (v && typeof v === "object") {
+    const o = v as Record<string, unknown>;
+    if (typeof o.__b64__ === "string") {
+      const bin = Buffer.from(o.__b64__, "base64");
+      const buf = new ArrayBuffer(bin.length + 16);
+      new Uint8Array(buf, 8, bin.length).set(bin);
+      return new DataView(buf, 8, bin.length);
+    }
+    return Object.fromEntries(Object.entries(o).map(([k, x]) => [k, revive(x)]));
+  }
+  return v;
+}
+
+export function irisState(): Record<string, unknown> {
+  return revive(irisJson) as Record<string, unknown>;
+}
+
+export function hostileState(): Record<string, unknown> {
+  return revive(hostileJson) as Record<string, unknown>;
+}
+
+function layer(path: string, parent: string, depth: number, kind: string, params: number, extra: Partial<Layer> = {}): Layer {
+  const name = path.split(".").pop() ?? path;
+  return {
+    path,
+    name,
+    kind,
+    depth,
+    parent,
+    input_shape: [[1, 16]],
+    output_shape: [1, 16],
+    calls: 1,
+    params,
+    own_params: params,
+    trainable_params: params,
+    macs: null,
+    shared: false,
+    param_formula: params ? `weight 16×16 = 256 + bias 16 = 16` : "",
+    ...extra,
+  };
+}
+
+/** A summary shaped like the kernel's for nn.Sequential of n Linear(16, 16) (tests/zoo.py linear_stack). */
+export function stackSummary(n: number): Summary {
+  const layers = Array.from({ length: n }, (_, i) => layer(String(i), "", 1, "Linear", 272));
+  return summaryWith(layers);
+}
+
+/** A summary with the given layers; totals from the top-level layers. */
+export function summaryWith(layers: Layer[]): Summary {
+  const total = layers.filter((l) => l.depth === 1).reduce((a, l) => a + l.params, 0);
+  return {
+    model_kind: "Sequential",
+    total_params: total,
+    trainable_params: total,
+    non_trainable_params: 0,
+    param_bytes: 4 * total,
+    buffer_bytes: 0,
+    input_bytes: 64,
+    activation_bytes: 64 * layers.length,
+    total_bytes: 0,
+    macs: null,
+    devices: ["cpu"],
+    dtypes: ["float32"],
+    training: true,
+    input_shapes: [[1, 16]],
+    root_params: 0,
+    layers,
+  };
+}
+
+/**
+ * A nested model: encoder (Sequential) > block0/block1 (Sequential) > fc (Linear) + act (ReLU);
+ * head (Linear, frozen); tied (Linear, shared); spare (ModuleList, never called) > x (Linear, never called).
+ */
+export function nestedSummary(): Summary {
+  return summaryWith([
+    layer("encoder", "", 1, "Sequential", 544, { param_formula: "" , own_params: 0}),
+    layer("encoder.block0", "encoder", 2, "Sequential", 272, { own_params: 0, param_formula: "" }),
+    layer("encoder.block0.fc", "encoder.block0", 3, "Linear", 272),
+    layer("encoder.block0.act", "encoder.block0", 3, "ReLU", 0),
+    layer("encoder.block1", "encoder", 2, "Sequential", 272, { own_params: 0, param_formula: "" }),
+    layer("encoder.block1.fc", "encoder.block1", 3, "Linear", 272),
+    layer("encoder.block1.act", "encoder.block1", 3, "GELU", 0),
+    layer("head", "", 1, "Linear", 272, { trainable_params: 0 }),
+    layer("tied", "", 1, "Linear", 272, { shared: true }),
+    layer("spare", "", 1, "ModuleList", 272, { calls: 0, own_params: 0, param_formula: "" }),
+    layer("spare.0", "spare", 2, "Linear", 272, { calls: 0 }),
+  ]);
+}
+
+/** Let scheduled (coalesced) work run: the context falls back to a 16 ms timer without rAF. */
+export function nextFrame(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 40));
+}
