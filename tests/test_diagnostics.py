@@ -72,21 +72,27 @@ def test_half_precision_large_weights_are_not_flagged():
 
 def test_activation_statistics_match_numpy():
     model = IrisMLP()
-    xs = [torch.randn(8, 4), torch.randn(16, 4)]
     mon = ActivationMonitor(model)
     mon.attach()
     outs: dict[str, list[np.ndarray]] = {"fc1": [], "relu": [], "fc2": []}
     probes = [getattr(model, n).register_forward_hook(
         lambda m, i, o, n=n: outs[n].append(o.detach().numpy().ravel())) for n in outs]
-    for x in xs:
-        model(x)
+    for batch in (8, 16):  # one pass per read: the second forward is not counted
+        model(torch.randn(batch, 4))
     stats = mon.read()
     for name, chunks in outs.items():
-        values = np.concatenate(chunks).astype(np.float64)
+        values = chunks[0].astype(np.float64)
         assert stats[name]["mean"] == pytest.approx(values.mean(), rel=1e-6, abs=1e-9)
         assert stats[name]["std"] == pytest.approx(values.std(), rel=1e-5)  # population std
         assert stats[name]["zero_frac"] == pytest.approx((values == 0).mean())
     assert 0.2 < stats["relu"]["zero_frac"] < 0.8
+    model(torch.randn(4, 4))  # re-armed by read(): this pass is the next sample
+    assert mon.read()["fc2"]["mean"] == pytest.approx(outs["fc2"][-1].mean(), rel=1e-5)
+    # Submodules called outside a root forward accumulate until the next read.
+    model.fc1(torch.ones(2, 4))
+    model.fc1(torch.zeros(2, 4))
+    both = np.concatenate([outs["fc1"][-2], outs["fc1"][-1]]).astype(np.float64)
+    assert mon.read()["fc1"]["mean"] == pytest.approx(both.mean(), rel=1e-6)
     for probe in probes:
         probe.remove()
     mon.detach()
@@ -115,10 +121,10 @@ def test_activation_hooks_removed_and_never_piled_up():
     a = ActivationMonitor(model)
     a.attach()
     a.attach()  # idempotent
-    assert hooks() == len(leaves)
+    assert hooks() == len(leaves) + 1  # + the root's, which ends a sampled pass
     b = ActivationMonitor(model)  # a second panel on the same model replaces the first
     b.attach()
-    assert hooks() == len(leaves) and not a.attached
+    assert hooks() == len(leaves) + 1 and not a.attached
     b.detach()
     b.detach()
     assert hooks() == 0

@@ -176,7 +176,7 @@ def test_activation_hooks_live_only_while_the_loop_runs():
     for _ in panel.progress(range(3)):
         seen.append(forward_hooks(model))
         F.cross_entropy(model(x), y).backward()
-    assert seen == [3, 3, 3]  # fc1, relu, fc2: never more on re-entry
+    assert seen == [4, 4, 4]  # fc1, relu, fc2 + the root: never more on re-entry
     assert forward_hooks(model) == 0
     diag = panel._diagnostics
     assert set(diag["activations"]) == {"fc1", "relu", "fc2"}
@@ -197,7 +197,7 @@ def test_exception_removes_hooks_and_shows_where_it_stopped():
     other = Panel(model, input_size=(1, 4), hist_every=None, activations=True)
     for _ in other.progress(range(2)):
         with panel.progress(total=1) as bar:  # the first panel running at the same time
-            assert forward_hooks(model) == 3
+            assert forward_hooks(model) == 4
             bar.update()
     assert forward_hooks(model) == 0
 
@@ -206,7 +206,7 @@ def test_close_removes_hooks():
     model = IrisMLP()
     panel = Panel(model, input_size=(1, 4), hist_every=None, activations=True)
     bar = panel.progress(total=10)
-    assert forward_hooks(model) == 3
+    assert forward_hooks(model) == 4
     panel.close()
     assert forward_hooks(model) == 0
     bar.close()

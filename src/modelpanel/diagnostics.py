@@ -5,10 +5,12 @@ per refresh. What each costs (stated here because users turn them on):
 
 - :func:`grad_norms`: no hooks; at each refresh one ``torch._foreach_norm`` over the ``.grad``
   tensors and one transfer. Between refreshes it costs nothing.
-- :class:`ActivationMonitor`: a forward hook on every leaf module while enabled. Each hooked
-  call launches ~5 small reductions (sum, sum of squares, count of zeros) that accumulate on
-  the device: no sync per step, but a few percent of a small model's step (see
-  benchmarks/training_overhead.py). Attached only while a progress loop runs.
+- :class:`ActivationMonitor`: a forward hook on every leaf module while enabled (attached only
+  while a progress loop runs). Statistics are taken from one forward pass per refresh (the
+  first after each read): that pass pays ~5 reductions over every leaf's output (sum, sum of
+  squares, count of zeros, accumulated on the device, no sync); the other passes pay only the
+  hook call (a few microseconds per module). Reducing every pass cost about 2x a small CNN's
+  step on a CPU; see benchmarks/training_overhead.py for the current figure.
 - :func:`first_nonfinite`: one ``_foreach_norm`` over the weights (or grads) and one transfer;
   the panel runs it on the histogram throttle (every 2 s by default).
 """
@@ -98,12 +100,16 @@ class ActivationMonitor:
     >>> model(x); mon.read()                              # {"fc1": {"mean":..,"std":..,"zero_frac":..}}
     >>> mon.detach()
 
-    Statistics cover every call since the last :meth:`read` (which resets them).
+    Statistics cover one forward pass of the root module: the first one after the monitor is
+    attached or after each :meth:`read` (calls of submodules outside a root forward are all
+    counted until the next read). Sampling one pass per refresh keeps the cost off the steps
+    in between; at a few refreshes per second it still shows how activations move.
     """
 
     def __init__(self, model: nn.Module) -> None:
         self._model = weakref.ref(model)
         self._handles: list[Any] = []
+        self._armed = True  # collect until the root's forward ends, then wait for read()
         self._acc: dict[str, torch.Tensor] = {}
         self._count: dict[str, int] = {}
         self._last: dict[str, dict[str, float | None]] = {}
@@ -124,6 +130,9 @@ class ActivationMonitor:
         for path, module in model.named_modules():
             if next(module.children(), None) is None:
                 self._handles.append(module.register_forward_hook(self._hook(path)))
+        if next(model.children(), None) is not None:
+            self._handles.append(model.register_forward_hook(self._disarm))
+        self._armed = True
         _MONITORS[model] = self
 
     def detach(self) -> None:
@@ -135,10 +144,16 @@ class ActivationMonitor:
         if model is not None and _MONITORS.get(model) is self:
             del _MONITORS[model]
 
+    def _disarm(self, module: nn.Module, inputs: Any, output: Any) -> None:
+        if self._count:  # one complete pass collected: skip the rest until the next read
+            self._armed = False
+
     def _hook(self, path: str) -> Any:
         acc, count = self._acc, self._count
 
         def hook(module: nn.Module, inputs: Any, output: Any) -> None:
+            if not self._armed:
+                return
             if not isinstance(output, torch.Tensor) or not output.is_floating_point():
                 return
             x = output.detach()
@@ -174,6 +189,7 @@ class ActivationMonitor:
                                  "zero_frac": zeros / n}
         self._acc.clear()
         self._count.clear()
+        self._armed = True
         return dict(self._last)
 
 

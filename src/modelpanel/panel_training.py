@@ -75,6 +75,17 @@ class TrainingMixin(traitlets.HasTraits):
 
     _TRAINING_KWARGS = ("hist_every", "grad_norms", "activations")
 
+    @traitlets.observe("metric_points", "hist_snapshots")
+    def _bounds_changed(self, change: Any) -> None:
+        # Applied to the histories already kept: they shrink on their next append.
+        st = self.__dict__.get("_training_st")
+        if st is None:
+            return
+        if change["name"] == "metric_points":
+            st.log.set_keep_exact(self.metric_points)
+        else:
+            st.hist.keep_exact = max(2, self.hist_snapshots // 2)
+
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         # Taken out before the base class sees them: it rejects keywords it does not know.
         mine = {k: kwargs.pop(k) for k in self._TRAINING_KWARGS if k in kwargs}

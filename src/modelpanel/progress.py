@@ -163,6 +163,14 @@ class MetricLog:
             for name, (x, y, epoch_level) in self.series().items()
         }
 
+    def set_keep_exact(self, keep_exact: int) -> None:
+        """Change the bound of every series (applied on each series' next append)."""
+        if keep_exact < 2:
+            raise InputError(f"keep_exact must be at least 2, got {keep_exact}")
+        self.keep_exact = keep_exact
+        for hist in self._series.values():
+            hist.keep_exact = keep_exact
+
     def clear(self) -> None:
         """Forget every series and queued value (a fresh training run)."""
         self._series.clear()
