@@ -44,7 +44,7 @@ export function mountHeader(root: HTMLElement, model: AnyModel<Model>, ctx: View
       return;
     }
     const title = h("div", "mp-header-title");
-    title.append(h("span", "mp-model-kind", s.model_kind), h("span", `mp-mode mp-mode-${s.training ? "train" : "eval"}`, s.training ? "train mode" : "eval mode"));
+    title.append(h("span", "mp-model-kind", s.model_kind));
     const list = h("dl", "mp-header-items");
     for (const item of headerItems(s)) {
       const cell = h("div", "mp-header-item");

@@ -86,7 +86,9 @@ export function mountHistograms(root: HTMLElement, model: AnyModel<Model>, ctx: 
     const byId = new Map(records.map((r) => [r.id, r]));
     const ids = histogramIds(displayedRecords(records, store.get()), store.get().picked);
     if (enlarged !== null && !ids.includes(enlarged)) enlarged = null;
-    note.textContent = decodeError || (decoded ? "Click a histogram to enlarge it." : "No histograms yet.");
+    note.textContent =
+      decodeError ||
+      (!decoded ? "No histograms yet." : ids.length ? "Click a histogram to enlarge it." : "No parameters in this selection.");
     for (const [id, item] of items) {
       if (ids.includes(id)) continue;
       io?.unobserve(item.plot);
@@ -150,10 +152,12 @@ export function mountHistograms(root: HTMLElement, model: AnyModel<Model>, ctx: 
           paper_bgcolor: "rgba(0,0,0,0)",
           plot_bgcolor: "rgba(0,0,0,0)",
           font: { size: 9, color: "#777" },
-          xaxis: { zeroline: false, showgrid: false },
-          yaxis: { rangemode: "tozero", gridcolor: "rgba(128,128,128,0.2)" },
+          // No zoom/pan: a click on the chart enlarges it (and a double click would toggle twice).
+          dragmode: false,
+          xaxis: { zeroline: false, showgrid: false, fixedrange: true },
+          yaxis: { rangemode: "tozero", gridcolor: "rgba(128,128,128,0.2)", fixedrange: true },
         },
-        { displayModeBar: false, responsive: false },
+        { displayModeBar: false, responsive: false, doubleClick: false },
       );
     }
   }
@@ -168,8 +172,8 @@ export function mountHistograms(root: HTMLElement, model: AnyModel<Model>, ctx: 
   };
   grid.addEventListener("click", onClick);
 
-  sync();
   const resync = () => ctx.schedule(sync);
+  resync(); // after the tree and the table, like every later update
   ctx.on("change:_hist", resync);
   ctx.on("change:_params", resync);
   const unsubscribe = store.subscribe(resync);

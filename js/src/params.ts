@@ -10,7 +10,7 @@ import { COLUMNS, filterBySubtree, histogramIds, nextSort, sortRecords } from ".
 import type { PanelState, Store } from "./state";
 
 /** Rows built at first; a button shows the rest (thousands of rows cost more than they help). */
-const ROW_LIMIT = 500;
+const ROW_LIMIT = 200;
 
 /** The table's records as displayed: filtered to the selected subtree, then sorted. */
 export function displayedRecords(records: readonly ParamRecord[] | null, state: PanelState): ParamRecord[] {
@@ -119,8 +119,9 @@ export function mountParams(root: HTMLElement, model: AnyModel<Model>, ctx: View
   thead.addEventListener("keydown", onHeadKey);
   tbody.addEventListener("click", onRowClick);
 
-  draw();
+  // First draw on the next frame: the header and the tree show first on big models.
   const redraw = () => ctx.schedule(draw);
+  redraw();
   ctx.on("change:_params", redraw);
   const unsubscribe = store.subscribe(redraw);
   return () => {

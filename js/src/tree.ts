@@ -95,6 +95,7 @@ export function mountTree(root: HTMLElement, model: AnyModel<Model>, ctx: ViewCo
     const l = node.layer;
     const row = h("div", "mp-tree-row");
     row.dataset.path = l.path;
+    row.dataset.params = String(l.params);
     row.setAttribute("role", "treeitem");
     row.setAttribute("aria-level", String(l.depth));
     if (l.param_formula) row.title = l.param_formula;
@@ -127,7 +128,7 @@ export function mountTree(root: HTMLElement, model: AnyModel<Model>, ctx: ViewCo
       name.appendChild(b);
     }
     const params = h("span", "mp-cell mp-num");
-    params.append(formatInt(l.params));
+    params.appendChild(h("span", "mp-count", formatInt(l.params)));
     const share = formatShare(l.params, t.totalParams);
     if (share && l.params) params.appendChild(h("span", "mp-share", share));
     row.append(name, h("span", "mp-cell mp-kind", l.kind), h("span", "mp-cell mp-shape", formatShape(l.output_shape)), params);

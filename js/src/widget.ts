@@ -3,13 +3,20 @@
 // Stable CSS class names (browser tests and users' custom CSS rely on them):
 //   .modelpanel                          root of one view
 //   .mp-header                           totals, memory, MACs, device(s), dtype(s), mode
-//   .mp-tree, .mp-tree-row[data-path]    layer tree and its (virtualised) rows
+//   .mp-tree, .mp-tree-row[data-path][data-params]  layer tree and its (virtualised) rows;
+//                                        inside a row: .mp-tree-name, .mp-kind, .mp-shape,
+//                                        .mp-count (parameters), .mp-share (% of total);
+//                                        .mp-selected on the selected row
+//   .mp-tree-detail                      how the hovered / selected row's count is derived
 //   .mp-tree-toggle                      expand/collapse button of one row
 //   .mp-expand-all, .mp-collapse-all     tree toolbar buttons
 //   .mp-search                           tree search box (filters by name or type)
 //   .mp-badge-frozen, .mp-badge-shared, .mp-badge-unused
-//   .mp-params, .mp-param-row[data-name] parameter table and its rows (data-name = first name)
-//   .mp-hist, .mp-hist-plot[data-name]   weight histograms (small multiples)
+//   .mp-params, .mp-param-row[data-name] parameter table and its rows (data-name = first name,
+//                                        data-id = _params id); th[data-key] sorts; rows with a
+//                                        histogram drawn carry .mp-plotted
+//   .mp-hist, .mp-hist-plot[data-name]   weight histograms (small multiples, Plotly inside);
+//                                        .mp-hist-item wraps one, .mp-hist-enlarged when clicked
 //   .mp-training, .mp-inference          training and inference sections
 //   .mp-error                            last error raised by a callback the view triggered
 

@@ -65,6 +65,8 @@ describe("widget.render", () => {
       expect(a.querySelector(`.modelpanel > .${cls}`)).not.toBeNull();
     }
     expect(a.querySelectorAll(".modelpanel")).toHaveLength(1);
+    const counts = Array.from(a.querySelectorAll<HTMLElement>(".mp-tree-row")).map((r) => [r.dataset.path, r.querySelector(".mp-count")?.textContent]);
+    expect(counts).toEqual([["fc1", "50"], ["relu", "0"], ["fc2", "33"]]);
     const perView = model.listenerCount() / 2;
     expect(perView).toBeGreaterThan(0);
     // A selection in one view does not leak into the other.
@@ -194,6 +196,7 @@ describe("header and parameter table", () => {
     const root = document.createElement("section");
     document.body.appendChild(root);
     const cleanup = mountParams(root, model.asModel(), ctx, store);
+    await nextFrame();
     const names = () => Array.from(root.querySelectorAll<HTMLElement>(".mp-param-row")).map((r) => r.dataset.name);
     expect(names()).toEqual(["fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"]);
     const th = root.querySelector<HTMLElement>('th[data-key="numel"]') as HTMLElement;
