@@ -119,6 +119,9 @@ class TrainingMixin(traitlets.HasTraits):
         mininterval = tqdm_kwargs.get("mininterval", 0.1)
         if st.board.running() == 0:
             st.mininterval = float(mininterval)
+            # The panel shows the weights as they are now; the first live refresh is due one
+            # period into the loop (and one more when the loop ends).
+            st.last_hist = time.monotonic()
             self._start_watching()
         return PanelTqdm(iterable, total=total, desc=desc, unit=unit, leave=leave,
                          board=st.board, **tqdm_kwargs)

@@ -113,7 +113,8 @@ class MetricLog:
                 if value.is_complex():
                     raise InputError(f"metric {name!r} is complex; log its .abs() or .real")
                 # detach(): the log must not keep the autograd graph alive; no .item(): no sync.
-                queued.append((name, epoch_level, x, value.detach().reshape(())))
+                value = value.detach()
+                queued.append((name, epoch_level, x, value if value.dim() == 0 else value.reshape(())))
             elif isinstance(value, numbers.Real) and not isinstance(value, bool):
                 queued.append((name, epoch_level, x, float(value)))
             else:
