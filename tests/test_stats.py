@@ -156,7 +156,7 @@ def test_sampling_keeps_total_variation_under_one_percent_and_min_max_exact() ->
     sample = t.numpy()[:: t.numel() // 65536][:65536].astype(np.float64)
     ref, _ = np.histogram(sample, bins=bin_edges(*sampled[2][0], BINS))
     np.testing.assert_array_equal(sampled[1][0], ref)
-    np.testing.assert_allclose(sampled[0][0, :2], [sample.mean(), sample.std()], rtol=1e-9)
+    np.testing.assert_allclose(sampled[0][0, :2], [sample.mean(), sample.std()], rtol=1e-6)
 
 
 def test_nan_outside_the_sample_is_still_counted_exactly() -> None:

@@ -77,6 +77,19 @@ def _flat(tensor: torch.Tensor) -> torch.Tensor:
     return x.reshape(-1)
 
 
+def _edges_for(edges: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
+    """float64 ``edges`` as ``dtype`` values that bin every ``dtype`` value the same way.
+
+    For a float32 value v, ``v >= e`` holds exactly when ``v >= ceil32(e)``, the smallest
+    float32 not below e. Comparing in float32 against those edges gives the float64
+    answer without promoting every value to float64 (a copy of the whole batch).
+    """
+    if dtype == torch.float64:
+        return edges
+    low = edges.to(dtype)
+    return torch.where(low.to(edges.dtype) < edges, torch.nextafter(low, low.new_tensor(_INF)), low)
+
+
 def _rows(
     x: torch.Tensor, bins: int, full_minmax: tuple[torch.Tensor, torch.Tensor] | None
 ) -> torch.Tensor:
@@ -98,11 +111,13 @@ def _rows(
 
     lo = torch.where(finite, x, _INF).amin(1).to(f64)
     hi = torch.where(finite, x, -_INF).amax(1).to(f64)
-    # Two passes (mean, then squared deviations), accumulated in float64: a one-pass
-    # E[x^2] - mean^2 loses the spread of LayerNorm weights near 1.
-    mean = torch.where(finite, x, 0).sum(1, dtype=f64) / denom
+    # Two passes (mean, then squared deviations): a one-pass E[x^2] - mean^2 loses the
+    # spread of LayerNorm weights near 1. The sums stay in the compute dtype (torch sums
+    # float32 by cascade on CPU and by tree on CUDA, both accurate); asking for float64
+    # sums would copy every value to float64 first on the CPU.
+    mean = torch.where(finite, x, 0).sum(1).to(f64) / denom
     diff = torch.where(finite, x - mean.to(x.dtype)[:, None], 0)
-    std = ((diff * diff).sum(1, dtype=f64) / denom).sqrt()
+    std = ((diff * diff).sum(1).to(f64) / denom).sqrt()
 
     dirty = torch.zeros(k_rows, dtype=f64, device=dev)
     if full_minmax is not None:
@@ -118,10 +133,9 @@ def _rows(
     step = torch.arange(1, bins, dtype=f64, device=dev) / bins
     inner = lo_bins[:, None] + (hi_bins - lo_bins)[:, None] * step  # [k, bins - 1]
     # searchsorted against the inner edges: v < edges[1] -> 0, v >= edges[bins-1] -> bins-1;
-    # values lie within [lo, hi], so that is numpy's rule with its closed last bin. It
-    # compares in float64 (promoting x), so a narrow float32 range still has distinct
-    # edges. Non-finite values go to an overflow bin that is dropped.
-    idx = torch.searchsorted(inner, x, right=True)
+    # values lie within [lo, hi], so that is numpy's rule with its closed last bin.
+    # Non-finite values go to an overflow bin that is dropped.
+    idx = torch.searchsorted(_edges_for(inner, x.dtype), x, right=True)
     idx = torch.where(finite, idx, bins)
     # scatter_add_ rather than bincount: CUDA's bincount reads max() back to the host.
     counts = torch.zeros(k_rows, bins + 1, dtype=torch.int64, device=dev)
