@@ -318,3 +318,32 @@ def test_stat_columns_and_docstring_examples() -> None:
     for module in (kernels, stats_module):
         result = doctest.testmod(module, extraglobs={"torch": torch}, verbose=False)
         assert result.failed == 0 and result.attempted > 0
+
+
+def test_sampled_half_precision_keeps_exact_min_and_max() -> None:
+    t = torch.randn(100_000, generator=_gen(8)).to(torch.bfloat16)
+    stats, counts, ranges, sampled = tensor_histograms([t], sample_size=1000)
+    values = t.to(torch.float64).numpy()
+    assert sampled[0] and counts[0].sum() == 1000
+    assert stats[0, 2:].tolist() == [values.min(), values.max(), 0, 0]
+    assert ranges[0].tolist() == [values.min(), values.max()]
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs a CUDA device")
+def test_cuda_refresh_reads_nothing_until_the_one_transfer_and_matches_cpu() -> None:
+    torch.manual_seed(0)
+    model = gpt2_tiny().cuda()
+    model.h[0].ln_1.weight.data[3] = float("nan")
+    tensors = [p.tensor for p in collect_params(model)]
+    torch.cuda.synchronize()
+    torch.cuda.set_sync_debug_mode("error")  # any device -> host sync raises
+    try:
+        block, _, flags = kernels._device_block(tensors, BINS, sample_size=10)
+    finally:
+        torch.cuda.set_sync_debug_mode("default")
+    assert block.is_cuda and not any(flags)  # on CUDA always exact, whatever sample_size
+    on_gpu = tensor_histograms(tensors, sample_size=10)
+    on_cpu = tensor_histograms([t.cpu() for t in tensors], sample_size=None)
+    np.testing.assert_array_equal(on_gpu[1], on_cpu[1])
+    np.testing.assert_array_equal(on_gpu[2], on_cpu[2])
+    np.testing.assert_allclose(on_gpu[0], on_cpu[0], rtol=1e-5, atol=1e-9)

@@ -87,7 +87,9 @@ def _edges_for(edges: torch.Tensor, dtype: torch.dtype) -> torch.Tensor:
     if dtype == torch.float64:
         return edges
     low = edges.to(dtype)
-    return torch.where(low.to(edges.dtype) < edges, torch.nextafter(low, low.new_tensor(_INF)), low)
+    return torch.where(
+        low.to(edges.dtype) < edges, torch.nextafter(low, torch.full_like(low, _INF)), low
+    )
 
 
 def _rows(
@@ -171,10 +173,14 @@ def _empty_row(bins: int) -> np.ndarray:
 _BATCH_VALUES = 1 << 24
 
 
-def _device_rows(
+def _device_block(
     tensors: Sequence[torch.Tensor], bins: int, sample_size: int | None
-) -> tuple[np.ndarray, list[bool]]:
-    """Rows for tensors that share one device: ``[k, _ROW + bins]`` read in one transfer."""
+) -> tuple[torch.Tensor, list[int], list[bool]]:
+    """Rows for tensors that share one device, still on that device (nothing read back).
+
+    Returns the block ``[k, _ROW + bins]`` in processing order, the input index of each
+    block row, and which inputs were sampled.
+    """
     groups: dict[tuple[bool, int, torch.dtype], list[int]] = {}
     flats = [_flat(t) for t in tensors]
     for i, x in enumerate(flats):
@@ -207,9 +213,16 @@ def _device_rows(
             order.extend(batch)
             for i in batch:
                 flags[i] = sampled
-    block = torch.cat(parts).cpu().numpy()  # the one device -> host read for this device
-    out = np.empty_like(block)
-    out[order] = block
+    return torch.cat(parts), order, flags
+
+
+def _device_rows(
+    tensors: Sequence[torch.Tensor], bins: int, sample_size: int | None
+) -> tuple[np.ndarray, list[bool]]:
+    """Rows for tensors that share one device: ``[k, _ROW + bins]`` read in one transfer."""
+    block, order, flags = _device_block(tensors, bins, sample_size)
+    out = np.empty((len(order), block.shape[1]), dtype=np.float64)
+    out[order] = block.cpu().numpy()  # the one device -> host read for this device
     return out, flags
 
 
