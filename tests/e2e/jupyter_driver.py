@@ -102,6 +102,11 @@ class JupyterServer:
         notif = home / "settings" / "@jupyterlab" / "apputils-extension"
         notif.mkdir(parents=True)
         (notif / "notification.jupyterlab-settings").write_text(json.dumps({"fetchNews": "false"}))
+        # Lab 4 virtualises cells: off-screen cells are hidden, so Playwright cannot click a
+        # cell below a tall widget. Render every cell.
+        nbset = home / "settings" / "@jupyterlab" / "notebook-extension"
+        nbset.mkdir(parents=True)
+        (nbset / "tracker.jupyterlab-settings").write_text(json.dumps({"windowingMode": "none"}))
         env.pop("ANYWIDGET_HMR", None)  # file watching threads are noise in tests
         env["PYTHONUNBUFFERED"] = "1"
 
@@ -146,9 +151,16 @@ class JupyterServer:
         except OSError:
             return "(no log)"
 
-    def url_for(self, rel_path: str) -> str:
-        """The page that opens the notebook at ``rel_path`` (relative to root), token included."""
-        prefix = "lab/tree" if self.kind == "lab" else "notebooks"
+    def url_for(self, rel_path: str, workspace: str | None = None) -> str:
+        """The page that opens the notebook at ``rel_path`` (relative to root), token included.
+
+        In Lab, ``workspace`` names a fresh workspace: without one, Lab restores the tabs of
+        the previous page (the earlier tests' notebooks) next to the new one.
+        """
+        if self.kind == "lab":
+            prefix = f"lab/workspaces/{workspace}/tree" if workspace else "lab/tree"
+        else:
+            prefix = "notebooks"
         return f"{self.base_url}/{prefix}/{rel_path}?token={self.token}"
 
     def stop(self) -> None:
@@ -203,7 +215,8 @@ class Notebook:
         self.server = server
         self.path = path
         self._offset = offset
-        self.cells = page.locator(".jp-Notebook .jp-Cell")
+        # Only the shown notebook's cells, should another notebook tab be open but hidden.
+        self.cells = page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Notebook .jp-Cell")
 
     @classmethod
     def open(
@@ -223,7 +236,7 @@ class Notebook:
         name = name or f"nb-{secrets.token_hex(4)}"
         all_cells = ([KERNEL_PREAMBLE] if preamble else []) + list(cells)
         path = write_notebook(server.root / f"{name}.ipynb", all_cells)
-        page.goto(server.url_for(path.relative_to(server.root).as_posix()))
+        page.goto(server.url_for(path.relative_to(server.root).as_posix(), workspace=name))
         nb = cls(page, server, path, offset=1 if preamble else 0)
         nb.cells.first.wait_for(timeout=timeout)
         page.wait_for_function(_KERNEL_READY_JS, timeout=timeout)
@@ -255,6 +268,7 @@ class Notebook:
         cell = self.cells.nth(k)
         prompt = cell.locator(".jp-InputPrompt")
         before = prompt.inner_text().strip()
+        cell.scroll_into_view_if_needed()
         cell.locator(".cm-content").click()
         # Ctrl+Enter runs in place; Shift+Enter on the last cell would append a cell (E2E.md §4).
         self.page.keyboard.press("Control+Enter")
@@ -278,6 +292,7 @@ class Notebook:
 
     def set_source(self, i: int, code: str) -> None:
         """Replace cell ``i``'s source (one line is safest: the editor auto-indents new lines)."""
+        self.cell(i).scroll_into_view_if_needed()
         editor = self.cell(i).locator(".cm-content")
         editor.click()
         self.page.keyboard.press("Control+A")
