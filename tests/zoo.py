@@ -237,3 +237,50 @@ class HostileNames(nn.Module):
         for child in self.children():
             x = child(x)
         return x
+
+
+def snapshot_state(model: nn.Module) -> dict:
+    """Everything a tool must leave as it found it: modes, hooks, grad mode, devices, tensors.
+
+    Compare with ``assert_state_unchanged(model, snapshot)`` after running the tool.
+    """
+    from torch.nn.modules import module as module_globals
+
+    return {
+        "training": {name: m.training for name, m in model.named_modules()},
+        "hooks": {
+            name: {
+                attr: dict(getattr(m, attr))
+                for attr in ("_forward_hooks", "_forward_pre_hooks", "_backward_hooks",
+                             "_forward_hooks_with_kwargs", "_forward_pre_hooks_with_kwargs")
+            }
+            for name, m in model.named_modules()
+        },  # fmt: skip
+        "global_hooks": {
+            name: dict(getattr(module_globals, name))
+            for name in dir(module_globals)
+            if name.startswith("_global_") and isinstance(getattr(module_globals, name), dict)
+        },
+        "grad_enabled": torch.is_grad_enabled(),
+        "tensors": {
+            name: (t.device, t.dtype, t.requires_grad, t.detach().clone())
+            for name, t in [*model.named_parameters(), *model.named_buffers()]
+            if t.device.type != "meta"
+        },
+        "param_ids": [id(p) for p in model.parameters()],
+    }
+
+
+def assert_state_unchanged(model: nn.Module, before: dict) -> None:
+    """Fail, naming what changed, if ``model`` differs from ``snapshot_state``'s record."""
+    after = snapshot_state(model)
+    assert after["training"] == before["training"], "train/eval flags changed"
+    assert after["hooks"] == before["hooks"], "module hooks were added or removed"
+    assert after["global_hooks"] == before["global_hooks"], "global module hooks left behind"
+    assert after["grad_enabled"] == before["grad_enabled"], "grad mode changed"
+    assert after["param_ids"] == before["param_ids"], "parameters were replaced"
+    assert after["tensors"].keys() == before["tensors"].keys(), "parameters/buffers added or removed"
+    for name, (device, dtype, grad, value) in before["tensors"].items():
+        a_device, a_dtype, a_grad, a_value = after["tensors"][name]
+        assert (a_device, a_dtype, a_grad) == (device, dtype, grad), f"{name}: device/dtype/grad changed"
+        assert torch.equal(a_value, value), f"{name}: values changed (BatchNorm statistics?)"

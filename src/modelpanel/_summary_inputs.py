@@ -47,10 +47,15 @@ def unwrap(model: Any) -> nn.Module:
         model = inner
 
 
-def _model_devices(model: nn.Module) -> list[torch.device]:
+def _model_devices(modules: list[tuple[str, nn.Module]]) -> list[torch.device]:
+    # Walks the module list already made rather than model.parameters(), which walks again.
     seen: dict[torch.device, None] = {}
-    for t in (*model.parameters(), *model.buffers()):
-        seen[t.device] = None
+    for _, m in modules:
+        for tensors in (m._parameters, m._buffers):
+            if tensors:
+                for t in tensors.values():
+                    if t is not None:
+                        seen[t.device] = None
     return list(seen)
 
 
@@ -134,8 +139,8 @@ class PreparedInputs:
         if self.move_from is None:
             yield
             return
-        model.to(self.device)
         try:
+            model.to(self.device)  # inside try: a move that fails half way is undone too
             yield
         finally:
             model.to(self.move_from)
@@ -143,6 +148,7 @@ class PreparedInputs:
 
 def prepare_inputs(
     model: nn.Module,
+    modules: list[tuple[str, nn.Module]],
     input_size: Any,
     input_data: Any,
     device: str | torch.device | None,
@@ -151,7 +157,7 @@ def prepare_inputs(
     """Check the arguments and build the forward's inputs; None when no input was given."""
     if input_size is not None and input_data is not None:
         raise InputError("pass input_size or input_data, not both")
-    model_devices = _model_devices(model)
+    model_devices = _model_devices(modules)
     target = _parse_device(device) if device is not None else None
     move_from = None
     if target is not None and model_devices and not all(_same_device(d, target) for d in model_devices):
@@ -162,6 +168,11 @@ def prepare_inputs(
                 "Leave device=None to run it where it is"
             )
         move_from = model_devices[0]
+        if "meta" in (move_from.type, target.type):
+            raise DeviceError(
+                f"cannot run a model on {move_from} on device {str(target)!r}: moving to the meta "
+                "device discards the weights, and meta tensors hold none to move. Leave device=None"
+            )
     if target is None:
         target = model_devices[0] if model_devices else torch.device("cpu")
     if input_size is None and input_data is None:

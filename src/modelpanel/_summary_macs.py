@@ -48,7 +48,7 @@ def count_macs(
     """
     paths = {id(m): p for p, m in modules}
     counter = flop_counter.FlopCounterMode(display=False, depth=None, custom_mapping=_extra_formulas())
-    with model_state_restored(model), counter:
+    with model_state_restored(modules), counter:
         run_forward(model, args, kwargs, paths)
     total = counter.get_total_flops() // 2
     # FlopCounterMode names modules "<RootClass>.<path>" ("Global" is everything).

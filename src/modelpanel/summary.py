@@ -17,6 +17,7 @@ from typing import Any
 
 import torch
 from torch import nn
+from torch.nn.modules.lazy import LazyModuleMixin
 
 from . import _summary_table
 from ._summary_capture import capture, iter_tensors, tensor_bytes
@@ -243,14 +244,17 @@ def summarize(
     [1, 3]
     """
     model = unwrap(model)
-    prepared = prepare_inputs(model, input_size, input_data, device, dtypes)
     modules = list(model.named_modules())
+    prepared = prepare_inputs(model, modules, input_size, input_data, device, dtypes)
     training = model.training
     cap = None
+    # Checked before the forward: a lazy module changes its class when it materialises.
+    has_lazy = any(isinstance(m, LazyModuleMixin) for _, m in modules)
     if prepared is not None:
         with prepared.placed(model):
             cap = capture(model, prepared.args, prepared.kwargs, modules)
-            # Lazy modules have materialised: take the module list again after the forward.
+        if has_lazy:
+            # A lazy module may build submodules when it materialises: walk the tree again.
             modules = list(model.named_modules())
     counts = count_params(modules)
 
