@@ -348,3 +348,29 @@ def test_hostile_names_stay_literal_strings_in_state() -> None:
     assert f"{HOSTILE_STRINGS[1]}.weight" in names
     # Nothing was escaped on the way: escaping is the view's textContent's job, not the kernel's.
     assert not any("&lt;" in p for p in paths)
+
+
+# -- composition with the mixins (what the lead wires as the public ModelPanel) -------------------
+
+
+def test_composed_panel_lists_mixin_keywords_and_routes_their_messages(iris: nn.Module) -> None:
+    from modelpanel.panel_inference import InferenceMixin
+    from modelpanel.panel_training import TrainingMixin
+
+    class Composed(TrainingMixin, InferenceMixin, ModelPanel):
+        pass
+
+    with pytest.raises(TypeError, match="hist_every") as info:
+        Composed(iris, input_size=(1, 4), hist_evry=1.0)
+    assert "'hist_evry'" in str(info.value) and "input_size" in str(info.value)
+
+    x = torch.randn(30, 4)
+    y = torch.randint(0, 3, (30,))
+    panel = Composed(iris, input_size=(1, 4), hist_every=1.0, eval_data=(x, y))
+    assert panel.hist_every == 1.0 and panel._eval_data["n"] == 30
+    wire = Wire(panel)
+    send_from_view(panel, {"kind": "evaluate", "id": "ev-1", "device": "cpu", "batch_size": 8})
+    reply = wire.customs()[-1]
+    assert (reply["kind"], reply["id"], reply["ok"]) == ("evaluate_reply", "ev-1", True), reply
+    expected = (iris(x).argmax(1) == y).float().mean().item()
+    assert panel._eval_result["accuracy"] == pytest.approx(expected)

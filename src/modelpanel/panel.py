@@ -105,11 +105,12 @@ class ModelPanel(anywidget.AnyWidget):
         eval_data: Any = None,
         **kwargs: Any,
     ) -> None:
-        unknown = sorted(k for k in kwargs if k not in VALID_KWARGS)
+        valid = self._valid_kwargs()
+        unknown = sorted(k for k in kwargs if k not in valid)
         if unknown:
             raise TypeError(
                 f"ModelPanel() got unexpected keyword argument(s) {', '.join(map(repr, unknown))}; "
-                f"valid ones are: {', '.join(VALID_KWARGS)}"
+                f"valid ones are: {', '.join(valid)}"
             )
         if not isinstance(model, nn.Module):
             raise TypeError(
@@ -147,6 +148,20 @@ class ModelPanel(anywidget.AnyWidget):
                 set_eval_data(*eval_data)
             else:
                 set_eval_data(eval_data)
+
+    @classmethod
+    def _valid_kwargs(cls) -> tuple[str, ...]:
+        """Our keywords plus those the mixins take out before us (their ``_*_KWARGS`` tuples).
+
+        The mixins pop their own keywords in their ``__init__``, so they never reach the check
+        above; listing them keeps the error message complete for the composed class.
+        """
+        extra: list[str] = []
+        for klass in cls.__mro__:
+            for name, value in vars(klass).items():
+                if name.startswith("_") and name.endswith("_KWARGS") and isinstance(value, tuple):
+                    extra.extend(v for v in value if isinstance(v, str))
+        return tuple(dict.fromkeys((*VALID_KWARGS, *extra)))
 
     # -- the model and its summary -------------------------------------------------------------
 
