@@ -1,0 +1,108 @@
+"""Live training in a real JupyterLab, in headless Chromium (issue 4).
+
+One cell shows the panel; the next trains a small model for a few seconds the tqdm way
+(``panel.progress`` + ``panel.log``). While that cell is still running, the bar's count and the
+loss chart's point count are read from the DOM twice and must grow; after it finishes, what the
+view shows is compared with what the kernel holds.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from jupyter_driver import kernel_value
+from playwright.sync_api import expect
+
+SETUP = """\
+import time
+import torch
+import torch.nn.functional as F
+torch.manual_seed(0)
+torch.set_num_threads(1)
+from zoo import IrisMLP
+import modelpanel.panel as _panel
+from modelpanel.panel_training import TrainingMixin
+# The panel with training support, however modelpanel composes it at this commit.
+Panel = _panel.ModelPanel if issubclass(_panel.ModelPanel, TrainingMixin) else type(
+    "Panel", (TrainingMixin, _panel.ModelPanel), {})
+model = IrisMLP()
+p = Panel(model, input_size=(1, 4))
+p"""
+
+TRAIN = """\
+x, y = torch.randn(64, 4), torch.randint(0, 3, (64,))
+opt = torch.optim.SGD(model.parameters(), lr=0.1)
+for epoch in p.progress(range(3), desc="epoch"):
+    for i in p.progress(range(150), desc="batch"):
+        loss = F.cross_entropy(model(x), y)
+        opt.zero_grad(); loss.backward(); opt.step()
+        p.log(loss=loss)
+        time.sleep(0.02)
+"""
+
+# What the training view shows right now: the bars' counts and the loss chart's points.
+VIEW_JS = """root => {
+  const bars = Array.from(root.querySelectorAll('.mp-bar')).map(b => ({
+    level: b.dataset.level, state: b.dataset.state,
+    count: b.querySelector('.mp-bar-count').textContent,
+    desc: b.querySelector('.mp-bar-desc').textContent }));
+  const plot = root.querySelector('.mp-metric-plot[data-name="loss"]');
+  const points = plot && plot.data ? plot.data[0].x.length : 0;
+  const drawn = plot ? plot.querySelectorAll('.scatterlayer .trace path.js-line').length : 0;
+  return {bars, points, drawn};
+}"""
+
+
+def start_cell(nb: Any, i: int) -> str:
+    """Start cell ``i`` without waiting for it (the driver's run() waits); return its prompt."""
+    cell = nb.cell(i)
+    before = cell.locator(".jp-InputPrompt").inner_text().strip()
+    cell.scroll_into_view_if_needed()
+    cell.locator(".cm-content").click()
+    nb.page.keyboard.press("Control+Enter")
+    return before
+
+
+def total_batches(view: dict[str, Any]) -> int:
+    """Batches done so far: finished epochs x 150 + the inner bar's count."""
+    bars = {b["level"]: b for b in view["bars"]}
+    epochs = int(bars["0"]["count"].split("/")[0])
+    inner = int(bars["1"]["count"].split("/")[0]) if "1" in bars else 0
+    return epochs * 150 + inner
+
+
+def test_training_streams_while_the_cell_runs(open_notebook, page, artifacts):
+    nb = open_notebook([SETUP, TRAIN, "# scratch"])
+    nb.run(0, timeout=90_000)
+    root = nb.output(0).locator(".modelpanel")
+    expect(root).to_be_visible(timeout=60_000)
+
+    before = start_cell(nb, 1)
+    # First reading: once the inner bar and the loss chart have appeared.
+    root.locator('.mp-bar[data-level="1"]').wait_for(timeout=30_000)
+    root.locator('.mp-metric-plot[data-name="loss"] .main-svg').first.wait_for(timeout=30_000)
+    first = root.evaluate(VIEW_JS)
+    time.sleep(1.5)
+    second = root.evaluate(VIEW_JS)
+    prompt = nb.cell(1).locator(".jp-InputPrompt")
+    still_running = prompt.inner_text().strip() in (before, "[*]:")
+    assert still_running, "the training cell finished before the second reading; make it longer"
+    assert total_batches(second) > total_batches(first) > 0, (first, second)
+    assert second["points"] > first["points"] > 0, (first, second)
+    assert second["drawn"] >= 1  # the line is on screen, not only in Plotly's data
+    page.screenshot(path=str(artifacts / "training-live.png"))
+
+    # Wait for the cell to finish, then the view must match the kernel's state.
+    page.wait_for_function(
+        "([el, b]) => { const t = el.textContent.trim(); return /\\[\\d+\\]/.test(t) && t !== b; }",
+        arg=[prompt.element_handle(), before], timeout=60_000)
+    kernel = kernel_value(nb, 2, "{'bars': [(b['level'], b['n'], b['total'], b['state']) for b in p._progress], "
+                                 "'points': len(p._metrics['loss']['step']['shape']) and p._metrics['loss']['step']['shape'][0]}")
+    expect(root.locator('.mp-bar[data-level="0"] .mp-bar-count')).to_have_text("3/3")
+    final = root.evaluate(VIEW_JS)
+    assert [[str(lv), f"{n}/{t}", s] for lv, n, t, s in kernel["bars"]] == [
+        [b["level"], b["count"], b["state"]] for b in final["bars"]]
+    assert kernel["bars"] == [[0, 3, 3, "done"], [1, 150, 150, "done"]]
+    assert final["points"] == kernel["points"] == 450
+    assert page.mp_errors == [] and page.mp_dialogs == [] and page.mp_external == []
