@@ -122,11 +122,19 @@ def test_params_and_hist_traits_match_the_weights(iris: nn.Module) -> None:
     assert rec["min"] == pytest.approx(w.min()) and rec["max"] == pytest.approx(w.max())
 
 
-def test_repr_keeps_the_widget_and_adds_the_text_table(panel: ModelPanel) -> None:
+def test_repr_keeps_the_widget_and_adds_text_without_running_the_model(
+    panel: ModelPanel, iris: nn.Module
+) -> None:
+    calls = []
+    iris.register_forward_hook(lambda *a: calls.append(1))
     data, _meta = panel._repr_mimebundle_()
+    assert calls == []  # displaying must not run a forward (str(Summary) would, to count MACs)
     assert data[WIDGET_MIME]["model_id"] == panel.model_id
-    assert data["text/plain"] == str(panel.summary)
-    assert "fc1" in data["text/plain"]
+    assert data["text/plain"].startswith(repr(panel.summary))
+    assert panel.summary.macs > 0  # counted on request: now the text table is free
+    calls.clear()
+    data, _meta = panel._repr_mimebundle_()
+    assert calls == [] and data["text/plain"] == str(panel.summary) and "fc1" in data["text/plain"]
     # Displaying twice gives two views of one model: same comm, same state.
     data2, _ = panel._repr_mimebundle_()
     assert data2[WIDGET_MIME]["model_id"] == panel.model_id

@@ -235,17 +235,29 @@ class ModelPanel(anywidget.AnyWidget):
         }
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        """The live widget view, plus the text table as ``text/plain`` (consoles, logs)."""
+        """The live widget view, plus text for ``text/plain`` (consoles, logs, nbconvert)."""
         bundle = super()._repr_mimebundle_(**kwargs)
         if bundle is None:
             return None
         data, metadata = bundle if isinstance(bundle, tuple) else (bundle, {})
         data = dict(data)
         try:
-            data["text/plain"] = str(self._summary_obj)
+            data["text/plain"] = self._plain_text()
         except Exception:  # noqa: BLE001 - a text fallback must never hide the widget
             pass
         return data, metadata
+
+    def _plain_text(self) -> str:
+        """The text table when it is free, else a one-line summary.
+
+        ``str(Summary)`` counts MACs first, which is a second forward pass: 4 s for the
+        2,000-layer stack. Displaying the widget must not run the user's model, so the table
+        is used only once the MACs are known (``panel.summary.macs`` was read).
+        """
+        summary = self._summary_obj
+        if getattr(summary, "_macs", None) is not None:
+            return str(summary)
+        return f"{summary!r}\nprint(panel.summary) for the layer table (it counts MACs with one more forward)"
 
     # -- messages in ------------------------------------------------------------------------------
 
