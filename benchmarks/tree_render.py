@@ -140,10 +140,71 @@ def measure(browser: Any, state_json: str, runs: int) -> list[dict[str, float]]:
     return results
 
 
+LAB_SETUP = """\
+import time, torch
+torch.manual_seed(0)
+from zoo import IrisMLP, linear_stack
+from modelpanel.panel import ModelPanel
+models = {"stack": (linear_stack(%d), (1, 16)), "iris": (IrisMLP(), (1, 4))}"""
+
+# A new .modelpanel (not one marked as old) whose first tree row is laid out.
+NEW_TREE_JS = """() => Array.from(document.querySelectorAll('.modelpanel:not([data-bench-old])'))
+  .some(r => { const row = r.querySelector('.mp-tree-row'); return !!row && row.getClientRects().length > 0; })"""
+
+
+def measure_lab(browser: Any, n: int, runs: int) -> None:
+    """Keypress -> first tree row visible in a real JupyterLab (kernel, comm and ESM included).
+
+    Cell A builds and displays a new panel (ModelPanel() in the kernel + comm_open with the
+    bundle + the view); cell B displays the same panel again (the view alone).
+    """
+    import tempfile
+
+    from jupyter_driver import JupyterServer, Notebook
+
+    with tempfile.TemporaryDirectory() as tmp, JupyterServer.start("lab", Path(tmp)) as server:
+        context = browser.new_context(viewport={"width": 1400, "height": 1000})
+        page = context.new_page()
+        cells = [
+            LAB_SETUP % n,
+            "t = time.perf_counter(); p = ModelPanel(*models[KEY]); "
+            "print(f'KERNEL_MS={(time.perf_counter() - t) * 1e3:.0f}'); p",
+            "p",
+        ]
+        nb = Notebook.open(page, server, cells)
+        nb.run(0, timeout=180_000)
+        for key, label in (("stack", f"linear_stack({n})"), ("iris", "IrisMLP")):
+            nb.set_source(1, cells[1].replace("KEY", repr(key)))
+            full, kernel, view = [], [], []
+            for _ in range(runs):
+                for cell, out in ((1, full), (2, view)):
+                    page.evaluate(
+                        "() => document.querySelectorAll('.modelpanel')"
+                        ".forEach(r => r.setAttribute('data-bench-old', ''))"
+                    )
+                    nb.cell(cell).scroll_into_view_if_needed()
+                    nb.cell(cell).locator(".cm-content").click()
+                    t0 = time.perf_counter()
+                    page.keyboard.press("Control+Enter")
+                    page.wait_for_function(NEW_TREE_JS, polling="raf", timeout=120_000)
+                    out.append((time.perf_counter() - t0) * 1e3)
+                    if cell == 1:
+                        nb.output(1).filter(has_text="KERNEL_MS=").first.wait_for()
+                        kernel.append(float(nb.text(1).split("KERNEL_MS=")[1].split()[0]))
+            med = statistics.median
+            print(
+                f"{label:>20} (Lab): new panel cell -> tree {med(full):7.1f} ms "
+                f"(of which ModelPanel() in kernel {med(kernel):.0f} ms); "
+                f"re-display -> tree {med(view):7.1f} ms  [{runs} runs, medians]"
+            )
+        context.close()
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--runs", type=int, default=7, help="fresh pages per model (median reported)")
     ap.add_argument("--n", type=int, default=2000, help="modules in the linear stack")
+    ap.add_argument("--lab", action="store_true", help="also time it in a real JupyterLab")
     args = ap.parse_args()
     if not BUNDLE.is_file():
         sys.exit(f"{BUNDLE} is missing: build it with `cd js && npm ci && npm run build`")
@@ -178,6 +239,8 @@ def main() -> None:
                 f"| render->tree frame {fmt('frame_ms')}  render->first row {fmt('row_ms')}  "
                 f"bundle import {fmt('import_ms')}  | ModelPanel() in kernel {build_s * 1e3:.0f} ms"
             )
+        if args.lab:
+            measure_lab(browser, args.n, max(3, args.runs // 2))
         browser.close()
 
 
