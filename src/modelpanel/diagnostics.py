@@ -3,11 +3,11 @@
 Everything is computed on the tensors' own device and read with one host transfer per device
 per refresh. What each costs (stated here because users turn them on):
 
-- :func:`grad_norms`: no hooks; at each refresh one ``torch._foreach_norm`` over the ``.grad``
+- :func:`grad_norms`: no hooks; at each diagnostics refresh one ``torch._foreach_norm`` over the ``.grad``
   tensors and one transfer. Between refreshes it costs nothing.
 - :class:`ActivationMonitor`: a forward hook on every leaf module while enabled (attached only
-  while a progress loop runs). Statistics are taken from one forward pass per refresh (the
-  first after each read): that pass pays ~5 reductions over every leaf's output (sum, sum of
+  while a progress loop runs). Statistics are taken from one forward pass per diagnostics
+  refresh (the panel's ``diag_every``, 1 s; the first pass after each read): that pass pays ~5 reductions over every leaf's output (sum, sum of
   squares, count of zeros, accumulated on the device, no sync); the other passes pay only the
   hook call (a few microseconds per module). Reducing every pass cost about 2x a small CNN's
   step on a CPU; see benchmarks/training_overhead.py for the current figure.

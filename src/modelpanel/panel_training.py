@@ -43,6 +43,7 @@ class _TrainingState:
         self.mininterval = 0.1
         self.last_flush = -math.inf
         self.last_hist = -math.inf
+        self.last_diag = -math.inf
         self.nonfinite: dict[str, Any] = {"loss": False, "first_layer": None, "where": None}
         self.grad: dict[str, float | None] = {}
         self.acts: dict[str, Any] = {}
@@ -59,7 +60,8 @@ class TrainingMixin(traitlets.HasTraits):
 
     Configuration (constructor keywords or :meth:`watch`): ``hist_every`` seconds between weight
     histogram refreshes during a progress loop (``None`` turns them off), ``grad_norms`` and
-    ``activations`` (opt-in diagnostics, see modelpanel.diagnostics for their cost).
+    ``activations`` (opt-in diagnostics, see modelpanel.diagnostics for their cost), refreshed
+    every ``diag_every`` seconds (default 1.0; a plain trait: ``panel.diag_every = 0.5``).
     """
 
     _progress = traitlets.List().tag(sync=True)
@@ -70,6 +72,7 @@ class TrainingMixin(traitlets.HasTraits):
     hist_every = traitlets.Float(2.0, allow_none=True, help="seconds between weight histograms; None: off")
     grad_norms = traitlets.Bool(False, help="per-layer gradient norms at each refresh")
     activations = traitlets.Bool(False, help="per-layer activation mean/std/zero fraction")
+    diag_every = traitlets.Float(1.0, help="seconds between diagnostics refreshes (grad norms, activations)")
     metric_points = traitlets.Int(1000, help="points kept exact per metric (older ones thinned)")
     hist_snapshots = traitlets.Int(64, help="weight-histogram snapshots kept for _hist_history")
 
@@ -221,11 +224,16 @@ class TrainingMixin(traitlets.HasTraits):
             model = self._model()
         except Exception:  # noqa: BLE001 - a deleted model must not break the user's loop
             model = None
-        if model is not None and st.monitor is not None and st.monitor.attached:
+        # Diagnostics on their own, slower throttle: a sampled activation pass costs a good
+        # part of a small model's step, so at 10 Hz a slow loop would pay it every other step.
+        diag_due = force or now - st.last_diag >= self.diag_every
+        if diag_due:
+            st.last_diag = now
+        if diag_due and model is not None and st.monitor is not None and st.monitor.attached:
             st.acts = st.monitor.read()
             traits["_diagnostics"] = None
         if model is not None and (running or force):
-            if self.grad_norms:
+            if self.grad_norms and diag_due:
                 st.grad, bad = grad_norms(model)
                 self._flag(st, bad, "grads")
                 traits["_diagnostics"] = None
