@@ -42,6 +42,8 @@ const CSS = `
 .mp-inference .mp-eval-status { color: var(--mp-fg-dim, #57606a); }
 .mp-inference .mp-eval-error { color: var(--jp-error-color1, #b42318); white-space: pre-wrap; }
 .mp-inference .mp-eval-summary { display: flex; flex-wrap: wrap; gap: 4px 18px; margin: 6px 0; }
+.mp-inference .mp-eval-item { display: flex; flex-direction: column; }
+.mp-inference .mp-eval-summary dt, .mp-inference .mp-eval-summary dd { float: none; width: auto; padding: 0; }
 .mp-inference .mp-eval-summary dt { color: var(--mp-fg-dim, #57606a); font-size: 11px; }
 .mp-inference .mp-eval-summary dd { margin: 0; font-weight: 600; font-variant-numeric: tabular-nums; }
 .mp-inference .mp-eval-body { display: flex; flex-wrap: wrap; gap: 12px; align-items: flex-start; }

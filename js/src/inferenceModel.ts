@@ -101,7 +101,9 @@ export function summaryItems(r: EvalResultState): Array<[string, string, string]
   } else {
     items.push(["accuracy", "accuracy", formatPercent(r.accuracy)]);
   }
-  if (r.topk_accuracy !== null && r.topk_accuracy !== undefined && (r.topk_k ?? 1) > 1) {
+  // Top-k is shown only when it says something: with k >= classes it is always 100%.
+  const k = r.topk_k ?? 1;
+  if (r.topk_accuracy !== null && r.topk_accuracy !== undefined && k > 1 && k < r.classes.length) {
     items.push(["topk", `top-${r.topk_k} accuracy`, formatPercent(r.topk_accuracy)]);
   }
   if (r.loss !== null && r.loss !== undefined) items.push(["loss", "loss", formatValue(r.loss)]);
@@ -165,7 +167,11 @@ export function heatmapSpec(fig: HeatmapFigure): { data: object[]; layout: objec
     z: fig.z,
     x: idx,
     y: idx,
-    colorscale: "Blues",
+    // White to a mid blue: dark cell text stays readable at every count.
+    colorscale: [
+      [0, "#f7fbff"],
+      [1, "#4a90d9"],
+    ],
     zmin: 0,
     zmax: Math.max(1, fig.max),
     showscale: false,

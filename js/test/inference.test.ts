@@ -35,7 +35,7 @@ function result(over: Partial<EvalResultState> = {}): EvalResultState {
 
 describe("inference view logic", () => {
   it("summarises accuracy, top-k, loss, device and throughput", () => {
-    const items = summaryItems(result());
+    const items = summaryItems(result({ classes: ["cat", "dog", "cow"] }));
     expect(items).toEqual([
       ["accuracy", "accuracy", "80.00%"],
       ["topk", "top-2 accuracy", "100.00%"],
@@ -45,6 +45,10 @@ describe("inference view logic", () => {
       ["throughput", "throughput", "12.3K samples/s"],
       ["mode", "ran under", "inference_mode"],
     ]);
+  });
+
+  it("leaves out top-k when k covers every class (always 100%)", () => {
+    expect(summaryItems(result({ topk_k: 2 })).some(([key]) => key === "topk")).toBe(false);
   });
 
   it("shows a custom metric instead of accuracy, and dashes for what is unknown", () => {
