@@ -57,6 +57,11 @@ def per_module_hooks(model: nn.Module, x: torch.Tensor) -> None:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=15)
+    parser.add_argument(
+        "--clock", choices=("process", "wall"), default="process",
+        help="process: this process's CPU time (steadier on a shared machine); wall: perf_counter",
+    )  # fmt: skip
+    parser.add_argument("--only", default="", help="run only the cases whose name contains this")
     opts = parser.parse_args()
     try:
         import torchinfo
@@ -72,8 +77,12 @@ def main() -> None:
          gpt2_tiny(vocab_size=2048, block_size=64, n_layer=4, n_head=4, n_embd=128).eval(),
          torch.randint(0, 2048, (1, 64))),
     ]  # fmt: skip
-    print(f"torch {torch.__version__}, {torch.get_num_threads()} thread, median of {opts.repeats}")
+    clock = time.process_time if opts.clock == "process" else time.perf_counter
+    print(f"torch {torch.__version__}, {torch.get_num_threads()} thread, {opts.clock} time, "
+          f"median of {opts.repeats}")  # fmt: skip
     for name, model, x in cases:
+        if opts.only not in name:
+            continue
         modules = list(model.named_modules())
 
         def bare(model: nn.Module = model, x: torch.Tensor = x) -> None:
@@ -95,9 +104,9 @@ def main() -> None:
         times: dict[str, list[float]] = {k: [] for k in variants}
         for _ in range(opts.repeats):
             for label, fn in variants.items():
-                t0 = time.perf_counter()
+                t0 = clock()
                 fn()
-                times[label].append(time.perf_counter() - t0)
+                times[label].append(clock() - t0)
         base = statistics.median(times["bare forward"])
         print(f"\n{name}")
         for label, ts in times.items():

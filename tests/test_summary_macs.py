@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 import json
 import weakref
@@ -120,6 +121,7 @@ def test_to_dict_is_the_contract_and_json_safe() -> None:
     assert d["non_trainable_params"] == 0 and d["total_bytes"] == s.total_bytes
     assert [layer["path"] for layer in d["layers"]] == [p for p, _ in model.named_modules()][1:]
     assert isinstance(s.layers[0], Layer) and s.layers[0].to_dict() == d["layers"][0]
+    assert [f.name for f in dataclasses.fields(Layer)] == list(d["layers"][0])
     without_input = summarize(model).to_dict()
     assert without_input["input_bytes"] is None and without_input["activation_bytes"] is None
     assert without_input["total_bytes"] == without_input["param_bytes"] + without_input["buffer_bytes"]

@@ -70,7 +70,7 @@ def render(summary: Summary, note: str = "") -> str:
              f"{summary._macs:,}" if counted else "--")]  # fmt: skip
     for prefix, layer in zip(_tree_prefixes(summary), summary.layers):
         params = f"{layer.params:,}" + (" (shared)" if layer.shared else "")
-        macs = layer._macs
+        macs = layer.__dict__.get("_macs")  # never triggers the MAC pass itself
         rows.append((
             f"{prefix}{_printable(layer.name)} ({_printable(layer.kind)})",
             shape_text(layer.output_shape),

@@ -35,11 +35,12 @@ class _LazyMacs:
     def __get__(self, obj: Layer | None, objtype: type | None = None) -> int | None:
         if obj is None:
             return None  # the dataclass default
-        if obj._macs is None and obj._summary is not None:
-            summary = obj._summary()
+        state = obj.__dict__
+        if state.get("_macs") is None and state.get("_summary") is not None:
+            summary = state["_summary"]()
             if summary is not None:
                 summary._ensure_macs()
-        return obj._macs
+        return state.get("_macs")
 
     def __set__(self, obj: Layer, value: int | None) -> None:
         obj.__dict__["_macs"] = value
@@ -68,9 +69,7 @@ class Layer:
     macs: int | None = _LazyMacs()  # type: ignore[assignment]
     shared: bool = False
     param_formula: str = ""
-    _summary: weakref.ref | None = dataclasses.field(default=None, init=False)
-
-    _macs: int | None = dataclasses.field(default=None, init=False)  # set by _LazyMacs
+    # Not fields: ``_macs`` (stored by _LazyMacs) and ``_summary`` (a weakref set by Summary).
 
     def to_dict(self) -> dict[str, Any]:
         """The layer as the ``_summary.layers`` entry; never triggers the MAC pass."""
@@ -79,7 +78,7 @@ class Layer:
             "parent": self.parent, "input_shape": self.input_shape,
             "output_shape": self.output_shape, "calls": self.calls, "params": self.params,
             "own_params": self.own_params, "trainable_params": self.trainable_params,
-            "macs": self._macs, "shared": self.shared, "param_formula": self.param_formula,
+            "macs": self.__dict__.get("_macs"), "shared": self.shared, "param_formula": self.param_formula,
         }  # fmt: skip
 
     def __repr__(self) -> str:
@@ -194,7 +193,10 @@ class Summary:
         if self._macs is None and self._inputs is not None and self._model_ref() is None:
             note = "not counted: the model has been deleted"
         else:
-            self._ensure_macs()
+            try:
+                self._ensure_macs()
+            except ModelPanelError as exc:  # e.g. the model was changed and now fails
+                note = f"not counted: {exc}"
         return _summary_table.render(self, note)
 
     def __repr__(self) -> str:
