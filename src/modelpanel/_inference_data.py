@@ -3,7 +3,8 @@
 Accepted: a tensor (or numpy array) with ``targets``; an ``(X, y)`` pair; a torch
 ``Dataset`` whose items are ``x`` or ``(x, y)``; a ``DataLoader`` yielding the same. Tensor
 inputs are sliced (no copy); a Dataset gets a DataLoader with ``pin_memory`` when the target is
-CUDA; a user's DataLoader is used as it is (its own ``batch_size`` wins).
+CUDA; a user's DataLoader is used as it is (its own ``batch_size`` wins). :func:`on_device`
+moves the batches to the device, overlapping host-to-GPU copies with compute on CUDA.
 """
 
 from __future__ import annotations
@@ -162,3 +163,62 @@ def _len_or_none(obj: object) -> int | None:
         return len(obj)  # type: ignore[arg-type]
     except TypeError:  # iterable datasets have no length
         return None
+
+
+def on_device(
+    batches: Batches, device: torch.device, dtype: torch.dtype | None
+) -> Iterator[tuple[torch.Tensor, torch.Tensor | None]]:
+    """Batches moved to ``device``; on CUDA one batch ahead on a side stream from pinned memory.
+
+    While the GPU computes batch i, the host copies batch i+1 into page-locked memory and a
+    second stream transfers it, so transfers hide behind compute.
+    """
+
+    def cast(x: torch.Tensor) -> torch.Tensor:
+        # Floating inputs take the model's dtype (numpy gives float64; the model is float32).
+        if dtype is not None and x.is_floating_point() and x.dtype != dtype:
+            return x.to(dtype)
+        return x
+
+    if device.type != "cuda":
+        for x, y in batches:
+            yield cast(x.to(device)), None if y is None else y.to(device)
+        return
+
+    copy_stream = torch.cuda.Stream(device)
+    main = torch.cuda.current_stream(device)
+    # Inputs already on the GPU (or the model just moved there) may still be being written by
+    # queued work on the main stream: the side stream must not read them before it is done.
+    copy_stream.wait_stream(main)
+
+    def stage(x: torch.Tensor, y: torch.Tensor | None):
+        with torch.cuda.stream(copy_stream):
+            out = []
+            for t in (x, y):
+                if t is None or t.device == device:
+                    out.append(t)
+                    continue
+                if t.device.type == "cpu" and not t.is_pinned():
+                    t = t.pin_memory()
+                out.append(t.to(device, non_blocking=True))
+            out[0] = cast(out[0])
+        return out
+
+    it = iter(batches)
+    first = next(it, None)
+    if first is None:
+        return
+    ready = stage(*first)
+    for batch in it:
+        main.wait_stream(copy_stream)
+        for t in ready:
+            if t is not None:
+                t.record_stream(main)
+        current, ready = ready, None
+        yield current[0], current[1]
+        ready = stage(*batch)
+    main.wait_stream(copy_stream)
+    for t in ready:
+        if t is not None:
+            t.record_stream(main)
+    yield ready[0], ready[1]

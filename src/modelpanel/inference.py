@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -27,7 +27,7 @@ import numpy as np
 import torch
 
 from ._devices import model_devices, parse_device, same_device
-from ._inference_data import Batches, make_batches
+from ._inference_data import make_batches, on_device
 from ._inference_errors import explain_forward_error, oom_error
 from ._inference_metrics import ClassAccumulator, logits_of
 from ._inference_state import ModelSnapshot
@@ -126,62 +126,6 @@ def _float_dtype(model: torch.nn.Module) -> torch.dtype | None:
     return dtypes.pop() if len(dtypes) == 1 else None
 
 
-def _on_device(
-    batches: Batches, device: torch.device, dtype: torch.dtype | None
-) -> Iterator[tuple[torch.Tensor, torch.Tensor | None]]:
-    """Batches moved to ``device``; on CUDA one batch ahead on a side stream from pinned memory.
-
-    While the GPU computes batch i, the host copies batch i+1 into page-locked memory and a
-    second stream transfers it, so transfers hide behind compute.
-    """
-
-    def cast(x: torch.Tensor) -> torch.Tensor:
-        # Floating inputs take the model's dtype (numpy gives float64; the model is float32).
-        if dtype is not None and x.is_floating_point() and x.dtype != dtype:
-            return x.to(dtype)
-        return x
-
-    if device.type != "cuda":
-        for x, y in batches:
-            yield cast(x.to(device)), None if y is None else y.to(device)
-        return
-
-    copy_stream = torch.cuda.Stream(device)
-    main = torch.cuda.current_stream(device)
-
-    def stage(x: torch.Tensor, y: torch.Tensor | None):
-        with torch.cuda.stream(copy_stream):
-            out = []
-            for t in (x, y):
-                if t is None or t.device == device:
-                    out.append(t)
-                    continue
-                if t.device.type == "cpu" and not t.is_pinned():
-                    t = t.pin_memory()
-                out.append(t.to(device, non_blocking=True))
-            out[0] = cast(out[0])
-        return out
-
-    it = iter(batches)
-    first = next(it, None)
-    if first is None:
-        return
-    ready = stage(*first)
-    for batch in it:
-        main.wait_stream(copy_stream)
-        for t in ready:
-            if t is not None:
-                t.record_stream(main)
-        current, ready = ready, None
-        yield current[0], current[1]
-        ready = stage(*batch)
-    main.wait_stream(copy_stream)
-    for t in ready:
-        if t is not None:
-            t.record_stream(main)
-    yield ready[0], ready[1]
-
-
 class _LazyBar:
     """A progress bar that appears only once a run has lasted PROGRESS_AFTER_S."""
 
@@ -209,7 +153,7 @@ def _run(model, batches, *, device, amp, consume, progress, expected, batch_size
     dtype = _float_dtype(model)
     start = time.perf_counter()
     try:
-        for i, (x, y) in enumerate(_on_device(batches, device, dtype)):
+        for i, (x, y) in enumerate(on_device(batches, device, dtype)):
             ctx = torch.inference_mode() if mode == "inference_mode" else torch.no_grad()
             try:
                 with ctx, _amp_context(device, amp):
