@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import platform
 import statistics
 import sys
@@ -78,7 +79,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=5, help="timed runs of each fast path")
     parser.add_argument("--exact-repeats", type=int, default=3, help="timed exact runs")
-    parser.add_argument("--train-steps", type=int, default=3, help="timed training steps")
+    parser.add_argument("--train-steps", type=int, default=2, help="timed training steps")
     parser.add_argument("--small", action="store_true", help="GPT with 6 layers, d=384")
     parser.add_argument("--quick", action="store_true", help="2 repeats, no exact path")
     parser.add_argument("--json", type=Path, help="also write the figures here")
@@ -123,6 +124,8 @@ def main() -> None:
         "sampled_tensors": sum(r["sampled"] for r in snap.records),
         "torch_threads": torch.get_num_threads(),
         "cpu": platform.processor() or platform.machine(),
+        # Other processes on the machine slow every path alike; quoted with the figures.
+        "load_average_1min": os.getloadavg()[0],
         "median_s": med,
         "runs": {k: len(v) for k, v in times.items()},
         "naive_over_sampled": med["naive"] / med["sampled"],
@@ -135,7 +138,8 @@ def main() -> None:
     }
     print(
         f"{fig['model']}: {n_params:,} parameters in {fig['tensors']} tensors "
-        f"({fig['sampled_tensors']} sampled), torch threads {fig['torch_threads']}"
+        f"({fig['sampled_tensors']} sampled), torch threads {fig['torch_threads']}, "
+        f"load average {fig['load_average_1min']:.1f}"
     )
     for key, label in (
         ("naive", "naive (cpu().numpy() + np.histogram)"),
