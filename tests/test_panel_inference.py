@@ -135,19 +135,20 @@ def test_set_eval_data_checks_at_once(iris: nn.Module, data) -> None:
     assert panel._eval_result["n"] == 60 and panel._eval_result["confusion"] is None
 
 
-def test_long_evaluations_use_the_panels_progress_when_it_exists(iris, data, monkeypatch) -> None:
+def test_long_evaluations_show_a_bar_in_the_panel(iris, data, monkeypatch) -> None:
     from modelpanel import inference
+    from modelpanel.panel_training import TrainingMixin
 
-    calls: list[dict] = []
-
-    class WithProgress(P):
-        def progress(self, iterable=None, **kw):  # what the training mixin provides
-            calls.append(kw)
-            from tqdm import tqdm
-
-            return tqdm(iterable, disable=True, **kw)
+    class Full(TrainingMixin, InferenceMixin, ModelPanel):
+        """The composition the lead ships."""
 
     X, y = data
-    monkeypatch.setattr(inference, "PROGRESS_AFTER_S", -1.0)
-    WithProgress(iris, input_size=(1, 4)).evaluate(X, y, batch_size=10)
-    assert calls == [{"total": 6, "desc": "evaluate", "unit": "batch"}]
+    panel = Full(iris, input_size=(1, 4))
+    wire = Wire(panel)
+    monkeypatch.setattr(inference, "PROGRESS_AFTER_S", -1.0)  # every run counts as long
+    panel.evaluate(X, y, batch_size=10)
+    bars = [s["_progress"] for s in wire.updates() if s.get("_progress")]
+    assert bars, "no progress bar reached the view"
+    assert bars[-1][0]["desc"] == "evaluate" and bars[-1][0]["total"] == 6
+    # leave=False: once done, the bar is gone; the result is in the inference view instead.
+    assert panel._progress == [] and panel._eval_result["n"] == 60

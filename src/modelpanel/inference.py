@@ -138,7 +138,8 @@ class _LazyBar:
         if self.bar is not None:
             self.bar.update(1)
         elif self.factory is not None and time.perf_counter() - self.start > PROGRESS_AFTER_S:
-            self.bar = self.factory(total=self.total, desc="evaluate", unit="batch")
+            # leave=False: the bar goes once done; the result shows in the inference view.
+            self.bar = self.factory(total=self.total, desc="evaluate", unit="batch", leave=False)
             self.bar.update(self.done)
 
     def close(self) -> None:
