@@ -44,6 +44,12 @@ def _run(cmd: list[str], cwd: Path, env: dict[str, str], timeout: int = 900) -> 
     return proc.stdout
 
 
+def _lap(timings: dict[str, float], name: str, start: float) -> None:
+    """Record and print one stage's time (visible with ``pytest -s``, also when a later stage fails)."""
+    timings[name] = time.perf_counter() - start
+    print(f"\nbinder simulation: {name}: {timings[name]:.1f} s", flush=True)
+
+
 def _clone(dest: Path) -> None:
     """The files a clone of the repository would hold (committed or about to be)."""
     listed = subprocess.run(
@@ -96,8 +102,7 @@ def test_binder_simulation_runs_notebook_01(tmp_path):
     py = str(venv / "bin" / "python")
     # The kernel part of repo2docker's base environment.
     _run([py, "-m", "pip", "install", "-q", "ipykernel"], repo, env)
-    timings["venv + base"] = time.perf_counter() - t
-    print(f"\nbinder simulation: venv + base: {timings["venv + base"]:.1f} s", flush=True)
+    _lap(timings, "venv + base", t)
 
     text = (repo / "binder" / "requirements.txt").read_text()
     assert text.count(TORCH_INDEX_LINE) == 1
@@ -105,13 +110,11 @@ def test_binder_simulation_runs_notebook_01(tmp_path):
     local.write_text(text.replace(TORCH_INDEX_LINE, f"--find-links {WHEELS}"))
     t = time.perf_counter()
     _run([py, "-m", "pip", "install", "-q", "-r", str(local)], repo, env)
-    timings["pip install -r binder/requirements.txt"] = time.perf_counter() - t
-    print(f"\nbinder simulation: pip install -r binder/requirements.txt: {timings["pip install -r binder/requirements.txt"]:.1f} s", flush=True)
+    _lap(timings, "pip install -r binder/requirements.txt", t)
 
     t = time.perf_counter()
     out = _run([str(repo / "binder" / "postBuild")], repo, env)
-    timings["postBuild"] = time.perf_counter() - t
-    print(f"\nbinder simulation: postBuild: {timings["postBuild"]:.1f} s", flush=True)
+    _lap(timings, "postBuild", t)
     assert "modelpanel ready" in out
 
     where = _run([py, "-c", "import json, modelpanel, torch; print(json.dumps("
@@ -135,8 +138,7 @@ def test_binder_simulation_runs_notebook_01(tmp_path):
         t = time.perf_counter()
         NotebookClient(nb, timeout=300, kernel_name="binder-sim",
                        resources={"metadata": {"path": str(repo / "notebooks")}}).execute()
-        timings["notebook 01"] = time.perf_counter() - t
-        print(f"\nbinder simulation: notebook 01: {timings["notebook 01"]:.1f} s", flush=True)
+        _lap(timings, "notebook 01", t)
     finally:
         if old is None:
             os.environ.pop("JUPYTER_PATH", None)
