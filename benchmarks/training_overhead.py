@@ -179,6 +179,40 @@ def bench(device: str, model: nn.Module, x: torch.Tensor, y: torch.Tensor, input
     return out
 
 
+def per_step_cost(iterations: int = 100_000) -> None:
+    """The monitoring's own cost per step, with no model: robust to a noisy machine.
+
+    A ``for`` over ``panel.progress`` with ``panel.log(loss=t)`` of a 0-d tensor, against the
+    same loop over a plain range with the same tensor op; the difference divided by the
+    iterations is what every training step pays, whatever the model.
+    """
+    panel = Panel(nn.Linear(2, 2), input_size=(1, 2), hist_every=None)
+    t = torch.zeros(())
+    times = {"bare": [], "panel": [], "tqdm_std": []}
+    for _ in range(3):
+        start = time.perf_counter()
+        for _ in range(iterations):
+            t.add_(1)
+        times["bare"].append(time.perf_counter() - start)
+        start = time.perf_counter()
+        for _ in panel.progress(range(iterations)):
+            t.add_(1)
+            panel.log(loss=t)
+        times["panel"].append(time.perf_counter() - start)
+        from tqdm.std import tqdm as std_tqdm
+        start = time.perf_counter()
+        for _ in std_tqdm(range(iterations), file=io.StringIO()):
+            t.add_(1)
+        times["tqdm_std"].append(time.perf_counter() - start)
+    panel.close()
+    bare = statistics.median(times["bare"])
+    print(f"reference: one t.add_(1) loop iteration costs {bare / iterations * 1e6:.1f} us here")
+    for name in ("panel", "tqdm_std"):
+        extra = (statistics.median(times[name]) - bare) / iterations * 1e6
+        label = "progress + log(loss=tensor)" if name == "panel" else "plain tqdm.std (no log)"
+        print(f"per-step cost of {label}: {extra:.1f} us (median of 3 x {iterations} iterations)")
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5)
@@ -192,6 +226,8 @@ def main(argv: list[str] | None = None) -> None:
     x = torch.randn(args.batch, 1, 28, 28)
     y = torch.randint(0, 10, (args.batch,))
     bench("cpu", SmallCNN(), x, y, (1, 1, 28, 28), args.rounds, args.seconds)
+    print()
+    per_step_cost()
     if args.no_cuda:
         return
     if not torch.cuda.is_available():

@@ -139,7 +139,8 @@ class TrainingMixin(traitlets.HasTraits):
         """
         st = self._training_state()
         st.log.add(step=step, epoch=epoch, **metrics)
-        self._training_flush(force=False)
+        if time.monotonic() - st.last_flush >= st.mininterval:  # the throttle, checked inline
+            self._training_flush(force=False)
 
     def watch(self, *, hist_every: Any = _UNSET, grad_norms: Any = _UNSET,
               activations: Any = _UNSET) -> TrainingMixin:

@@ -104,18 +104,22 @@ class MetricLog:
             self._step += 1
         queued = []
         for name, value in metrics.items():
-            if isinstance(value, torch.Tensor):
-                if value.numel() != 1:
+            # Cheapest checks first: this runs every step (exact type tests, no ABC isinstance).
+            kind = type(value)
+            if kind is float or kind is int:
+                queued.append((name, epoch_level, x, float(value)))
+            elif isinstance(value, torch.Tensor):
+                if value.dim() != 0 and value.numel() != 1:
                     raise InputError(
                         f"metric {name!r} is a tensor of shape {tuple(value.shape)}; log() takes "
                         f"numbers or 0-d tensors. Reduce it first, e.g. {name}={name}.mean()"
                     )
-                if value.is_complex():
+                if value.dtype.is_complex:
                     raise InputError(f"metric {name!r} is complex; log its .abs() or .real")
                 # detach(): the log must not keep the autograd graph alive; no .item(): no sync.
                 value = value.detach()
                 queued.append((name, epoch_level, x, value if value.dim() == 0 else value.reshape(())))
-            elif isinstance(value, numbers.Real) and not isinstance(value, bool):
+            elif isinstance(value, numbers.Real) and kind is not bool:
                 queued.append((name, epoch_level, x, float(value)))
             else:
                 raise InputError(
@@ -192,16 +196,24 @@ def _as_float(value: Any, what: str) -> float:
 def _read_values(values: list[Any]) -> list[float]:
     """Floats for a mix of floats and 0-d tensors: one stacked host transfer per device."""
     out: list[float] = [0.0] * len(values)
-    by_device: dict[torch.device, list[int]] = {}
+    groups: dict[tuple[torch.device, torch.dtype], list[int]] = {}
     for i, v in enumerate(values):
         if isinstance(v, torch.Tensor):
-            by_device.setdefault(v.device, []).append(i)
+            groups.setdefault((v.device, v.dtype), []).append(i)
         else:
             out[i] = v
-    for idxs in by_device.values():
-        stacked = torch.stack([values[i].to(torch.float64) for i in idxs]).cpu()
-        for i, v in zip(idxs, stacked.tolist()):
-            out[i] = v
+    by_device: dict[torch.device, list[tuple[list[int], torch.Tensor]]] = {}
+    for (device, _), idxs in groups.items():
+        # One stack per dtype (no per-value cast), then one cast and one transfer per device.
+        stacked = torch.stack([values[i] for i in idxs]).to(torch.float64)
+        by_device.setdefault(device, []).append((idxs, stacked))
+    for parts in by_device.values():
+        flat = torch.cat([t for _, t in parts]).cpu().tolist()
+        k = 0
+        for idxs, _ in parts:
+            for i in idxs:
+                out[i] = flat[k]
+                k += 1
     return out
 
 
