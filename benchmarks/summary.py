@@ -3,8 +3,9 @@
     .venv/bin/python benchmarks/summary.py [--repeats 15]
 
 For each model: median time of a bare ``no_grad`` eval forward, ``summarize()`` (default: one
-hooked forward, no MAC pass), the MAC pass alone, ``torchinfo.summary(verbose=0)``, and, to
-justify the global hook, the same capture with one hook per module. Timings interleave the
+hooked forward, no MAC pass) and its two main parts, the MAC pass alone,
+``torchinfo.summary(verbose=0)``, and, to justify the one global hook, a capture with one hook
+per module instead (registered and removed each time, as a summary must). Timings interleave the
 variants round by round, so a noisy shared machine slows them all alike; quote the ratios.
 """
 
@@ -24,8 +25,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 
 from zoo import SmallCNN, gpt2_tiny, linear_stack  # noqa: E402
 
-from modelpanel._summary_capture import call_shapes, mirror_shapes  # noqa: E402
+from modelpanel._summary_capture import call_shapes, capture, mirror_shapes  # noqa: E402
 from modelpanel._summary_macs import count_macs  # noqa: E402
+from modelpanel._summary_params import count_params  # noqa: E402
 from modelpanel.summary import summarize  # noqa: E402
 
 
@@ -92,6 +94,8 @@ def main() -> None:
         variants: dict[str, Callable[[], object]] = {
             "bare forward": bare,
             "summarize() default": lambda model=model, x=x: summarize(model, input_data=x),
+            "  its hooked forward": lambda model=model, x=x, modules=modules: capture(model, (x,), {}, modules),
+            "  its counting (no forward)": lambda modules=modules: count_params(modules),
             "MAC pass alone": lambda model=model, x=x, modules=modules: count_macs(model, (x,), {}, modules),
             "per-module hooks (alt.)": lambda model=model, x=x: per_module_hooks(model, x),
         }
