@@ -88,9 +88,14 @@ def test_run_button_shows_accuracy_and_heatmap(
     expect(view.locator(".mp-eval-error")).to_contain_text("expects [N, 4]", timeout=30_000)
     assert kernel_value(nb, 1, "model.training") is True
 
-    # panel.evaluate from code shows in the view too (class names from labels=).
-    nb.run_code(3, "r = panel.evaluate(test.X, test.y, labels=list(test.target_names))")
+    # panel.evaluate from code shows in the view too, class names from labels= included; a
+    # hostile name stays text in the table and in Plotly's tick labels (no alert runs).
+    hostile = "<img src=x onerror=alert(1)>"
+    nb.run_code(3, f"r = panel.evaluate(test.X, test.y, labels=['setosa', {hostile!r}, 'virginica'])")
     expect(view.locator(".mp-eval-class-row td:first-child")).to_have_text(
-        ["setosa", "versicolor", "virginica"], timeout=30_000
+        ["setosa", hostile, "virginica"], timeout=30_000
     )
+    ticks = view.locator(".mp-eval-confusion .xtick text").all_text_contents()
+    assert ticks == ["setosa", hostile, "virginica"], ticks
+    assert view.locator(".mp-eval-confusion img").count() == 0
     assert page.mp_dialogs == [] and page.mp_errors == [] and page.mp_external == []
