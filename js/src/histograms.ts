@@ -17,7 +17,7 @@ import { histogramIds } from "./paramsModel";
 import Plotly from "./plotly";
 import type { Store } from "./state";
 
-const SMALL = { width: 260, height: 150 };
+const SMALL = { width: 216, height: 140 };
 const LARGE = { width: 640, height: 320 };
 
 interface Item {
