@@ -240,3 +240,19 @@ def test_metric_log_flags_nonfinite_and_rejects_bad_values():
         log.add(loss="0.3")
     with pytest.raises(InputError, match="at least one metric"):
         log.add(step=3)
+
+
+def test_slow_steps_after_fast_ones_still_refresh(board):
+    """No dynamic miniters: after 10,000 fast steps, a slow one is drawn on time."""
+    import time
+
+    calls = board._on_change.calls
+    bar = PanelTqdm(total=20_000, board=board, mininterval=0.05)
+    for _ in range(10_000):
+        bar.update()
+    before = len(calls)
+    time.sleep(0.06)
+    bar.update()
+    assert len(calls) == before + 1, (before, len(calls))
+    assert bar.miniters == 1 and not bar.dynamic_miniters
+    bar.close()

@@ -350,9 +350,15 @@ class PanelTqdm(tqdm):
     so ``pbar.set_postfix(loss=loss)`` every step does not sync the device.
     """
 
+    # No tqdm monitor thread: it would call display() (and so publish widget state) from a
+    # second thread. miniters=1 makes the time check run every iteration instead (one clock
+    # read), so a loop that slows down still refreshes on time without the monitor's help.
+    monitor_interval = 0
+
     def __init__(self, *args: Any, board: BarBoard, **kwargs: Any) -> None:
         kwargs.setdefault("file", io.StringIO())  # tqdm's text goes nowhere visible
         kwargs.setdefault("mininterval", 0.1)
+        kwargs.setdefault("miniters", 1)
         kwargs.setdefault("dynamic_ncols", False)
         self._board = board
         self._board_id = 0
