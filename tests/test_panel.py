@@ -383,3 +383,24 @@ def test_composed_panel_lists_mixin_keywords_and_routes_their_messages(iris: nn.
     assert (reply["kind"], reply["id"], reply["ok"]) == ("evaluate_reply", "ev-1", True), reply
     expected = (iris(x).argmax(1) == y).float().mean().item()
     assert panel._eval_result["accuracy"] == pytest.approx(expected)
+
+
+def test_composed_panel_does_not_keep_a_deleted_model_alive() -> None:
+    from modelpanel.panel_inference import InferenceMixin
+    from modelpanel.panel_training import TrainingMixin
+
+    mixins = tuple(m for m in (TrainingMixin, InferenceMixin) if not issubclass(ModelPanel, m))
+    Composed = type("Composed", (*mixins, ModelPanel), {}) if mixins else ModelPanel
+    model = IrisMLP()
+    x, y = torch.randn(12, 4), torch.randint(0, 3, (12,))
+    panel = Composed(model, input_size=(1, 4), eval_data=(x, y))
+    panel.evaluate(x, y)
+    for _ in panel.progress(range(2), desc="epoch"):
+        panel.log(loss=torch.tensor(1.0))
+    panel.refresh()
+    ref = weakref.ref(model)
+    del model
+    gc.collect()
+    assert ref() is None
+    with pytest.raises(ModelPanelError, match="model was deleted"):
+        panel.refresh()
