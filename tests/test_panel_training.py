@@ -221,3 +221,20 @@ def test_nonfinite_loss_and_weights_are_flagged():
         panel.log(loss=torch.tensor(float("nan")))
         time.sleep(0.002)
     assert panel._diagnostics["nonfinite"] == {"loss": True, "first_layer": "classifier.2", "where": "weights"}
+
+
+def test_a_failing_monitor_never_replaces_the_users_exception(monkeypatch):
+    import modelpanel.panel_training as pt
+
+    def broken(model):
+        raise RuntimeError("cannot read grads")
+
+    monkeypatch.setattr(pt, "grad_norms", broken)  # a fault injected into the monitor only
+    model = IrisMLP()
+    panel = Panel(model, input_size=(1, 4), hist_every=None, grad_norms=True)
+    with pytest.raises(ValueError, match="user's own"):
+        for i in panel.progress(range(10)):
+            if i == 2:
+                raise ValueError("user's own")
+    assert panel._error == "training monitor: RuntimeError: cannot read grads"
+    assert panel._progress[0]["n"] == 2

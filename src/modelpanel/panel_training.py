@@ -225,6 +225,23 @@ class TrainingMixin(traitlets.HasTraits):
             model = self._model()
         except Exception:  # noqa: BLE001 - a deleted model must not break the user's loop
             model = None
+        try:
+            self._read_model_state(st, model, traits, now, running, force)
+        except Exception as exc:  # noqa: BLE001 - monitoring must never break the user's loop
+            # Shown next to the widget (the panel's _error trait) instead of raising into the
+            # training loop, or worse, replacing the user's own exception while it unwinds.
+            if self.has_trait("_error"):
+                traits["_error"] = f"training monitor: {type(exc).__name__}: {exc}"
+        if not running:
+            self._stop_activation_hooks()  # the loop is over (or failed): no hook outlives it
+        if "_diagnostics" in traits:
+            traits["_diagnostics"] = self._diagnostics_state(st)
+        if traits:
+            self._publish(**traits)
+
+    def _read_model_state(self, st: _TrainingState, model: Any, traits: dict[str, Any], now: float,
+                          running: bool, force: bool) -> None:
+        """Diagnostics and histograms that are due, added to ``traits`` (reads the model)."""
         # Diagnostics on their own, slower throttle: a sampled activation pass costs a good
         # part of a small model's step, so at 10 Hz a slow loop would pay it every other step.
         diag_due = force or now - st.last_diag >= self.diag_every
@@ -247,12 +264,6 @@ class TrainingMixin(traitlets.HasTraits):
                 if self._flag(st, first_nonfinite(model), "weights") or (
                         not self.grad_norms and self._flag(st, first_nonfinite(model, grads=True), "grads")):
                     traits["_diagnostics"] = None
-        if not running:
-            self._stop_activation_hooks()  # the loop is over (or failed): no hook outlives it
-        if "_diagnostics" in traits:
-            traits["_diagnostics"] = self._diagnostics_state(st)
-        if traits:
-            self._publish(**traits)
 
     @staticmethod
     def _flag(st: _TrainingState, path: str | None, where: str) -> bool:
