@@ -186,3 +186,33 @@ def test_page_opens_offline_in_chromium(tmp_path, iris_state):
     assert requests == [path.as_uri()] and not failed and not errors
     assert "Iris MLP" in body and "fc1" in body and "83" in body and "50" in body
     assert svg_count == 4 and width > 0  # the histograms really draw
+
+
+def test_trained_panel_state_renders_curve_and_evaluation():
+    """The real panel's trait values after a short training run and an evaluation."""
+    from modelpanel.panel import ModelPanel
+    from modelpanel.panel_inference import InferenceMixin
+    from modelpanel.panel_training import TrainingMixin
+
+    # Until ModelPanel is composed with its mixins, compose it here (as tests/test_panel.py does).
+    mixins = tuple(m for m in (TrainingMixin, InferenceMixin) if not issubclass(ModelPanel, m))
+    cls = type("ComposedPanel", (*mixins, ModelPanel), {}) if mixins else ModelPanel
+    torch.manual_seed(0)
+    model = IrisMLP()
+    panel = cls(model, input_size=(1, 4))
+    x, y = torch.randn(60, 4), torch.arange(60) % 3
+    opt = torch.optim.SGD(model.parameters(), lr=0.1)
+    for step in panel.progress(range(40), desc="step"):
+        opt.zero_grad()
+        loss = torch.nn.functional.cross_entropy(model(x), y)
+        loss.backward()
+        opt.step()
+        panel.log(loss=loss, step=step)
+    result = panel.evaluate(x, y)
+    html = render_snapshot(panel._static_state())
+    text = "".join(parse(html).text)
+    points = re.search(r'<polyline points="([^"]*)"', html).group(1).split()
+    assert len(points) == 40
+    assert f"accuracy: {result.accuracy:.4g}" in text and "samples: 60" in text
+    assert "total params: 83" in text and text.count("fc1.weight") == 1
+    panel.close()
