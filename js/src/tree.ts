@@ -190,6 +190,37 @@ export function mountTree(root: HTMLElement, model: AnyModel<Model>, ctx: ViewCo
     hovered = null;
     showDetail();
   };
+  // Keyboard: arrows move the selection, Right/Left expand/collapse (Left again: to the parent).
+  const onKey = (ev: KeyboardEvent) => {
+    if (!tree || !rows.length) return;
+    const t = tree;
+    const sel = store.get().selectedPath;
+    const current = sel === null ? -1 : rows.indexOf(t.byPath.get(sel) ?? -2);
+    const node = current >= 0 ? (t.nodes[rows[current] as number] as TreeNode) : null;
+    let target = -1;
+    if (ev.key === "ArrowDown") target = Math.min(rows.length - 1, current + 1);
+    else if (ev.key === "ArrowUp") target = Math.max(0, current - 1);
+    else if (ev.key === "Home") target = 0;
+    else if (ev.key === "End") target = rows.length - 1;
+    else if ((ev.key === "ArrowRight" || ev.key === "ArrowLeft") && node && !query) {
+      const open = expanded.has(node.layer.path);
+      if (ev.key === "ArrowRight" && node.children.length && !open) {
+        setExpanded(new Set(expanded).add(node.layer.path));
+      } else if (ev.key === "ArrowLeft" && open) {
+        const next = new Set(expanded);
+        next.delete(node.layer.path);
+        setExpanded(next);
+      } else if (ev.key === "ArrowLeft" && node.parent >= 0) {
+        target = rows.indexOf(node.parent);
+      }
+    } else return;
+    ev.preventDefault();
+    if (target < 0) return;
+    const top = target * ROW_H;
+    if (top < body.scrollTop) body.scrollTop = top;
+    else if (top + ROW_H > body.scrollTop + body.clientHeight) body.scrollTop = top + ROW_H - body.clientHeight;
+    store.update({ selectedPath: (t.nodes[rows[target] as number] as TreeNode).layer.path });
+  };
   const onScroll = () => ctx.schedule(drawWindow);
   const onInput = () =>
     ctx.schedule(() => {
@@ -200,6 +231,7 @@ export function mountTree(root: HTMLElement, model: AnyModel<Model>, ctx: ViewCo
   body.addEventListener("mouseover", onOver);
   body.addEventListener("mouseleave", onLeave);
   body.addEventListener("scroll", onScroll, { passive: true });
+  body.addEventListener("keydown", onKey);
   search.addEventListener("input", onInput);
 
   const load = () => {
@@ -226,6 +258,7 @@ export function mountTree(root: HTMLElement, model: AnyModel<Model>, ctx: ViewCo
     body.removeEventListener("mouseover", onOver);
     body.removeEventListener("mouseleave", onLeave);
     body.removeEventListener("scroll", onScroll);
+    body.removeEventListener("keydown", onKey);
     search.removeEventListener("input", onInput);
     root.replaceChildren();
   };

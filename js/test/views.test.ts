@@ -153,6 +153,30 @@ describe("tree view", () => {
     t.ctx.dispose();
   });
 
+  it("moves the selection and expands with the keyboard", async () => {
+    const t = mountTreeOnly(nestedSummary());
+    const body = t.root.querySelector<HTMLElement>(".mp-tree-body") as HTMLElement;
+    const key = (k: string) => body.dispatchEvent(new KeyboardEvent("keydown", { key: k, bubbles: true }));
+    key("ArrowDown");
+    expect(t.store.get().selectedPath).toBe("encoder");
+    key("ArrowDown");
+    expect(t.store.get().selectedPath).toBe("encoder.block0");
+    key("ArrowRight"); // expand block0: its two children appear
+    expect(t.paths()).toContain("encoder.block0.fc");
+    key("ArrowDown");
+    expect(t.store.get().selectedPath).toBe("encoder.block0.fc");
+    key("ArrowLeft"); // a leaf: go to the parent
+    expect(t.store.get().selectedPath).toBe("encoder.block0");
+    key("ArrowLeft"); // open: collapse it
+    expect(t.paths()).not.toContain("encoder.block0.fc");
+    key("End");
+    expect(t.store.get().selectedPath).toBe("spare.0");
+    key("Home");
+    expect(t.store.get().selectedPath).toBe("encoder");
+    t.cleanup();
+    t.ctx.dispose();
+  });
+
   it("shows badges, shares and the formula on hover and selection", async () => {
     const t = mountTreeOnly(nestedSummary());
     const row = (p: string) => t.root.querySelector<HTMLElement>(`.mp-tree-row[data-path="${p}"]`) as HTMLElement;
