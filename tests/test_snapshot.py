@@ -216,3 +216,32 @@ def test_trained_panel_state_renders_curve_and_evaluation():
     assert f"accuracy: {result.accuracy:.4g}" in text and "samples: 60" in text
     assert "total params: 83" in text and text.count("fc1.weight") == 1
     panel.close()
+
+
+@pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed (apt-get install chromium)")
+def test_panel_save_html_opens_offline(tmp_path):
+    """``panel.save_html(path)`` (wired by ModelPanel) writes the page; it opens from file://."""
+    from playwright.sync_api import sync_playwright
+
+    from modelpanel.panel import ModelPanel
+
+    torch.manual_seed(0)
+    panel = ModelPanel(IrisMLP(), input_size=(1, 4))
+    assert hasattr(panel, "save_html"), "ModelPanel.save_html(path) is missing (issue 6, item 3)"
+    path = tmp_path / "saved panel.html"
+    panel.save_html(path)
+    page_text = path.read_text(encoding="utf-8")
+    assert page_text.startswith("<!DOCTYPE html>")
+    assert render_snapshot(panel._static_state()) in page_text
+    failed: list[str] = []
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+        try:
+            page = browser.new_page()
+            page.on("requestfailed", lambda r: failed.append(r.url))
+            page.goto(path.as_uri())
+            body = page.inner_text("body")
+        finally:
+            browser.close()
+    assert not failed
+    assert "fc1" in body and "83" in body and "weight 10×4 = 40 + bias 10 = 50" in body
