@@ -105,4 +105,11 @@ def test_training_streams_while_the_cell_runs(open_notebook, page, artifacts):
         [b["level"], b["count"], b["state"]] for b in final["bars"]]
     assert kernel["bars"] == [[0, 3, 3, "done"], [1, 150, 150, "done"]]
     assert final["points"] == kernel["points"] == 450
+    # Weight distributions over time: one column per kernel snapshot, for the chosen tensor.
+    hist = kernel_value(nb, 2, "{'T': p._hist_history['steps']['shape'][0], 'names': [r['names'][0] for r in p._params]}")
+    assert hist["T"] >= 2  # ~7 s of training at one snapshot per 2 s, plus the final one
+    dist = root.locator(".mp-dist-plot")
+    dist.locator(".main-svg").first.wait_for(timeout=10_000)
+    assert dist.evaluate("el => el.data[0].x.length") == hist["T"]
+    assert root.locator(".mp-dist-select option").all_text_contents() == hist["names"]
     assert page.mp_errors == [] and page.mp_dialogs == [] and page.mp_external == []
