@@ -20,7 +20,7 @@ from torch import nn
 from zoo import HOSTILE_STRINGS, HostileNames, IrisMLP
 
 from modelpanel._wire import wire_to_array
-from modelpanel.errors import ForwardError, ModelPanelError
+from modelpanel.errors import ForwardError, InputError, ModelPanelError
 from modelpanel.panel import VALID_KWARGS, ModelPanel
 from modelpanel.summary import Summary
 
@@ -333,6 +333,22 @@ def test_failing_forward_raises_forward_error_and_leaves_the_model_as_it_was() -
     assert all(not m._forward_hooks and not m._forward_pre_hooks for m in model.modules())
     assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
     assert torch.is_grad_enabled()
+
+
+def test_without_input_the_panel_shows_the_structure_only() -> None:
+    panel = ModelPanel(IrisMLP())
+    assert panel._summary["total_params"] == 83 and panel._summary["input_shapes"] is None
+    assert [layer["output_shape"] for layer in panel._summary["layers"]] == [None, None, None]
+    assert len(panel._params) == 4  # weights need no forward
+
+
+def test_bad_input_size_is_an_input_error_before_any_widget_exists(iris: nn.Module) -> None:
+    from ipywidgets.widgets.widget import _instances  # every open widget, by model id
+
+    before = set(_instances)
+    with pytest.raises(InputError, match="input_size='abc'"):
+        ModelPanel(iris, input_size="abc")
+    assert set(_instances) == before  # no half-built widget was opened in the front end
 
 
 def test_device_argument_moves_nothing(iris: nn.Module) -> None:
