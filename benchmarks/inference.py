@@ -4,6 +4,7 @@ Run from the repository root:
 
     .venv/bin/python benchmarks/inference.py            # CPU, then CUDA when available
     .venv/bin/python benchmarks/inference.py --quick    # fewer repeats
+    .venv/bin/python benchmarks/inference.py --threads 1  # steadier on a shared machine
 
 CPU, from one run (methods interleaved round by round, medians):
 
@@ -186,7 +187,11 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="fewer repeats")
     parser.add_argument("--no-cpu", action="store_true", help="only the CUDA section")
+    parser.add_argument("--threads", type=int, default=None,
+                        help="torch CPU threads (1 gives steadier figures on a shared machine)")
     args = parser.parse_args()
+    if args.threads:
+        torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     if not args.no_cpu:
         cpu_section(args.quick)

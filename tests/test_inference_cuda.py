@@ -59,3 +59,14 @@ def test_missing_gpu_index_lists_the_real_ones(case) -> None:
     model, X, y = case
     with pytest.raises(DeviceError, match=r"cuda:99.*cpu, cuda:0"):
         evaluate(model, X, y, device="cuda:99")
+
+
+def test_out_of_range_targets_on_the_gpu_are_reported(case) -> None:
+    from modelpanel.errors import InputError
+
+    model, X, y = case
+    y = y.clone()
+    y[7] = 9
+    with pytest.raises(InputError, match=r"outside 0\.\.3"):
+        evaluate(model, X.cuda(), y.cuda(), device="cuda")
+    assert all(t.device.type == "cpu" for t in model.state_dict().values())

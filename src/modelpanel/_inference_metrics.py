@@ -94,20 +94,25 @@ class ClassAccumulator:
             )
         t = y.reshape(-1).long()
         self.n_targets += len(t)
-        if y.device.type == "cpu" and len(t):  # host targets: checking is free, so fail early
-            hi = int(t.max())
-            if hi >= c or int(t.min()) < 0:
-                raise InputError(
-                    f"targets contain class index {hi if hi >= c else int(t.min())} but the model "
-                    f"outputs scores for {c} classes (0..{c - 1}); check the labels or the output layer"
-                )
-        bad = (t < 0) | (t >= c)
-        self.bad_targets += bad.sum()
-        t_safe = t.clamp(0, c - 1)
+        if y.device.type == "cpu":
+            # Host targets: checking costs no device sync, so fail early and skip the clamp.
+            if len(t):
+                lo, hi = torch.aminmax(t)
+                bad = int(hi) if int(hi) >= c else int(lo) if int(lo) < 0 else None
+                if bad is not None:
+                    raise InputError(
+                        f"targets contain class index {bad} but the model outputs scores for "
+                        f"{c} classes (0..{c - 1}); check the labels or the output layer"
+                    )
+            t_safe = t
+        else:
+            # Device targets: count bad ones on the device (read once at the end) and clamp, so
+            # index_add_ cannot write out of bounds (a device-side assert would kill the kernel's GPU).
+            self.bad_targets += ((t < 0) | (t >= c)).sum()
+            t_safe = t.clamp(0, c - 1)
         self.correct += (pred == t).sum()
         self.topk_correct += (top_idx == t[:, None]).any(dim=1).sum()
-        ones = torch.ones_like(t_safe)
-        self.confusion.index_add_(0, t_safe * c + pred, ones)
+        self.confusion.index_add_(0, t_safe * c + pred, torch.ones_like(t_safe))
         if self.loss_fn is not None:
             target = y.to(scores.dtype).reshape(scores.shape) if self.binary else y
             loss = self.loss_fn(scores, target)
