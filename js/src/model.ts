@@ -89,8 +89,8 @@ export interface ProgressBar {
   elapsed: number;
   remaining: number | null;
   postfix: string;
-  state: "running" | "done" | "error";
-  error: string;
+  state: "running" | "done" | "stopped" | "error";
+  error: string; // "stopped at 3/10", "KeyError: 'x'", "" while fine
 }
 
 export interface MetricSeries {
@@ -99,20 +99,22 @@ export interface MetricSeries {
   epoch_level: boolean;
 }
 
+/** `{}` until the first refresh that has something to say. */
 export interface Diagnostics {
-  grad_norms?: Record<string, number>;
-  activations?: Record<string, { mean: number; std: number; zero_frac: number }>;
   nonfinite?: {
     loss: boolean;
-    first_layer: string | null;
+    first_layer: string | null; // "" = the root
     where: "weights" | "grads" | null;
   };
+  grad_norms?: Record<string, number | null>; // null when not finite
+  activations?: Record<string, { mean: number | null; std: number | null; zero_frac: number }>;
 }
 
 export interface EvalData {
-  n: number;
-  x_shape: number[];
+  n: number | null; // null: a DataLoader over an iterable dataset
+  x_shape: number[] | null; // null for a Dataset / DataLoader
   has_targets: boolean;
+  labels: string[] | null;
 }
 
 export interface PerClass {
@@ -123,14 +125,20 @@ export interface PerClass {
 }
 
 export interface EvalResult {
-  accuracy: number | null;
-  loss: number | null;
   n: number;
   device: string;
+  seconds: number;
   samples_per_s: number | null;
+  mode: "inference_mode" | "no_grad";
+  accuracy: number | null; // null with metric= or without targets
+  topk_accuracy: number | null;
+  topk_k: number | null;
+  metric: number | null; // a custom metric replaces accuracy
+  metric_name: string | null;
+  loss: number | null;
   classes: string[];
-  confusion: WireArray | null; // int32 [c, c]
-  per_class: PerClass[];
+  confusion: WireArray | null; // int32 [c, c]: confusion[true, predicted]
+  per_class: PerClass[] | null;
 }
 
 /** Custom message the inference view sends; answered by {kind: "evaluate_reply", id, ok, error?}. */
@@ -145,7 +153,8 @@ export interface Reply {
   kind: string; // "<request kind>_reply"
   id: string;
   ok: boolean;
-  error?: string;
+  error?: string; // when !ok: a readable message
+  [extra: string]: unknown; // e.g. evaluate_reply: n, accuracy, device
 }
 
 /** All synced traits of ModelPanel (src/modelpanel/panel.py). */
@@ -156,10 +165,11 @@ export interface Model {
   _hist_history: HistHistory | Record<string, never> | null;
   _progress: ProgressBar[] | null;
   _metrics: Record<string, MetricSeries> | null;
-  _diagnostics: Diagnostics | null;
+  _diagnostics: Diagnostics | null; // all fields optional: {} until the first refresh
   _devices: string[] | null;
   _eval_data: EvalData | null;
   _eval_result: EvalResult | null;
+  _eval_running: boolean | null; // true while an evaluation runs (from the view or from code)
   _error: string | null;
 }
 
