@@ -4,10 +4,14 @@ Each test opens one notebook and checks several things in it: starting a kernel 
 importing torch costs ~10 s, so one notebook per check would be slow. What the DOM shows is
 compared with what the kernel holds (read back through a scratch cell), not with constants
 copied from the front end.
+
+Screenshots go to tests/e2e/artifacts/; ``MODELPANEL_UPDATE_SCREENSHOT=1`` also rewrites the
+README's docs/screenshot.png (written anyway when it is missing).
 """
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 from typing import Any
 
@@ -93,8 +97,12 @@ def test_iris_panel_in_lab(open_notebook: Any, page: Any, artifacts: Path) -> No
     # A tall window, so the whole panel is on screen (no Lab status bar painted over it).
     page.set_viewport_size({"width": 1400, "height": 1800})
     root.scroll_into_view_if_needed()
-    SCREENSHOT.parent.mkdir(exist_ok=True)
-    root.screenshot(path=str(SCREENSHOT))
+    root.screenshot(path=str(artifacts / "lab-iris.png"))
+    # The README's picture: rewritten on request only, so a test run leaves the tree clean
+    # (the PNG's bytes differ from run to run).
+    if os.environ.get("MODELPANEL_UPDATE_SCREENSHOT") == "1" or not SCREENSHOT.exists():
+        SCREENSHOT.parent.mkdir(exist_ok=True)
+        root.screenshot(path=str(SCREENSHOT))
     page.set_viewport_size({"width": 1400, "height": 1000})
 
     # Hovering a row tells how its count is derived (the kernel's param_formula).
