@@ -26,8 +26,8 @@ Conventions (tests in tests/test_stats.py check them against numpy):
   reveals whether the tensor holds any NaN/Inf, and a tensor that does is recomputed
   exactly (not sampled) so its NaN/Inf counts are exact.
 * Memory: tensors of one length are processed as one stacked batch of at most 16M values
-  (or one larger tensor alone); the temporaries take about 30 bytes per value of the
-  batch, on the tensor's device.
+  (or one larger tensor alone); the temporaries peak at about 21 bytes per value of the
+  batch (measured on the CPU for a 16M-value float32 tensor), on the tensor's device.
 """
 
 from __future__ import annotations
