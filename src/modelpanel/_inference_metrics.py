@@ -1,8 +1,8 @@
-"""Per-batch accumulation of classification results, kept on the device.
+"""Classification results from batches of outputs, kept on the device until the end.
 
 Nothing here reads a value back to the host per batch (no ``.item()``, no ``bincount``, which
-syncs on CUDA to size its output): counts are summed on the device and read once at the end,
-so the GPU never waits for Python between batches.
+syncs on CUDA to size its output): batches are kept on the device and counted once at the
+end, so the GPU never waits for Python between batches.
 """
 
 from __future__ import annotations
@@ -31,7 +31,10 @@ class ClassAccumulator:
     """Accuracy, top-k, confusion, loss and predictions for class-score outputs.
 
     Outputs of shape ``[N, C]`` (C >= 2) are multi-class logits (softmax); ``[N]`` or
-    ``[N, 1]`` are binary logits (sigmoid, threshold 0).
+    ``[N, 1]`` are binary logits (sigmoid, threshold 0). Per batch only the predictions,
+    probabilities, top-k and targets are kept (and the loss summed) on the device; counting
+    happens once in :meth:`totals`, which is both fewer operations for the many small batches
+    of a notebook and a single device sync at the end on a GPU.
     """
 
     def __init__(self, *, topk: int, loss_fn, keep_outputs: bool) -> None:
@@ -42,8 +45,8 @@ class ClassAccumulator:
         self.probs: list[torch.Tensor] = []
         self.top_idx: list[torch.Tensor] = []
         self.top_val: list[torch.Tensor] = []
-        self.confusion: torch.Tensor | None = None
-        self.correct = self.topk_correct = self.loss_sum = self.bad_targets = None
+        self.targets: list[torch.Tensor] = []
+        self.loss_sum: torch.Tensor | None = None
         self.n = 0
         self.n_targets = 0
 
@@ -57,20 +60,13 @@ class ClassAccumulator:
                 f"the model's outputs have shape {list(scores.shape)}, not class scores [N, classes]; "
                 f"pass metric=callable(outputs, targets) to evaluate another kind of model"
             )
-        dev = scores.device
-        c = self.classes
-        self.topk = max(1, min(self.topk, c))
-        self.confusion = torch.zeros(c * c, dtype=torch.long, device=dev)
-        zero = torch.zeros((), dtype=torch.long, device=dev)
-        self.correct, self.topk_correct, self.bad_targets = zero.clone(), zero.clone(), zero.clone()
-        self.loss_sum = torch.zeros((), dtype=torch.float64, device=dev)
+        self.topk = max(1, min(self.topk, self.classes))
 
     def add(self, out: object, y: torch.Tensor | None) -> None:
-        """Fold one batch of outputs (and targets, on the same device) into the totals."""
+        """Keep one batch of outputs (and targets, on the same device)."""
         scores = logits_of(out)
         if self.classes is None:
             self._setup(scores)
-        c = self.classes
         scores_f = scores.float()
         if self.binary:
             s = scores_f.reshape(-1)
@@ -94,66 +90,61 @@ class ClassAccumulator:
             )
         t = y.reshape(-1).long()
         self.n_targets += len(t)
-        if y.device.type == "cpu":
-            # Host targets: checking costs no device sync, so fail early and skip the clamp.
-            if len(t):
-                lo, hi = torch.aminmax(t)
-                bad = int(hi) if int(hi) >= c else int(lo) if int(lo) < 0 else None
-                if bad is not None:
-                    raise InputError(
-                        f"targets contain class index {bad} but the model outputs scores for "
-                        f"{c} classes (0..{c - 1}); check the labels or the output layer"
-                    )
-            t_safe = t
-        else:
-            # Device targets: count bad ones on the device (read once at the end) and clamp, so
-            # index_add_ cannot write out of bounds (a device-side assert would kill the kernel's GPU).
-            self.bad_targets += ((t < 0) | (t >= c)).sum()
-            t_safe = t.clamp(0, c - 1)
-        self.correct += (pred == t).sum()
-        self.topk_correct += (top_idx == t[:, None]).any(dim=1).sum()
-        self.confusion.index_add_(0, t_safe * c + pred, torch.ones_like(t_safe))
+        if t.device.type == "cpu" and len(t):
+            # Host targets: checking costs no device sync, so a bad label fails early.
+            self._check_range(*torch.aminmax(t))
+        self.targets.append(t)
         if self.loss_fn is not None:
             target = y.to(scores.dtype).reshape(scores.shape) if self.binary else y
-            loss = self.loss_fn(scores, target)
+            loss = self.loss_fn(scores, target).double()
             red = getattr(self.loss_fn, "reduction", "mean")
-            self.loss_sum += loss.double() * (1 if red == "sum" else len(t))
+            loss = loss * (1 if red == "sum" else len(t))
+            self.loss_sum = loss if self.loss_sum is None else self.loss_sum + loss
+
+    def _check_range(self, lo: torch.Tensor, hi: torch.Tensor) -> None:
+        c = self.classes
+        bad = int(hi) if int(hi) >= c else int(lo) if int(lo) < 0 else None
+        if bad is not None:
+            raise InputError(
+                f"targets contain class index {bad} but the model outputs scores for "
+                f"{c} classes (0..{c - 1}); check the labels or the output layer"
+            )
 
     def totals(self) -> dict:
-        """Read everything back to the host once; call after the last batch."""
+        """Count and read everything back to the host once; call after the last batch."""
         if self.classes is None:
             raise InputError("the data produced no batches: there is nothing to evaluate")
-        if int(self.bad_targets):
-            raise InputError(
-                f"some targets are outside 0..{self.classes - 1}, the classes the model outputs"
-            )
-        n = self.n
+        n, c = self.n, self.classes
         if 0 < self.n_targets != n:
             raise InputError(
                 f"only {self.n_targets} of {n} samples came with targets; give every batch its targets"
             )
-        has_targets = self.n_targets == n
-        confusion = self.confusion.view(self.classes, self.classes).cpu().numpy()
-
-        def cat(parts: list[torch.Tensor]) -> torch.Tensor:
-            # Concatenating outside inference_mode returns ordinary tensors the user can reuse.
-            return torch.cat(parts).cpu()
-
-        return {
-            "classes": self.classes,
-            "predictions": cat(self.preds),
-            "probabilities": cat(self.probs) if self.keep_outputs else None,
-            "topk": {
-                "k": self.topk,
-                "indices": cat(self.top_idx),
-                "probabilities": cat(self.top_val),
-                "accuracy": int(self.topk_correct) / n if has_targets else None,
-            },
-            "accuracy": int(self.correct) / n if has_targets else None,
-            "loss": float(self.loss_sum) / n if has_targets and self.loss_fn is not None else None,
-            "confusion": confusion if has_targets else None,
-            "per_class": per_class(confusion) if has_targets else None,
+        has_targets = n > 0 and self.n_targets == n
+        # Concatenating outside inference_mode returns ordinary tensors the user can reuse.
+        pred = torch.cat(self.preds)
+        top_idx = torch.cat(self.top_idx)
+        out = {
+            "classes": c,
+            "predictions": pred.cpu(),
+            "probabilities": torch.cat(self.probs).cpu() if self.keep_outputs else None,
+            "topk": {"k": self.topk, "indices": top_idx.cpu(),
+                     "probabilities": torch.cat(self.top_val).cpu(), "accuracy": None},
+            "accuracy": None, "loss": None, "confusion": None, "per_class": None,
         }
+        if not has_targets:
+            return out
+        t = torch.cat(self.targets)
+        if t.device.type != "cpu":
+            self._check_range(*torch.aminmax(t))  # before bincount: it must not index past c*c
+        counts = torch.stack([(pred == t).sum(), (top_idx == t[:, None]).any(dim=1).sum()]).tolist()
+        confusion = torch.bincount(t * c + pred, minlength=c * c).view(c, c).cpu().numpy()
+        out["accuracy"] = counts[0] / n
+        out["topk"]["accuracy"] = counts[1] / n
+        if self.loss_fn is not None and self.loss_sum is not None:
+            out["loss"] = float(self.loss_sum) / n
+        out["confusion"] = confusion
+        out["per_class"] = per_class(confusion)
+        return out
 
 
 def per_class(confusion: np.ndarray) -> list[dict]:
