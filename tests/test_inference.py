@@ -240,3 +240,22 @@ def test_device_parsing_and_listing() -> None:
     if not torch.cuda.is_available():
         with pytest.raises(DeviceError, match=r"'cuda:1' is not available.*: cpu"):
             parse_device("cuda:1")
+
+
+def test_amp_on_cpu_runs_in_bfloat16_and_mostly_agrees() -> None:
+    model = trained_cnn()
+    X = torch.randn(128, 1, 8, 8)
+    y = torch.randint(0, 4, (128,))
+    full = evaluate(model, X, y)
+    half = evaluate(model, X, y, amp=True)
+    assert half.probabilities.dtype == torch.float32  # reported in float32 whatever ran
+    assert (half.predictions == full.predictions).float().mean() > 0.9
+    assert not torch.equal(half.probabilities, full.probabilities)  # bf16 really ran
+
+
+def test_predict_on_a_dataset_without_targets() -> None:
+    model = IrisMLP()
+    X = torch.randn(21, 4)
+    out = predict(model, TensorDataset(X), batch_size=8)  # items are (x,) tuples
+    with torch.no_grad():
+        assert torch.allclose(out, model(X), atol=1e-6)
