@@ -112,12 +112,13 @@ def make_step(model: nn.Module, x: torch.Tensor, y: torch.Tensor) -> Callable[[]
 
 
 def run_mode(mode: str, panel: Panel, step: Callable[[], torch.Tensor], steps: int,
-             sync: Callable[[], None]) -> float:
-    """Seconds for ``steps`` training steps watched the way ``mode`` says."""
+             sync: Callable[[], None]) -> tuple[float, float]:
+    """(wall seconds, process CPU seconds) for ``steps`` steps watched the way ``mode`` says."""
     panel.watch(hist_every=2.0 if mode in ("progress_hist", "all_diag") else None,
                 grad_norms=mode == "all_diag", activations=mode == "all_diag")
     sync()
     start = time.perf_counter()
+    cpu_start = time.process_time()
     if mode == "bare":
         for _ in range(steps):
             step()
@@ -134,7 +135,7 @@ def run_mode(mode: str, panel: Panel, step: Callable[[], torch.Tensor], steps: i
             loss = step()
             panel.log(loss=loss)
     sync()
-    return time.perf_counter() - start
+    return time.perf_counter() - start, time.process_time() - cpu_start
 
 
 def bench(device: str, model: nn.Module, x: torch.Tensor, y: torch.Tensor, input_size: tuple,
@@ -155,27 +156,35 @@ def bench(device: str, model: nn.Module, x: torch.Tensor, y: torch.Tensor, input
     steps = max(20, int(seconds / per_step))
     rates: dict[str, list[float]] = {m: [] for m in MODES}
     syncs: dict[str, list[float]] = {m: [] for m in MODES}
+    cpu: dict[str, list[float]] = {m: [] for m in MODES}
     for r in range(rounds):
         order = MODES if r % 2 == 0 else tuple(reversed(MODES))
         for mode in order:
             counter = SyncCounter()
             try:
-                elapsed = run_mode(mode, panel, step, steps, sync)
+                elapsed, cpu_s = run_mode(mode, panel, step, steps, sync)
             finally:
                 counter.restore()
             rates[mode].append(steps / elapsed)
+            cpu[mode].append(cpu_s / steps)
             syncs[mode].append(counter.calls / elapsed)
     panel.close()
     bare = statistics.median(rates["bare"])
+    bare_cpu = statistics.median(cpu["bare"])
     out = {}
     print(f"\n{device}: {type(model).__name__}, batch {x.shape[0]}, {steps} steps per run, "
           f"{rounds} rounds (median)")
-    print(f"{'mode':<15}{'steps/s':>10}{'vs bare':>10}{'overhead':>10}{'syncs/s':>10}")
+    # CPU seconds per step (this process only) are far steadier than wall time on a shared
+    # machine; on CUDA they measure the host side only, so read the wall columns there.
+    print(f"{'mode':<15}{'steps/s':>10}{'vs bare':>10}{'overhead':>10}{'syncs/s':>10}"
+          f"{'cpu ms/step':>13}{'cpu overhead':>14}")
     for mode in MODES:
         rate = statistics.median(rates[mode])
         sps = statistics.median(syncs[mode])
-        out[mode] = {"steps_per_s": rate, "ratio": rate / bare, "syncs_per_s": sps}
-        print(f"{mode:<15}{rate:>10.1f}{rate / bare:>10.3f}{(bare / rate - 1) * 100:>9.1f}%{sps:>10.1f}")
+        c = statistics.median(cpu[mode])
+        out[mode] = {"steps_per_s": rate, "ratio": rate / bare, "syncs_per_s": sps, "cpu_s_per_step": c}
+        print(f"{mode:<15}{rate:>10.1f}{rate / bare:>10.3f}{(bare / rate - 1) * 100:>9.1f}%{sps:>10.1f}"
+              f"{c * 1e3:>13.2f}{(c / bare_cpu - 1) * 100:>13.1f}%")
     return out
 
 
