@@ -80,6 +80,9 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=5, help="timed runs of each fast path")
     parser.add_argument("--exact-repeats", type=int, default=3, help="timed exact runs")
     parser.add_argument("--train-steps", type=int, default=2, help="timed training steps")
+    parser.add_argument(
+        "--threads", type=int, help="torch.set_num_threads for the run (numpy's path uses one)"
+    )
     parser.add_argument("--small", action="store_true", help="GPT with 6 layers, d=384")
     parser.add_argument("--quick", action="store_true", help="2 repeats, no exact path")
     parser.add_argument("--json", type=Path, help="also write the figures here")
@@ -87,6 +90,8 @@ def main() -> None:
     if args.quick:
         args.repeats, args.exact_repeats, args.train_steps = 2, 0, 1
 
+    if args.threads:
+        torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     if args.small:
         model = GPT(GPTConfig(n_layer=6, n_head=6, n_embd=384))
