@@ -78,7 +78,9 @@ class MetricLog:
 
     def __init__(self, keep_exact: int = 1000) -> None:
         self.keep_exact = keep_exact
-        self._series: dict[tuple[str, bool], BoundedHistory] = {}
+        # x and value in two histories fed in lockstep (same lengths -> same thinning): lists of
+        # floats turn into numpy arrays far faster than lists of pairs, at every refresh.
+        self._series: dict[tuple[str, bool], tuple[BoundedHistory, BoundedHistory]] = {}
         self._pending: list[tuple[str, bool, float, Any]] = []
         self._step = 0  # the implicit step: one per add() without step=
         self.last_step: float | None = None
@@ -136,25 +138,27 @@ class MetricLog:
             return False
         pending, self._pending = self._pending, []
         values = _read_values([v for *_, v in pending])
-        grouped: dict[tuple[str, bool], list[tuple[float, float]]] = {}
+        grouped: dict[tuple[str, bool], tuple[list[float], list[float]]] = {}
         for (name, epoch_level, x, _), value in zip(pending, values):
-            grouped.setdefault((name, epoch_level), []).append((x, value))
+            xs, ys = grouped.setdefault((name, epoch_level), ([], []))
+            xs.append(x)
+            ys.append(value)
             if not math.isfinite(value) and name not in self.nonfinite:
                 self.nonfinite.append(name)
-        for key, points in grouped.items():
-            self._series.setdefault(key, BoundedHistory(self.keep_exact)).extend(points)
+        for key, (xs, ys) in grouped.items():
+            hx, hy = self._series.setdefault(
+                key, (BoundedHistory(self.keep_exact), BoundedHistory(self.keep_exact)))
+            hx.extend(xs)
+            hy.extend(ys)
         return True
 
     def series(self) -> dict[str, tuple[np.ndarray, np.ndarray, bool]]:
         """``{name: (x, value, epoch_level)}``; an epoch-level twin of a step metric gets " (epoch)"."""
         step_names = {name for name, epoch_level in self._series if not epoch_level}
         out = {}
-        for (name, epoch_level), hist in self._series.items():
+        for (name, epoch_level), (hx, hy) in self._series.items():
             key = f"{name} (epoch)" if epoch_level and name in step_names else name
-            points = hist.items()
-            x = np.fromiter((p[0] for p in points), np.float64, len(points))
-            y = np.fromiter((p[1] for p in points), np.float64, len(points))
-            out[key] = (x, y, epoch_level)
+            out[key] = (np.array(hx.items(), np.float64), np.array(hy.items(), np.float64), epoch_level)
         return out
 
     def to_state(self) -> dict[str, Any]:
@@ -173,8 +177,8 @@ class MetricLog:
         if keep_exact < 2:
             raise InputError(f"keep_exact must be at least 2, got {keep_exact}")
         self.keep_exact = keep_exact
-        for hist in self._series.values():
-            hist.keep_exact = keep_exact
+        for hx, hy in self._series.values():
+            hx.keep_exact = hy.keep_exact = keep_exact
 
     def clear(self) -> None:
         """Forget every series and queued value (a fresh training run)."""
