@@ -44,6 +44,7 @@ class _TrainingState:
         self.last_flush = -math.inf
         self.last_hist = -math.inf
         self.last_diag = -math.inf
+        self.bad_weights: str | None = None
         self.nonfinite: dict[str, Any] = {"loss": False, "first_layer": None, "where": None}
         self.grad: dict[str, float | None] = {}
         self.acts: dict[str, Any] = {}
@@ -261,7 +262,7 @@ class TrainingMixin(traitlets.HasTraits):
             if self.hist_every is not None and (due or not running):
                 st.last_hist = now
                 traits.update(self._hist_traits(model, st))
-                if self._flag(st, first_nonfinite(model), "weights") or (
+                if self._flag(st, st.bad_weights, "weights") or (
                         not self.grad_norms and self._flag(st, first_nonfinite(model, grads=True), "grads")):
                     traits["_diagnostics"] = None
 
@@ -286,12 +287,19 @@ class TrainingMixin(traitlets.HasTraits):
         from modelpanel.stats import weight_snapshot  # stats.py is another engineer's module
 
         snapshot = weight_snapshot(model, bins=getattr(self, "_bins", 64))
+        # NaN/Inf weights: the snapshot counted them already (no second pass over the weights).
+        st.bad_weights = next((r["owners"][0] if r["owners"] else "" for r in snapshot.records
+                               if r["nan"] or r["inf"]), None)
         x = st.log.last_step if st.log.last_step is not None else float(len(st.hist))
         items = st.hist.items()
         if items and items[-1][1].shape != tuple(snapshot.counts.shape):
             st.hist = BoundedHistory(keep_exact=st.hist.keep_exact)  # the model's tensors changed
-        st.hist.extend([(x, np.asarray(snapshot.counts, np.uint32),
-                         np.asarray(snapshot.ranges, np.float64))])
+            items = []
+        item = (x, np.asarray(snapshot.counts, np.uint32), np.asarray(snapshot.ranges, np.float64))
+        if items and items[-1][0] == x and st.log.last_step is not None:
+            st.hist.replace_last(item)  # no step since the last snapshot: one column per step
+        else:
+            st.hist.extend([item])
         items = st.hist.items()
         traits: dict[str, Any] = {"_hist_history": {
             "steps": array_to_wire(np.array([i[0] for i in items], np.float64)),

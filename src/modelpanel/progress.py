@@ -60,6 +60,13 @@ class BoundedHistory:
             while len(self._old) > self.keep_exact:
                 self._old = self._old[::2]
 
+    def replace_last(self, item: Any) -> None:
+        """Replace the newest item (e.g. a second snapshot at the same step)."""
+        if self._recent:
+            self._recent[-1] = item
+        else:
+            self.extend([item])
+
     def items(self) -> list[Any]:
         """Every kept item, oldest first."""
         return self._old + self._recent
