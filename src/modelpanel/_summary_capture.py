@@ -5,7 +5,7 @@ one hook per module: registering 2,000 per-module hook pairs costs more than the
 2,000-layer stack itself, and a global hook is one dict insert (see benchmarks/summary.py).
 The hook only records what a module received and returned on its first call and counts calls;
 where a failing forward failed is read afterwards from the traceback, so the happy path pays
-nothing for it.
+nothing for it (not even a path lookup table).
 """
 
 from __future__ import annotations
@@ -77,12 +77,24 @@ def call_shapes(args: tuple, kwargs: Mapping[str, Any] | None) -> list:
 
 @dataclasses.dataclass
 class Capture:
-    """What one hooked forward saw, keyed by module path ("" is the root)."""
+    """What one hooked forward saw, keyed by ``id(module)`` (modules outside the model included).
 
-    calls: dict[str, int]
-    input_shapes: dict[str, list]
-    output_shapes: dict[str, Any]
-    activation_bytes: int
+    Each record is ``[calls, leaf_bytes, input_shapes, output_shape]``: the shapes are those
+    of the first call; ``leaf_bytes`` sums a leaf module's outputs over all calls (None for a
+    module with children, whose output is a child's tensor).
+    """
+
+    records: dict[int, list]
+
+    def activation_bytes(self, modules: list[tuple[str, nn.Module]]) -> int:
+        """Bytes of every output the model's leaf modules produced (all calls)."""
+        records = self.records
+        total = 0
+        for _, m in modules:
+            rec = records.get(id(m))
+            if rec is not None and rec[1] is not None:
+                total += rec[1]
+        return total
 
 
 @contextlib.contextmanager
@@ -106,26 +118,31 @@ def model_state_restored(modules: list[tuple[str, nn.Module]]) -> Iterator[None]
 
     Flags are set and restored by assignment, not through ``train()``/``eval()``, so no
     user override runs and a module the user left in eval inside a training model stays so.
+    Only modules in training mode are written: a model already in eval costs two reads each.
     """
-    flags = [(m, m.training) for _, m in modules]
+    training = [m for _, m in modules if m.training]
     try:
         # object.__setattr__: nn.Module.__setattr__ costs ~5 µs a call on 2,000-layer models.
-        for m, _ in flags:
+        for m in training:
             object.__setattr__(m, "training", False)
         # The fused fast path skips the submodules' hooks (no shapes) and FLOP formulas.
         with torch.no_grad(), mha_fastpath_disabled():
             yield
     finally:
-        for m, flag in flags:
-            object.__setattr__(m, "training", flag)
+        # A forward may switch modes itself (``self.train()`` inside forward): undo that too.
+        for _, m in modules:
+            if m.training:
+                object.__setattr__(m, "training", False)
+        for m in training:
+            object.__setattr__(m, "training", True)
 
 
-def run_forward(model: nn.Module, args: tuple, kwargs: dict[str, Any], paths: dict[int, str]) -> Any:
+def run_forward(model: nn.Module, args: tuple, kwargs: dict[str, Any], modules: list[tuple[str, nn.Module]]) -> Any:
     """Call ``model(*args, **kwargs)``; on failure raise ForwardError naming the failing module."""
     try:
         return model(*args, **kwargs)
     except Exception as exc:
-        raise forward_error(exc, model, paths) from exc
+        raise forward_error(exc, model, {id(m): p for p, m in modules}) from exc
 
 
 def capture(
@@ -136,46 +153,45 @@ def capture(
     ``modules`` is ``named_modules()`` of the model (root included, as ""). Raises ForwardError
     if the forward raises; hooks are removed and flags restored either way.
     """
-    paths = {id(m): p for p, m in modules}
-    # Leaves' outputs are what a forward materialises; a parent's output is a child's tensor.
-    leaves = {id(m) for _, m in modules if not m._modules}
-    calls: dict[str, int] = {}
-    in_shapes: dict[str, list] = {}
-    out_shapes: dict[str, Any] = {}
-    act = [0]
+    records: dict[int, list] = {}
+    get = records.get
     tensor_type = torch.Tensor
 
+    # Runs once per module call, so it is kept to dict lookups: no path, no ownership test
+    # (a module outside the model gets a record nobody reads), shapes only on a first call.
     def hook(module: nn.Module, h_args: tuple, h_kwargs: dict, output: Any) -> None:
-        key = id(module)
-        path = paths.get(key)
-        if path is None:  # a module outside this model (global hooks see every module)
-            return
-        n = calls.get(path)
-        if n is None:
-            calls[path] = 1
+        rec = get(id(module))
+        if rec is None:
             if not h_kwargs and len(h_args) == 1 and type(h_args[0]) is tensor_type:
-                in_shapes[path] = [list(h_args[0].shape)]  # the common case, cheaply
+                in_shapes = [list(h_args[0].shape)]  # the common case, cheaply
             else:
-                in_shapes[path] = call_shapes(h_args, h_kwargs)
-            out_shapes[path] = list(output.shape) if type(output) is tensor_type else mirror_shapes(output)
+                in_shapes = call_shapes(h_args, h_kwargs)
+            if type(output) is tensor_type:
+                out_shape = list(output.shape)
+                # A leaf's output is what a forward materialises; a parent's is a child's.
+                leaf_bytes = None if module._modules else output.numel() * output.element_size()
+            else:
+                out_shape = mirror_shapes(output)
+                leaf_bytes = None if module._modules else tensor_bytes(output)
+            records[id(module)] = [1, leaf_bytes, in_shapes, out_shape]
         else:
-            calls[path] = n + 1
-        if key in leaves:
-            if type(output) is tensor_type:  # the common case, without the generic walk
-                act[0] += output.numel() * output.element_size()
-            else:
-                act[0] += tensor_bytes(output)
+            rec[0] += 1
+            if rec[1] is not None:
+                if type(output) is tensor_type:
+                    rec[1] += output.numel() * output.element_size()
+                else:
+                    rec[1] += tensor_bytes(output)
 
     with model_state_restored(modules):
         handle = nn.modules.module.register_module_forward_hook(hook, with_kwargs=True)
         try:
-            run_forward(model, args, kwargs, paths)
+            run_forward(model, args, kwargs, modules)
         finally:
             handle.remove()
             # torch's handle does not clear the with_kwargs flag of a *global* hook; left
             # behind, it makes torch.compile warn that global hooks exist (torch 2.13).
             nn.modules.module._global_forward_hooks_with_kwargs.pop(handle.id, None)
-    return Capture(calls, in_shapes, out_shapes, act[0])
+    return Capture(records)
 
 
 _CALL_FRAMES = ("_call_impl", "_wrapped_call_impl")

@@ -46,10 +46,9 @@ def count_macs(
 
     The model is run in eval mode under no_grad and left as it was (see ``capture``).
     """
-    paths = {id(m): p for p, m in modules}
     counter = flop_counter.FlopCounterMode(display=False, depth=None, custom_mapping=_extra_formulas())
     with model_state_restored(modules), counter:
-        run_forward(model, args, kwargs, paths)
+        run_forward(model, args, kwargs, modules)
     total = counter.get_total_flops() // 2
     # FlopCounterMode names modules "<RootClass>.<path>" ("Global" is everything).
     root_name = type(model).__name__

@@ -260,15 +260,15 @@ def summarize(
             modules = list(model.named_modules())
     counts = count_params(modules)
 
+    records = cap.records if cap else {}
+    never_ran = (0, None, None, None)
     layers = []
     for path, module in modules[1:]:
         parent, _, name = path.rpartition(".")
+        calls, _, input_shape, output_shape = records.get(id(module), never_ran)
         layers.append(Layer(
             path=path, name=name, kind=type(module).__name__, depth=path.count(".") + 1,
-            parent=parent,
-            input_shape=cap.input_shapes.get(path) if cap else None,
-            output_shape=cap.output_shapes.get(path) if cap else None,
-            calls=cap.calls.get(path, 0) if cap else 0,
+            parent=parent, input_shape=input_shape, output_shape=output_shape, calls=calls,
             params=counts.subtree.get(path, 0), own_params=counts.own.get(path, 0),
             trainable_params=counts.subtree_trainable.get(path, 0),
             shared=path in counts.shared, param_formula=counts.formula.get(path, ""),
@@ -287,13 +287,13 @@ def summarize(
             "param_bytes": counts.param_bytes,
             "buffer_bytes": counts.buffer_bytes,
             "input_bytes": None if prepared is None else tensor_bytes(inputs),
-            "activation_bytes": cap.activation_bytes if cap else None,
+            "activation_bytes": cap.activation_bytes(modules) if cap else None,
             "devices": counts.devices,
             "dtypes": counts.dtypes,
             "training": training,
             "input_shapes": None if prepared is None else prepared.input_shapes,
             "root_params": counts.own.get("", 0),
-            "output_shape": cap.output_shapes.get("") if cap else None,
+            "output_shape": records.get(id(model), never_ran)[3],
         },
         inputs=prepared,
     )
