@@ -19,6 +19,9 @@ from torch import nn
 from modelpanel.datasets import load_iris
 from modelpanel.panel import ModelPanel
 
+# Tiny models on shared machines (Binder, a classroom server): one CPU thread is faster. By
+# default torch starts one thread per host core, and they spend their time waiting on each other.
+torch.set_num_threads(1)
 torch.manual_seed(0)  # the same initial weights, and so the same numbers, on every run
 """),
     ("md", r"""

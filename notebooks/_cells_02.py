@@ -18,6 +18,9 @@ from torch import nn
 from modelpanel.datasets import make_shapes
 from modelpanel.panel import ModelPanel
 
+# Tiny models on shared machines (Binder, a classroom server): one CPU thread is faster. By
+# default torch starts one thread per host core, and they spend their time waiting on each other.
+torch.set_num_threads(1)
 torch.manual_seed(0)
 shapes = make_shapes(n_per_class=200, size=16, noise=0.15, seed=0)
 train, test = shapes.split(test_fraction=0.25, seed=0)
