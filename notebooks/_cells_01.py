@@ -194,7 +194,8 @@ predictions and the confusion matrix (rows: true species, columns: predicted), a
 in the panel.
 """),
     ("code", r"""
-result = panel.evaluate(test.X, test.y, device="cpu", batch_size=256)
+result = panel.evaluate(test.X, test.y, device="cpu", batch_size=256,
+                        labels=list(iris.target_names))
 print(f"test accuracy: {result.accuracy:.1%} on {result.n} flowers")
 print("confusion matrix (rows = true, columns = predicted):")
 print(result.confusion)

@@ -128,7 +128,7 @@ def test_metrics_and_eval_result_render():
     points = re.search(r'<polyline points="([^"]*)"', html).group(1).split()
     assert len(points) == 50
     assert "loss: 1 → 0.007447 (min 0.007447)" in text
-    assert f"accuracy: {result.accuracy:.4g}" in text
+    assert f"accuracy: {result.accuracy:.1%}" in text
     assert "&lt;virginica&gt;" in html and "<virginica>" not in html
     # The confusion matrix cells, row by row, as the table shows them.
     cells = re.findall(r"<td [^>]*>([^<]*)</td>", html.split("true \\ predicted")[1])
@@ -213,7 +213,7 @@ def test_trained_panel_state_renders_curve_and_evaluation():
     text = "".join(parse(html).text)
     points = re.search(r'<polyline points="([^"]*)"', html).group(1).split()
     assert len(points) == 40
-    assert f"accuracy: {result.accuracy:.4g}" in text and "samples: 60" in text
+    assert f"accuracy: {result.accuracy:.1%}" in text and "samples: 60" in text
     assert "total params: 83" in text and text.count("fc1.weight") == 1
     panel.close()
 

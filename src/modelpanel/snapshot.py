@@ -243,7 +243,8 @@ def _metrics(metrics: Mapping[str, Any]) -> str:
 
 
 def _eval(result: Mapping[str, Any]) -> str:
-    items = [f"accuracy: <b>{_num(result.get('accuracy'))}</b>"]
+    acc = result.get("accuracy")
+    items = [f"accuracy: <b>{acc:.1%}</b>" if isinstance(acc, (int, float)) else "accuracy: –"]
     if result.get("loss") is not None:
         items.append(f"loss: {_num(result['loss'])}")
     if result.get("n") is not None:
@@ -251,7 +252,7 @@ def _eval(result: Mapping[str, Any]) -> str:
     if result.get("device"):
         items.append(f"device: {_e(result['device'])}")
     if result.get("samples_per_s") is not None:
-        items.append(f"{_num(result['samples_per_s'])} samples/s")
+        items.append(f"{float(result['samples_per_s']):,.0f} samples/s")
     out = [f"<div {_SECTION}>Evaluation (eval mode)</div><div>{' · '.join(items)}</div>"]
     confusion = _array(result.get("confusion"))
     classes = [str(c) for c in result.get("classes") or []]
