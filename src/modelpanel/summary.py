@@ -23,7 +23,7 @@ from . import _summary_table
 from ._summary_capture import capture, iter_tensors, tensor_bytes
 from ._summary_inputs import PreparedInputs, prepare_inputs, unwrap
 from ._summary_macs import count_macs
-from ._summary_params import count_params
+from ._summary_params import count_params, parent_indices
 from .errors import ModelPanelError
 
 __all__ = ["Layer", "Summary", "summarize"]
@@ -258,20 +258,21 @@ def summarize(
         if has_lazy:
             # A lazy module may build submodules when it materialises: walk the tree again.
             modules = list(model.named_modules())
-    counts = count_params(modules)
+    counts = count_params(modules, parent_indices(modules))
 
     records = cap.records if cap else {}
     never_ran = (0, None, None, None)
     layers = []
-    for path, module in modules[1:]:
+    shared = counts.shared
+    for i, (path, module) in enumerate(modules):
+        if not i:
+            continue  # the root is the summary itself, not a layer
         parent, _, name = path.rpartition(".")
         calls, _, input_shape, output_shape = records.get(id(module), never_ran)
         layers.append(Layer(
-            path=path, name=name, kind=type(module).__name__, depth=path.count(".") + 1,
-            parent=parent, input_shape=input_shape, output_shape=output_shape, calls=calls,
-            params=counts.subtree.get(path, 0), own_params=counts.own.get(path, 0),
-            trainable_params=counts.subtree_trainable.get(path, 0),
-            shared=path in counts.shared, param_formula=counts.formula.get(path, ""),
+            path, name, type(module).__name__, path.count(".") + 1, parent, input_shape,
+            output_shape, calls, counts.subtree[i], counts.own[i], counts.subtree_trainable[i],
+            None, i in shared, counts.formula[i],
         ))  # fmt: skip
 
     inputs = None if prepared is None else (prepared.args, prepared.kwargs)
@@ -292,7 +293,7 @@ def summarize(
             "dtypes": counts.dtypes,
             "training": training,
             "input_shapes": None if prepared is None else prepared.input_shapes,
-            "root_params": counts.own.get("", 0),
+            "root_params": counts.own[0],
             "output_shape": records.get(id(model), never_ran)[3],
         },
         inputs=prepared,
