@@ -41,13 +41,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
 from zoo import SmallCNN  # noqa: E402
 
 from modelpanel.panel import ModelPanel  # noqa: E402
-from modelpanel.panel_training import TrainingMixin  # noqa: E402
 
 MODES = ("bare", "tqdm_item", "progress_log", "progress_hist", "all_diag")
 
 
-class Panel(TrainingMixin, ModelPanel):
-    """ModelPanel with live training, composed as modelpanel's __init__ does."""
+Panel = ModelPanel
 
 
 class SyncCounter:

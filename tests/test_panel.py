@@ -378,12 +378,7 @@ def test_hostile_names_stay_literal_strings_in_state() -> None:
 
 
 def test_composed_panel_lists_mixin_keywords_and_routes_their_messages(iris: nn.Module) -> None:
-    from modelpanel.panel_inference import InferenceMixin
-    from modelpanel.panel_training import TrainingMixin
-
-    # Once the lead composes ModelPanel itself, mixing them in again would be an MRO error.
-    mixins = tuple(m for m in (TrainingMixin, InferenceMixin) if not issubclass(ModelPanel, m))
-    Composed = type("Composed", (*mixins, ModelPanel), {}) if mixins else ModelPanel
+    Composed = ModelPanel
 
     with pytest.raises(TypeError, match="hist_every") as info:
         Composed(iris, input_size=(1, 4), hist_evry=1.0)
@@ -402,11 +397,7 @@ def test_composed_panel_lists_mixin_keywords_and_routes_their_messages(iris: nn.
 
 
 def test_composed_panel_does_not_keep_a_deleted_model_alive() -> None:
-    from modelpanel.panel_inference import InferenceMixin
-    from modelpanel.panel_training import TrainingMixin
-
-    mixins = tuple(m for m in (TrainingMixin, InferenceMixin) if not issubclass(ModelPanel, m))
-    Composed = type("Composed", (*mixins, ModelPanel), {}) if mixins else ModelPanel
+    Composed = ModelPanel
     model = IrisMLP()
     x, y = torch.randn(12, 4), torch.randint(0, 3, (12,))
     panel = Composed(model, input_size=(1, 4), eval_data=(x, y))

@@ -19,11 +19,8 @@ from modelpanel._wire import wire_to_array
 from modelpanel.errors import InputError
 from modelpanel.inference import evaluate
 from modelpanel.panel import ModelPanel
-from modelpanel.panel_inference import InferenceMixin
 
-
-class P(InferenceMixin, ModelPanel):
-    """ModelPanel with inference, as the lead composes it."""
+P = ModelPanel
 
 
 class Wire:
@@ -137,11 +134,7 @@ def test_set_eval_data_checks_at_once(iris: nn.Module, data) -> None:
 
 def test_long_evaluations_show_a_bar_in_the_panel(iris, data, monkeypatch) -> None:
     from modelpanel import inference
-    from modelpanel.panel_training import TrainingMixin
-
-    class Full(TrainingMixin, InferenceMixin, ModelPanel):
-        """The composition the lead ships."""
-
+    Full = ModelPanel
     X, y = data
     panel = Full(iris, input_size=(1, 4))
     wire = Wire(panel)

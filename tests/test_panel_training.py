@@ -18,11 +18,8 @@ from zoo import IrisMLP, SmallCNN
 from modelpanel._wire import wire_to_array
 from modelpanel.errors import InputError
 from modelpanel.panel import ModelPanel
-from modelpanel.panel_training import TrainingMixin
 
-
-class Panel(TrainingMixin, ModelPanel):
-    """ModelPanel with live training, as modelpanel's __init__ composes it."""
+Panel = ModelPanel
 
 
 @pytest.fixture(autouse=True)

@@ -190,13 +190,7 @@ def test_page_opens_offline_in_chromium(tmp_path, iris_state):
 
 def test_trained_panel_state_renders_curve_and_evaluation():
     """The real panel's trait values after a short training run and an evaluation."""
-    from modelpanel.panel import ModelPanel
-    from modelpanel.panel_inference import InferenceMixin
-    from modelpanel.panel_training import TrainingMixin
-
-    # Until ModelPanel is composed with its mixins, compose it here (as tests/test_panel.py does).
-    mixins = tuple(m for m in (TrainingMixin, InferenceMixin) if not issubclass(ModelPanel, m))
-    cls = type("ComposedPanel", (*mixins, ModelPanel), {}) if mixins else ModelPanel
+    from modelpanel.panel import ModelPanel as cls
     torch.manual_seed(0)
     model = IrisMLP()
     panel = cls(model, input_size=(1, 4))

@@ -14,6 +14,7 @@ then says so instead of keeping half a gigabyte of weights alive behind the user
 
 from __future__ import annotations
 
+import os
 import pathlib
 import weakref
 from typing import Any
@@ -23,6 +24,9 @@ import traitlets
 from torch import nn
 
 from modelpanel.errors import ModelPanelError
+from modelpanel.panel_inference import InferenceMixin
+from modelpanel.panel_training import TrainingMixin
+from modelpanel.snapshot import render_page, render_snapshot
 from modelpanel.stats import weight_snapshot
 from modelpanel.summary import Summary, summarize
 
@@ -61,8 +65,10 @@ def _format_error(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
-class ModelPanel(anywidget.AnyWidget):
-    """An interactive view of a PyTorch model: layer tree, parameter table, weight histograms.
+class PanelCore(anywidget.AnyWidget):
+    """The core of :class:`ModelPanel`: layer tree, parameter table, weight histograms.
+
+    The training and inference mixins are composed on top of it below; use ``ModelPanel``.
 
     >>> panel = ModelPanel(model, input_size=(1, 4))   # doctest: +SKIP
     >>> panel                                           # last expression in a cell: the widget
@@ -241,11 +247,28 @@ class ModelPanel(anywidget.AnyWidget):
             return None
         data, metadata = bundle if isinstance(bundle, tuple) else (bundle, {})
         data = dict(data)
+        # Beside the widget view: text for consoles and CI logs, and a static HTML snapshot for
+        # GitHub, nbviewer and nbconvert, where widgets do not render. Neither may hide the widget.
         try:
             data["text/plain"] = self._plain_text()
-        except Exception:  # noqa: BLE001 - a text fallback must never hide the widget
+        except Exception:  # noqa: BLE001
+            pass
+        try:
+            data["text/html"] = render_snapshot(self._static_state())
+        except Exception:  # noqa: BLE001
             pass
         return data, metadata
+
+    def save_html(self, path: str | os.PathLike[str], *, title: str | None = None) -> pathlib.Path:
+        """Write the current panel (tree, table, histograms, curves, evaluation) as one HTML file.
+
+        The page is self-contained: no scripts, no network, so it opens offline in any browser
+        and can be attached to a report or handed to students. Returns the path written.
+        """
+        target = pathlib.Path(path)
+        name = title or f"modelpanel: {self._summary.get('model_kind', 'model')}"
+        target.write_text(render_page(self._static_state(), title=name), encoding="utf-8")
+        return target
 
     def _plain_text(self) -> str:
         """The text table when it is free, else a one-line summary.
@@ -255,7 +278,7 @@ class ModelPanel(anywidget.AnyWidget):
         is used only once the MACs are known (``panel.summary.macs`` was read).
         """
         summary = self._summary_obj
-        if getattr(summary, "_macs", None) is not None:
+        if summary.macs_counted:
             return str(summary)
         return f"{summary!r}\nprint(panel.summary) for the layer table (it counts MACs with one more forward)"
 
@@ -297,3 +320,19 @@ class ModelPanel(anywidget.AnyWidget):
         """The view's refresh button: re-read the weights."""
         self.refresh()
         return {"version": self._hist_version}
+
+
+class ModelPanel(TrainingMixin, InferenceMixin, PanelCore):
+    """An interactive view of a PyTorch model you can explore and watch.
+
+    The layer tree, parameter table and weight histograms (:class:`PanelCore`), live training
+    (:class:`~modelpanel.panel_training.TrainingMixin`: ``progress``, ``log``, ``watch``) and
+    eval-mode inference (:class:`~modelpanel.panel_inference.InferenceMixin`: ``evaluate``,
+    ``predict``, ``set_eval_data``). TrainingMixin comes first: its ``__init__`` takes its own
+    keywords out before the core rejects unknown ones, and its ``close`` removes hooks first.
+
+    >>> panel = ModelPanel(model, input_size=(1, 4))            # doctest: +SKIP
+    >>> for epoch in panel.progress(range(20), desc="epoch"):   # doctest: +SKIP
+    ...     panel.log(loss=loss)
+    >>> panel.evaluate(X_test, y_test, device="cpu").accuracy   # doctest: +SKIP
+    """

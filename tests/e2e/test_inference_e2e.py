@@ -21,11 +21,9 @@ from torch import nn
 from modelpanel.datasets import load_iris
 from modelpanel.inference import evaluate
 from modelpanel.panel import ModelPanel
-from modelpanel.panel_inference import InferenceMixin
 from zoo import IrisMLP
 
-class Panel(InferenceMixin, ModelPanel):
-    pass
+Panel = ModelPanel
 
 torch.manual_seed(0)
 train, test = load_iris().split(test_fraction=0.2, seed=42)

@@ -21,11 +21,7 @@ import torch.nn.functional as F
 torch.manual_seed(0)
 torch.set_num_threads(1)
 from zoo import IrisMLP
-import modelpanel.panel as _panel
-from modelpanel.panel_training import TrainingMixin
-# The panel with training support, however modelpanel composes it at this commit.
-Panel = _panel.ModelPanel if issubclass(_panel.ModelPanel, TrainingMixin) else type(
-    "Panel", (TrainingMixin, _panel.ModelPanel), {})
+from modelpanel import ModelPanel as Panel
 model = IrisMLP()
 p = Panel(model, input_size=(1, 4))
 p"""
