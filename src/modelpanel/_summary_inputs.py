@@ -15,7 +15,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from ._summary_capture import mirror_shapes
+from ._summary_capture import iter_tensors, mirror_shapes
 from .errors import DeviceError, InputError
 
 _ACCEPTED_INPUTS = (
@@ -47,7 +47,12 @@ def unwrap(model: Any) -> nn.Module:
         model = inner
 
 
-def _model_devices(modules: list[tuple[str, nn.Module]]) -> list[torch.device]:
+def _model_devices(modules: list[tuple[str, nn.Module]], first_only: bool = False) -> list[torch.device]:
+    """Devices of the parameters and buffers, in order of appearance (just the first if asked).
+
+    The full scan reads every tensor, so it runs only where the answer matters: a ``device``
+    argument, or input data that is not already where the model's first tensor is.
+    """
     # Walks the module list already made rather than model.parameters(), which walks again.
     seen: dict[torch.device, None] = {}
     for _, m in modules:
@@ -55,6 +60,8 @@ def _model_devices(modules: list[tuple[str, nn.Module]]) -> list[torch.device]:
             if tensors:
                 for t in tensors.values():
                     if t is not None:
+                        if first_only:
+                            return [t.device]
                         seen[t.device] = None
     return list(seen)
 
@@ -157,8 +164,8 @@ def prepare_inputs(
     """Check the arguments and build the forward's inputs; None when no input was given."""
     if input_size is not None and input_data is not None:
         raise InputError("pass input_size or input_data, not both")
-    model_devices = _model_devices(modules)
     target = _parse_device(device) if device is not None else None
+    model_devices = _model_devices(modules, first_only=target is None)
     move_from = None
     if target is not None and model_devices and not all(_same_device(d, target) for d in model_devices):
         if len(model_devices) > 1:
@@ -213,7 +220,10 @@ def prepare_inputs(
         raise InputError(f"input_data of type {type(input_data).__name__} is not accepted. Accepted: {_ACCEPTED_INPUTS}")
     shapes = mirror_shapes(kwargs if kwargs else list(args))
     # Data goes where the model is; a model spread over devices places its inputs itself.
-    if device is not None or len(model_devices) == 1:
+    # (Inputs already there need no move, and no full scan of the model's devices to decide.)
+    if device is not None or (
+        any(t.device != target for t in iter_tensors((args, kwargs))) and len(_model_devices(modules)) == 1
+    ):
         args = _to_device(args, target)
         kwargs = _to_device(kwargs, target)
     return PreparedInputs(args, kwargs, target, shapes, move_from)
