@@ -23,7 +23,7 @@ from . import _summary_table
 from ._summary_capture import capture, iter_tensors, tensor_bytes
 from ._summary_inputs import PreparedInputs, prepare_inputs, unwrap
 from ._summary_macs import count_macs
-from ._summary_params import count_params, parent_indices
+from ._summary_params import count_params, walk_modules
 from .errors import ModelPanelError
 
 __all__ = ["Layer", "Summary", "summarize"]
@@ -246,7 +246,7 @@ def summarize(
     [1, 3]
     """
     model = unwrap(model)
-    modules = list(model.named_modules())
+    modules, parents = walk_modules(model)
     prepared = prepare_inputs(model, modules, input_size, input_data, device, dtypes)
     training = model.training
     cap = None
@@ -257,8 +257,8 @@ def summarize(
             cap = capture(model, prepared.args, prepared.kwargs, modules)
         if has_lazy:
             # A lazy module may build submodules when it materialises: walk the tree again.
-            modules = list(model.named_modules())
-    counts = count_params(modules, parent_indices(modules))
+            modules, parents = walk_modules(model)
+    counts = count_params(modules, parents)
 
     records = cap.records if cap else {}
     never_ran = (0, None, None, None)
