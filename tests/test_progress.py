@@ -12,7 +12,8 @@ from tqdm.std import tqdm
 
 from modelpanel._wire import wire_to_array
 from modelpanel.errors import InputError
-from modelpanel.progress import BarBoard, BoundedHistory, MetricLog, PanelTqdm
+from modelpanel.metrics import BoundedHistory, MetricLog
+from modelpanel.progress import BarBoard, PanelTqdm
 
 
 class Recorder:

@@ -25,7 +25,8 @@ import traitlets
 from modelpanel._wire import array_to_wire
 from modelpanel.diagnostics import ActivationMonitor, first_nonfinite, grad_norms
 from modelpanel.errors import InputError
-from modelpanel.progress import BarBoard, BoundedHistory, MetricLog, PanelTqdm
+from modelpanel.metrics import BoundedHistory, MetricLog
+from modelpanel.progress import BarBoard, PanelTqdm
 
 __all__ = ["TrainingMixin"]
 
