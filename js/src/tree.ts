@@ -1,11 +1,13 @@
 // Layer tree: indented, collapsible, virtualised rows. Only the rows in the scroll window
 // exist in the DOM (fixed row height + a spacer), so a 2,000-module model opens as fast as a
 // small one. Selecting a row filters the parameter table (view-local state, see state.ts).
+// The module where a NaN/Inf first appeared (header.ts's nonfiniteFlag) carries a badge.
 
 import type { AnyModel } from "@anywidget/types";
 import type { ViewContext } from "./context";
 import { button, h } from "./dom";
 import { formatInt, formatShape, formatShare } from "./format";
+import { nonfiniteFlag } from "./header";
 import { type Model, summaryOf } from "./model";
 import type { Store } from "./state";
 import {
@@ -32,6 +34,11 @@ const BADGE_TEXT = {
   unused: ["unused", "Never called in the captured forward pass"],
 } as const;
 
+/** The tooltip of the NaN/Inf badge. */
+export function nonfiniteBadgeTitle(where: "weights" | "grads" | null): string {
+  return `NaN/Inf first appeared here (in its ${where === "grads" ? "gradients" : "weights"})`;
+}
+
 function detailText(node: TreeNode): string {
   const l = node.layer;
   const formula = l.param_formula || (l.params ? `${formatInt(l.params)} in submodules` : "no parameters");
@@ -47,6 +54,7 @@ export function mountTree(root: HTMLElement, model: AnyModel<Model>, ctx: ViewCo
   let matched: Set<number> | null = null;
   let windowKey = "";
   let hovered: TreeNode | null = null;
+  let nonfinite: { path: string; where: "weights" | "grads" | null } | null = null;
 
   const search = h("input", "mp-search");
   search.type = "search";
@@ -127,6 +135,12 @@ export function mountTree(root: HTMLElement, model: AnyModel<Model>, ctx: ViewCo
       b.title = title;
       name.appendChild(b);
     }
+    if (nonfinite && nonfinite.path === l.path) {
+      row.classList.add("mp-nonfinite-row");
+      const b = h("span", "mp-badge mp-badge-nonfinite", "NaN/Inf");
+      b.title = nonfiniteBadgeTitle(nonfinite.where);
+      name.appendChild(b);
+    }
     const params = h("span", "mp-cell mp-num");
     params.appendChild(h("span", "mp-count", formatInt(l.params)));
     const share = formatShare(l.params, t.totalParams);
@@ -140,7 +154,7 @@ export function mountTree(root: HTMLElement, model: AnyModel<Model>, ctx: ViewCo
     const first = Math.max(0, Math.floor(body.scrollTop / ROW_H) - OVERSCAN);
     const last = Math.min(rows.length, first + MAX_VISIBLE + 2 * OVERSCAN);
     const selected = store.get().selectedPath;
-    const key = `${first}:${last}:${selected}`;
+    const key = `${first}:${last}:${selected}:${nonfinite?.path}:${nonfinite?.where}`;
     if (key === windowKey) return;
     windowKey = key;
     const els: HTMLElement[] = [];
@@ -248,8 +262,17 @@ export function mountTree(root: HTMLElement, model: AnyModel<Model>, ctx: ViewCo
     else expanded = new Set(Array.from(expanded).filter((p) => tree?.byPath.has(p)));
     recompute();
   };
+  // The root ("") has no row: the header names it.
+  const loadNonfinite = () => {
+    const f = nonfiniteFlag(model.get("_diagnostics"), model.get("_params"));
+    nonfinite = f?.where && f.firstLayer ? { path: f.firstLayer, where: f.where } : null;
+    drawWindow();
+  };
   load();
+  loadNonfinite();
   ctx.on("change:_summary", () => ctx.schedule(load));
+  ctx.on("change:_diagnostics", () => ctx.schedule(loadNonfinite));
+  ctx.on("change:_params", () => ctx.schedule(loadNonfinite));
   const unsubscribe = store.subscribe(() => ctx.schedule(drawWindow));
 
   return () => {

@@ -2,7 +2,10 @@
 //
 // Stable CSS class names (browser tests and users' custom CSS rely on them):
 //   .modelpanel                          root of one view
-//   .mp-header                           totals, memory, MACs, device(s), dtype(s), mode
+//   .mp-header                           totals, memory, MACs, device(s), dtype(s), mode:
+//                                        .mp-header-item[data-key] cards (dt label, dd value);
+//                                        .mp-nonfinite warning line ("NaN/Inf in gradients,
+//                                        first at fc2"), hidden while all is finite
 //   .mp-tree, .mp-tree-row[data-path][data-params]  layer tree and its (virtualised) rows;
 //                                        inside a row: .mp-tree-name, .mp-kind, .mp-shape,
 //                                        .mp-count (parameters), .mp-share (% of total);
@@ -12,6 +15,8 @@
 //   .mp-expand-all, .mp-collapse-all     tree toolbar buttons
 //   .mp-search                           tree search box (filters by name or type)
 //   .mp-badge-frozen, .mp-badge-shared, .mp-badge-unused
+//   .mp-badge-nonfinite                  on the row where NaN/Inf first appeared (that row
+//                                        also carries .mp-nonfinite-row)
 //   .mp-params, .mp-param-row[data-name] parameter table and its rows (data-name = first name,
 //                                        data-id = _params id); th[data-key] sorts; rows with a
 //                                        histogram drawn carry .mp-plotted
