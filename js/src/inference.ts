@@ -14,7 +14,6 @@ import type { AnyModel } from "@anywidget/types";
 import type { ViewContext } from "./context";
 import { h } from "./dom";
 import {
-  type EvalDataState,
   type EvalResultState,
   confusionFigure,
   describeData,
@@ -26,14 +25,6 @@ import {
 } from "./inferenceModel";
 import type { Model } from "./model";
 import Plotly from "./plotly";
-
-/** The traits this view reads, as the kernel sends them (see inferenceModel.ts). */
-interface InferenceTraits {
-  _devices: string[] | null;
-  _eval_data: EvalDataState | null;
-  _eval_result: EvalResultState | null;
-  _eval_running: boolean | null;
-}
 
 const CSS = `
 .mp-inference .mp-eval-title { font-weight: 600; margin-bottom: 4px; }
@@ -53,9 +44,7 @@ const CSS = `
 `;
 
 /** Mount the inference section into `root`; returns its cleanup. */
-export function mountInference(root: HTMLElement, anyModel: AnyModel<Model>, ctx: ViewContext): () => void {
-  // model.ts does not list every inference field yet; these are the shapes the kernel sends.
-  const model = anyModel as unknown as AnyModel<InferenceTraits>;
+export function mountInference(root: HTMLElement, model: AnyModel<Model>, ctx: ViewContext): () => void {
   const style = h("style");
   style.textContent = CSS;
   const title = h("div", "mp-eval-title", "Inference (eval mode)");

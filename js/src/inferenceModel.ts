@@ -1,45 +1,24 @@
 // Pure logic of the inference view: what the kernel's `_eval_result` / `_eval_data` mean as
 // text, table rows and a heatmap figure. No DOM, no Plotly: tested under Node (vitest).
 //
-// Traits mirrored here (src/modelpanel/panel_inference.py, docs/widget-state.md "Inference").
-// model.ts holds the shared Model interface; the fields below that it does not list yet
-// (mode, topk_*, metric*, seconds, labels, _eval_running) are read through these types.
+// Traits mirrored here: EvalData / EvalResult in model.ts (docs/widget-state.md "Inference").
 
-import { type WireArray, decodeArray } from "./decode";
+import { decodeArray } from "./decode";
 import { MISSING, formatCompact, formatInt } from "./format";
+import type { EvalData, EvalResult, PerClass } from "./model";
 
-export interface EvalRow {
-  label: string;
-  precision: number | null;
-  recall: number | null;
-  support: number;
-}
+/** One row of `per_class`. */
+export type EvalRow = PerClass;
 
-/** `EvalResult.to_dict()` in src/modelpanel/inference.py. */
-export interface EvalResultState {
-  n: number;
-  device: string;
-  seconds?: number | null;
-  samples_per_s: number | null;
-  mode?: string;
-  accuracy: number | null;
-  topk_accuracy?: number | null;
-  topk_k?: number | null;
-  metric?: number | null;
-  metric_name?: string | null;
-  loss: number | null;
-  classes: string[];
-  confusion: WireArray | null; // int32 [c, c], confusion[true][predicted]
-  per_class: EvalRow[] | null;
-}
+/**
+ * `_eval_result` as this logic reads it: model.ts's EvalResult, with the fields the functions
+ * below tolerate being absent made optional (so a partial result still formats).
+ */
+export type EvalResultState = Omit<EvalResult, "seconds" | "mode" | "metric" | "metric_name"> &
+  Partial<Pick<EvalResult, "seconds" | "mode" | "metric" | "metric_name">>;
 
-/** `_eval_data`: what the Run button will evaluate. */
-export interface EvalDataState {
-  n: number | null;
-  x_shape: number[] | null;
-  has_targets: boolean;
-  labels?: string[] | null;
-}
+/** `_eval_data`: what the Run button will evaluate (model.ts's EvalData; labels may be absent). */
+export type EvalDataState = Omit<EvalData, "labels"> & Partial<Pick<EvalData, "labels">>;
 
 /** 0.9333 -> "93.33%"; null -> "—". */
 export function formatPercent(x: number | null | undefined): string {

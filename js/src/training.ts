@@ -142,7 +142,7 @@ export function mountTraining(root: HTMLElement, model: AnyModel<Model>, ctx: Vi
 
   // -- NaN/Inf flag and diagnostics table --------------------------------------------------------
   const renderDiagnostics = () => {
-    const d = (model.get("_diagnostics") ?? {}) as Diagnostics;
+    const d: Diagnostics = model.get("_diagnostics") ?? {};
     flag.textContent = nonfiniteText(d);
     flag.hidden = !flag.textContent;
     diag.replaceChildren();
