@@ -75,13 +75,23 @@ def call_shapes(args: tuple, kwargs: Mapping[str, Any] | None) -> list:
     return shapes
 
 
+def output_bytes(value: Any) -> int:
+    """Bytes of the tensors a module returned (one call)."""
+    if type(value) is torch.Tensor:
+        try:
+            return value.nbytes  # one read instead of numel() * element_size()
+        except RuntimeError:  # a sparse tensor has no nbytes: count it as dense, like numel()
+            return value.numel() * value.element_size()
+    return tensor_bytes(value)
+
+
 @dataclasses.dataclass
 class Capture:
     """What one hooked forward saw, keyed by ``id(module)`` (modules outside the model included).
 
-    Each record is ``[calls, leaf_bytes, input_shapes, output_shape]``: the shapes are those
-    of the first call; ``leaf_bytes`` sums a leaf module's outputs over all calls (None for a
-    module with children, whose output is a child's tensor).
+    Each record is ``[calls, output_bytes, input_shapes, output_shape]``: the shapes are those
+    of the first call, ``output_bytes`` sums the module's outputs over all its calls. Forward
+    activations are the outputs of leaf modules (a parent's output is a child's tensor).
     """
 
     records: dict[int, list]
@@ -89,12 +99,7 @@ class Capture:
     def activation_bytes(self, modules: list[tuple[str, nn.Module]]) -> int:
         """Bytes of every output the model's leaf modules produced (all calls)."""
         records = self.records
-        total = 0
-        for _, m in modules:
-            rec = records.get(id(m))
-            if rec is not None and rec[1] is not None:
-                total += rec[1]
-        return total
+        return sum(records[id(m)][1] for _, m in modules if not m._modules and id(m) in records)
 
 
 @contextlib.contextmanager
@@ -161,26 +166,18 @@ def capture(
     # (a module outside the model gets a record nobody reads), shapes only on a first call.
     def hook(module: nn.Module, h_args: tuple, h_kwargs: dict, output: Any) -> None:
         rec = get(id(module))
-        if rec is None:
-            if not h_kwargs and len(h_args) == 1 and type(h_args[0]) is tensor_type:
-                in_shapes = [list(h_args[0].shape)]  # the common case, cheaply
-            else:
-                in_shapes = call_shapes(h_args, h_kwargs)
-            if type(output) is tensor_type:
-                out_shape = list(output.shape)
-                # A leaf's output is what a forward materialises; a parent's is a child's.
-                leaf_bytes = None if module._modules else output.numel() * output.element_size()
-            else:
-                out_shape = mirror_shapes(output)
-                leaf_bytes = None if module._modules else tensor_bytes(output)
-            records[id(module)] = [1, leaf_bytes, in_shapes, out_shape]
-        else:
+        if rec is not None:
             rec[0] += 1
-            if rec[1] is not None:
-                if type(output) is tensor_type:
-                    rec[1] += output.numel() * output.element_size()
-                else:
-                    rec[1] += tensor_bytes(output)
+            rec[1] += output_bytes(output)
+            return
+        if not h_kwargs and len(h_args) == 1 and type(h_args[0]) is tensor_type:
+            in_shapes = [list(h_args[0].shape)]  # the common case, cheaply
+        else:
+            in_shapes = call_shapes(h_args, h_kwargs)
+        if type(output) is tensor_type:
+            records[id(module)] = [1, output_bytes(output), in_shapes, list(output.shape)]
+        else:
+            records[id(module)] = [1, output_bytes(output), in_shapes, mirror_shapes(output)]
 
     with model_state_restored(modules):
         handle = nn.modules.module.register_module_forward_hook(hook, with_kwargs=True)

@@ -150,14 +150,18 @@ def count_params(modules: list[tuple[str, nn.Module]], parents: list[int] | None
     own_counts = [0] * n_modules
     own_trainable = [0] * n_modules
     formula = [""] * n_modules
-    seen: dict[int, tuple[int, bool, int]] = {}  # id -> (numel, trainable, first holder index)
+    seen: dict[int, int] = {}  # id -> index of the first module holding it
     holders: dict[int, list[int]] = {}  # only tensors held by more than one module
+    tied: dict[int, torch.Tensor] = {}  # those tensors
     uncached: set[int] = set()  # modules whose formula is not a pure function of names and shapes
     cache: dict[tuple, str] = {}
     buffers: dict[int, torch.Tensor] = {}
     devices: dict[torch.device, None] = {}
     numel_by_dtype: dict[torch.dtype, int] = {}
-    total = n_trainable = 0
+    # Elements of the current run of one dtype: most models are one dtype throughout, so a
+    # run is summed with one ``is`` test per tensor instead of a dict update.
+    run_dtype: torch.dtype | None = None
+    run = 0
     parameter_type = nn.Parameter
     for i, (_, module) in enumerate(modules):
         if module._buffers:
@@ -173,8 +177,20 @@ def count_params(modules: list[tuple[str, nn.Module]], parents: list[int] | None
             if p is None:
                 continue
             key = id(p)
-            info = seen.get(key)
-            if info is None:
+            if key in seen:
+                sig = None
+                first = seen[key]
+                held_by = holders.get(key)
+                if first == i or (held_by is not None and held_by[-1] == i):
+                    continue  # one module, one tensor, two names: counted once
+                if held_by is None:
+                    holders[key] = [first, i]
+                    tied[key] = p
+                else:
+                    held_by.append(i)
+                n = numel(p)
+            else:
+                seen[key] = i
                 if type(p) is not parameter_type and is_uninitialized(p):
                     n = 0
                     sig = None
@@ -183,26 +199,16 @@ def count_params(modules: list[tuple[str, nn.Module]], parents: list[int] | None
                     n = shape.numel()
                     if sig is not None:
                         sig.append((name, shape))
-                grad = p.requires_grad
                 dtype = p.dtype
-                seen[key] = (n, grad, i)
-                total += n
-                numel_by_dtype[dtype] = numel_by_dtype.get(dtype, 0) + n
-                if grad:
-                    n_trainable += n
-                devices[p.device] = None
-            else:
-                n, grad, first = info
-                sig = None
-                held_by = holders.get(key)
-                if first == i or (held_by is not None and held_by[-1] == i):
-                    continue  # one module, one tensor, two names: counted once
-                if held_by is None:
-                    holders[key] = [first, i]
+                if dtype is run_dtype:
+                    run += n
                 else:
-                    held_by.append(i)
+                    if run_dtype is not None:
+                        numel_by_dtype[run_dtype] = numel_by_dtype.get(run_dtype, 0) + run
+                    run_dtype, run = dtype, n
+                devices[p.device] = None
             n_own += n
-            if grad:
+            if p.requires_grad:
                 n_train += n
         own_counts[i] = n_own
         own_trainable[i] = n_train
@@ -212,8 +218,10 @@ def count_params(modules: list[tuple[str, nn.Module]], parents: list[int] | None
             sig_key = tuple(sig)
             text = cache.get(sig_key)
             if text is None:
-                text = cache[sig_key] = _formula_of(modules[i], seen, {})
+                text = cache[sig_key] = _formula_of(modules[i], {})
             formula[i] = text
+    if run_dtype is not None:
+        numel_by_dtype[run_dtype] = numel_by_dtype.get(run_dtype, 0) + run
 
     # Bottom-up: named_modules() lists a parent before its children.
     subtree = own_counts.copy()
@@ -223,8 +231,11 @@ def count_params(modules: list[tuple[str, nn.Module]], parents: list[int] | None
         subtree[parent] += subtree[i]
         trainable[parent] += trainable[i]
     counts = ParamCounts(subtree, trainable, own_counts, formula)
+    # Each holder of a tied tensor counted it: the root counted it once per holder, and so did
+    # every ancestor that several holders sit under.
     for key, idx in holders.items():
-        n, grad, _ = seen[key]
+        p = tied[key]
+        n, grad = numel(p), p.requires_grad
         counts.shared.update(idx)
         reach: dict[int, int] = {}  # through how many of its holders each ancestor reaches it
         for h in idx:
@@ -242,23 +253,22 @@ def count_params(modules: list[tuple[str, nn.Module]], parents: list[int] | None
     else:
         by_path = {}
     for i in uncached:
-        formula[i] = _formula_of(modules[i], seen, by_path)
+        formula[i] = _formula_of(modules[i], by_path)
 
     dtypes: dict[torch.dtype, None] = dict.fromkeys(numel_by_dtype)
     for b in buffers.values():
         counts.buffer_bytes += nbytes(b)
         devices[b.device] = None
         dtypes[b.dtype] = None
-    counts.total, counts.trainable = total, n_trainable
+    # The root's subtree holds every tensor once (the tied ones corrected just above).
+    counts.total, counts.trainable = subtree[0], trainable[0]
     counts.param_bytes = sum(n * dtype.itemsize for dtype, n in numel_by_dtype.items())
     counts.devices = [str(d) for d in devices]
     counts.dtypes = [str(d).removeprefix("torch.") for d in dtypes]
     return counts
 
 
-def _formula_of(
-    entry: tuple[str, nn.Module], seen: dict[int, tuple[int, bool, int]], holders: dict[int, list[str]]
-) -> str:
+def _formula_of(entry: tuple[str, nn.Module], holders: dict[int, list[str]]) -> str:
     path, module = entry
     own = [(name, p) for name, p in module._parameters.items() if p is not None]
-    return _formula(own, {id(p): seen[id(p)][0] for _, p in own}, holders, path)
+    return _formula(own, {id(p): numel(p) for _, p in own}, holders, path)

@@ -261,19 +261,23 @@ def summarize(
     counts = count_params(modules, parents)
 
     records = cap.records if cap else {}
-    never_ran = (0, None, None, None)
+    never_ran = (0, 0, None, None)
     layers = []
     shared = counts.shared
-    for i, (path, module) in enumerate(modules):
-        if not i:
-            continue  # the root is the summary itself, not a layer
+    subtree, own, trainable, formula = counts.subtree, counts.own, counts.subtree_trainable, counts.formula
+    activation_bytes = 0
+    for i in range(1, len(modules)):  # the root is the summary itself, not a layer
+        path, module = modules[i]
         parent, _, name = path.rpartition(".")
-        calls, _, input_shape, output_shape = records.get(id(module), never_ran)
+        calls, out_bytes, input_shape, output_shape = records.get(id(module), never_ran)
+        if not module._modules:  # a leaf's outputs are what the forward materialised
+            activation_bytes += out_bytes
         layers.append(Layer(
             path, name, type(module).__name__, path.count(".") + 1, parent, input_shape,
-            output_shape, calls, counts.subtree[i], counts.own[i], counts.subtree_trainable[i],
-            None, i in shared, counts.formula[i],
+            output_shape, calls, subtree[i], own[i], trainable[i], None, i in shared, formula[i],
         ))  # fmt: skip
+    if not model._modules:  # the root is its own only leaf
+        activation_bytes += records.get(id(model), never_ran)[1]
 
     inputs = None if prepared is None else (prepared.args, prepared.kwargs)
     if prepared is not None and not counts.devices:
@@ -288,7 +292,7 @@ def summarize(
             "param_bytes": counts.param_bytes,
             "buffer_bytes": counts.buffer_bytes,
             "input_bytes": None if prepared is None else tensor_bytes(inputs),
-            "activation_bytes": cap.activation_bytes(modules) if cap else None,
+            "activation_bytes": activation_bytes if cap else None,
             "devices": counts.devices,
             "dtypes": counts.dtypes,
             "training": training,
