@@ -4,10 +4,15 @@ One cell shows the panel; the next trains a small model for a few seconds the tq
 (``panel.progress`` + ``panel.log``). While that cell is still running, the bar's count and the
 loss chart's point count are read from the DOM twice and must grow; after it finishes, what the
 view shows is compared with what the kernel holds.
+
+Then: a second ``display(p)`` after training shows the same bars and loss points as the first
+view (the state lives in traits), and a NaN written into fc2's weight during a ``progress``
+loop is named in the header's warning and badged on fc2's tree row (issue 4, points 4 and 5).
 """
 
 from __future__ import annotations
 
+import re
 import time
 from typing import Any
 
@@ -15,6 +20,7 @@ from jupyter_driver import kernel_value
 from playwright.sync_api import expect
 
 SETUP = """\
+import re
 import time
 import torch
 import torch.nn.functional as F
@@ -108,4 +114,87 @@ def test_training_streams_while_the_cell_runs(open_notebook, page, artifacts):
     dist.locator(".main-svg").first.wait_for(timeout=10_000)
     assert dist.evaluate("el => el.data[0].x.length") == hist["T"]
     assert root.locator(".mp-dist-select option").all_text_contents() == hist["names"]
+    assert page.mp_errors == [] and page.mp_dialogs == [] and page.mp_external == []
+
+
+# A short loop for the tests below: two epochs of twenty batches, logged every batch.
+SHORT_TRAIN = """\
+x, y = torch.randn(64, 4), torch.randint(0, 3, (64,))
+opt = torch.optim.SGD(model.parameters(), lr=0.1)
+for epoch in p.progress(range(2), desc="epoch"):
+    for i in p.progress(range(20), desc="batch"):
+        loss = F.cross_entropy(model(x), y)
+        opt.zero_grad(); loss.backward(); opt.step()
+        p.log(loss=loss)
+"""
+
+
+def test_a_later_view_shows_the_same_progress_and_history(open_notebook, page):
+    """Issue 4 point 5: state lives in traits, so a view opened after training shows it all."""
+    nb = open_notebook([SETUP, SHORT_TRAIN, "display(p)", "# scratch"])
+    nb.run(0, timeout=90_000)
+    first_root = nb.output(0).locator(".modelpanel")
+    expect(first_root).to_be_visible(timeout=60_000)
+    nb.run(1, timeout=60_000)
+    expect(first_root.locator('.mp-bar[data-level="0"] .mp-bar-count')).to_have_text("2/2")
+    first_root.locator('.mp-metric-plot[data-name="loss"] .main-svg').first.wait_for(timeout=30_000)
+    page.wait_for_function(
+        "el => { const p = el.querySelector('.mp-metric-plot[data-name=\"loss\"]');"
+        " return p && p.data && p.data[0].x.length === 40; }",
+        arg=first_root.element_handle(), timeout=30_000)
+    first = first_root.evaluate(VIEW_JS)
+
+    nb.run(2, timeout=60_000)  # display(p) in a new cell: a second view of the same widget
+    second_root = nb.output(2).locator(".modelpanel")
+    expect(second_root).to_be_visible(timeout=30_000)
+    second_root.locator('.mp-metric-plot[data-name="loss"] .main-svg').first.wait_for(timeout=30_000)
+    second = second_root.evaluate(VIEW_JS)
+
+    assert [[b["level"], b["count"], b["state"]] for b in first["bars"]] == [
+        ["0", "2/2", "done"], ["1", "20/20", "done"]], first
+    assert [[b["level"], b["count"], b["state"], b["desc"]] for b in second["bars"]] == [
+        [b["level"], b["count"], b["state"], b["desc"]] for b in first["bars"]]
+    assert second["points"] == first["points"] == 40, (first, second)
+    assert second["drawn"] >= 1
+    points = kernel_value(nb, 3, "p._metrics['loss']['step']['shape'][0]")
+    assert points == 40
+    assert page.mp_errors == [] and page.mp_dialogs == [] and page.mp_external == []
+
+
+# A NaN written into fc2's weight halfway through the loop. No optimizer step follows it, so
+# fc2 stays the only module holding a NaN (a step would spread it to fc1 through the grads).
+NAN_TRAIN = """\
+x, y = torch.randn(64, 4), torch.randint(0, 3, (64,))
+opt = torch.optim.SGD(model.parameters(), lr=0.1)
+for i in p.progress(range(40), desc="step"):
+    if i == 20:
+        with torch.no_grad():
+            model.fc2.weight[0, 0] = float('nan')
+    loss = F.cross_entropy(model(x), y)
+    p.log(loss=loss)
+    if i < 20:
+        opt.zero_grad(); loss.backward(); opt.step()
+"""
+
+
+def test_nan_weight_is_flagged_in_the_header_and_on_its_tree_row(open_notebook, page, artifacts):
+    nb = open_notebook([SETUP, NAN_TRAIN, "# scratch"])
+    nb.run(0, timeout=90_000)
+    root = nb.output(0).locator(".modelpanel")
+    expect(root).to_be_visible(timeout=60_000)
+    warning = root.locator(".mp-header .mp-nonfinite")
+    expect(warning).to_be_hidden()
+    expect(root.locator(".mp-badge-nonfinite")).to_have_count(0)
+
+    nb.run(1, timeout=60_000)
+    diag = kernel_value(nb, 2, "p._diagnostics['nonfinite']")
+    assert diag == {"loss": True, "first_layer": "fc2", "where": "weights"}
+    expect(warning).to_be_visible(timeout=10_000)
+    expect(warning).to_have_text("NaN/Inf in a logged metric and in weights, first at fc2")
+    expect(root.locator('.mp-tree-row[data-path="fc2"] .mp-badge-nonfinite')).to_have_text("NaN/Inf")
+    expect(root.locator(".mp-badge-nonfinite")).to_have_count(1)  # fc1 and relu stay unflagged
+    # The parameter table marks the tensor itself, with its count in the NaN/Inf column.
+    expect(root.locator('.mp-param-row[data-name="fc2.weight"]')).to_have_class(re.compile(r"\bmp-nonfinite\b"))
+    expect(root.locator('.mp-param-row.mp-nonfinite')).to_have_count(1)
+    root.screenshot(path=str(artifacts / "training-nan.png"))
     assert page.mp_errors == [] and page.mp_dialogs == [] and page.mp_external == []
