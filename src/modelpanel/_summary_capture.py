@@ -166,18 +166,23 @@ def capture(
     # (a module outside the model gets a record nobody reads), shapes only on a first call.
     def hook(module: nn.Module, h_args: tuple, h_kwargs: dict, output: Any) -> None:
         rec = get(id(module))
+        is_tensor = type(output) is tensor_type
+        if is_tensor:
+            try:
+                size = output.nbytes  # one read instead of numel() * element_size()
+            except RuntimeError:  # sparse: no nbytes
+                size = output_bytes(output)
+        else:
+            size = tensor_bytes(output)
         if rec is not None:
             rec[0] += 1
-            rec[1] += output_bytes(output)
+            rec[1] += size
             return
         if not h_kwargs and len(h_args) == 1 and type(h_args[0]) is tensor_type:
             in_shapes = [list(h_args[0].shape)]  # the common case, cheaply
         else:
             in_shapes = call_shapes(h_args, h_kwargs)
-        if type(output) is tensor_type:
-            records[id(module)] = [1, output_bytes(output), in_shapes, list(output.shape)]
-        else:
-            records[id(module)] = [1, output_bytes(output), in_shapes, mirror_shapes(output)]
+        records[id(module)] = [1, size, in_shapes, list(output.shape) if is_tensor else mirror_shapes(output)]
 
     with model_state_restored(modules):
         handle = nn.modules.module.register_module_forward_hook(hook, with_kwargs=True)
