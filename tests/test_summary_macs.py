@@ -141,3 +141,22 @@ def test_text_table_reads_like_torchinfo() -> None:
     assert "Estimated total:" in text
     no_input = str(summarize(model))
     assert "Total MACs: -- (give input_size or input_data to count them)" in no_input
+
+
+def test_layers_made_before_or_after_the_mac_pass_agree_with_to_dict() -> None:
+    """Layer objects are made on first read of .layers; to_dict() must not depend on when."""
+    model = gpt2_tiny()
+    kw = {"input_size": (1, 8), "dtypes": [torch.long]}
+    plain = summarize(model, **kw).to_dict()
+    early = summarize(model, **kw)
+    layers = early.layers  # made before the MACs are counted
+    assert [layer.to_dict() for layer in layers] == plain["layers"]
+    assert early.layers is layers  # made once
+    assert layers[-1].macs == 8 * 64 * model.config.vocab_size  # reading one runs the pass and fills them all
+    late = summarize(model, **kw)
+    counted = late.to_dict(macs=True)  # counted from the rows, before any Layer exists
+    assert early.to_dict() == counted
+    assert [layer.macs for layer in late.layers] == [layer["macs"] for layer in counted["layers"]]
+    layers[0].params = -1  # once made, the Layer objects are what to_dict() reports
+    assert early.to_dict()["layers"][0]["params"] == -1
+    assert repr(late).startswith(f"<Summary of GPT: {len(counted['layers'])} layers")

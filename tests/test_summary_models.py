@@ -292,3 +292,24 @@ def test_hostile_names_stay_exact_strings() -> None:
     assert [layer["path"] for layer in round_trip["layers"]] == paths
     text = str(s)
     assert HOSTILE_STRINGS[1] in text
+
+
+class ListsItsOwn(nn.Linear):
+    """Overrides named_modules (as some wrappers do): the summary must follow it."""
+
+    def named_modules(self, memo=None, prefix="", remove_duplicate=True):
+        yield from super().named_modules(memo, prefix, remove_duplicate)
+        yield prefix + ".extra", nn.Identity()
+
+
+def test_layers_follow_named_modules_with_shared_and_none_children_and_overrides() -> None:
+    shared = nn.Linear(4, 4)
+    model = nn.Sequential(shared, nn.ReLU(), nn.Sequential(shared, nn.Tanh()))
+    model[2].register_module("nothing", None)  # a None child is skipped, like named_modules does
+    model[2].forward = lambda x: model[2][1](model[2][0](x))  # (Sequential would call the None)
+    s = summarize(model, input_size=(2, 4))
+    assert [layer.path for layer in s.layers] == [p for p, _ in model.named_modules()][1:]
+    assert [layer.path for layer in s.layers] == ["0", "1", "2", "2.1"]
+    assert by_path(s)["0"].calls == 2 and s.total_params == 20
+    odd = nn.Sequential(ListsItsOwn(4, 4))
+    assert [layer.path for layer in summarize(odd).layers] == ["0", "0.extra"]
