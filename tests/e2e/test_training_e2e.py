@@ -196,5 +196,7 @@ def test_nan_weight_is_flagged_in_the_header_and_on_its_tree_row(open_notebook, 
     # The parameter table marks the tensor itself, with its count in the NaN/Inf column.
     expect(root.locator('.mp-param-row[data-name="fc2.weight"]')).to_have_class(re.compile(r"\bmp-nonfinite\b"))
     expect(root.locator('.mp-param-row.mp-nonfinite')).to_have_count(1)
+    root.locator(".mp-header").screenshot(path=str(artifacts / "training-nan-header.png"))
+    root.locator(".mp-tree").screenshot(path=str(artifacts / "training-nan-tree.png"))
     root.screenshot(path=str(artifacts / "training-nan.png"))
     assert page.mp_errors == [] and page.mp_dialogs == [] and page.mp_external == []
