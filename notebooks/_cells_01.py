@@ -17,7 +17,7 @@ import torch
 from torch import nn
 
 from modelpanel.datasets import load_iris
-from modelpanel.panel import ModelPanel
+from modelpanel import ModelPanel
 
 # Tiny models on shared machines (Binder, a classroom server): one CPU thread is faster. By
 # default torch starts one thread per host core, and they spend their time waiting on each other.

@@ -17,7 +17,7 @@ def _():
     import torch
     from torch import nn
 
-    from modelpanel.panel import ModelPanel
+    from modelpanel import ModelPanel
 
     return ModelPanel, mo, nn, torch
 

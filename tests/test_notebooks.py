@@ -90,7 +90,7 @@ def test_saved_notebook_shows_snapshot_without_widget_state(tmp_path):
             "import sys, torch\n"
             f"sys.path.insert(0, {str(ROOT / 'tests')!r})\n"
             "from zoo import IrisMLP\n"
-            "from modelpanel.panel import ModelPanel\n"
+            "from modelpanel import ModelPanel\n"
             "torch.manual_seed(0)\n"
             "panel = ModelPanel(IrisMLP(), input_size=(1, 4))"
         ),

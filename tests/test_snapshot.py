@@ -190,10 +190,11 @@ def test_page_opens_offline_in_chromium(tmp_path, iris_state):
 
 def test_trained_panel_state_renders_curve_and_evaluation():
     """The real panel's trait values after a short training run and an evaluation."""
-    from modelpanel.panel import ModelPanel as cls
+    from modelpanel import ModelPanel
+
     torch.manual_seed(0)
     model = IrisMLP()
-    panel = cls(model, input_size=(1, 4))
+    panel = ModelPanel(model, input_size=(1, 4))
     x, y = torch.randn(60, 4), torch.arange(60) % 3
     opt = torch.optim.SGD(model.parameters(), lr=0.1)
     for step in panel.progress(range(40), desc="step"):
@@ -217,7 +218,7 @@ def test_panel_save_html_opens_offline(tmp_path):
     """``panel.save_html(path)`` (wired by ModelPanel) writes the page; it opens from file://."""
     from playwright.sync_api import sync_playwright
 
-    from modelpanel.panel import ModelPanel
+    from modelpanel import ModelPanel
 
     torch.manual_seed(0)
     panel = ModelPanel(IrisMLP(), input_size=(1, 4))
