@@ -253,9 +253,18 @@ def test_model_is_left_as_it_was() -> None:
     model = gpt2_tiny()
     model.eval()
     before = {k: v.clone() for k, v in model.state_dict().items()}
+    threads = torch.get_num_threads()
     with torch.no_grad():
         weight_snapshot(model, sample_size=1000)
     weight_snapshot(model)
+    gc.disable()  # the snapshot pauses the cyclic GC: it must restore either state
+    try:
+        weight_snapshot(model)
+        assert not gc.isenabled()
+    finally:
+        gc.enable()
+    weight_snapshot(model)
+    assert gc.isenabled() and torch.get_num_threads() == threads
     assert not model.training and torch.is_grad_enabled()
     assert all(p.grad is None for p in model.parameters())
     assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())

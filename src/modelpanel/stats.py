@@ -12,6 +12,7 @@ records and of the ``_hist`` trait are in docs/widget-state.md.
 
 from __future__ import annotations
 
+import gc
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -77,21 +78,35 @@ def collect_params(model: torch.nn.Module) -> list[ParamInfo]:
     """
     root = _unwrap(model)
     by_id: dict[int, ParamInfo] = {}
-    # Walking modules, then their own parameters, visits names in the same order as
-    # named_parameters(remove_duplicate=False) and tells us who holds each tensor.
-    for path, module in root.named_modules(remove_duplicate=False):
-        for pname, p in module.named_parameters(recurse=False, remove_duplicate=False):
-            name = f"{path}.{pname}" if path else pname
+    # dtype/device strings are formatted once per kind, not once per tensor.
+    labels: dict[tuple[torch.dtype, torch.device], tuple[str, str]] = {}
+    # Modules, then their own parameters, in named_modules(remove_duplicate=False) order:
+    # the same order as named_parameters(remove_duplicate=False), and it tells us who
+    # holds each tensor. The walk reads _modules/_parameters directly (what those
+    # generators read) because their per-call overhead dominated for 2,000-layer models.
+    stack: list[tuple[str, torch.nn.Module]] = [("", root)]
+    while stack:
+        path, module = stack.pop()
+        prefix = f"{path}." if path else ""
+        for pname, p in module._parameters.items():
+            if p is None:
+                continue
+            name = prefix + pname
             info = by_id.get(id(p))
             if info is None:
+                key = (p.dtype, p.device)
+                label = labels.get(key)
+                if label is None:
+                    label = labels[key] = (str(key[0]).removeprefix("torch."), str(key[1]))
+                shape = tuple(p.shape)
                 by_id[id(p)] = ParamInfo(
                     names=[name],
                     owners=[path],
-                    shape=tuple(p.shape),
-                    numel=p.numel(),
-                    dtype=str(p.dtype).removeprefix("torch."),
-                    device=str(p.device),
-                    trainable=bool(p.requires_grad),
+                    shape=shape,
+                    numel=math.prod(shape),
+                    dtype=label[0],
+                    device=label[1],
+                    trainable=p.requires_grad,
                     tensor=p,
                 )
             else:
@@ -99,12 +114,10 @@ def collect_params(model: torch.nn.Module) -> list[ParamInfo]:
                     info.names.append(name)
                 if path not in info.owners:
                     info.owners.append(path)
+        # Reversed onto the stack, so children are visited depth-first in order.
+        children = [(prefix + n, m) for n, m in module._modules.items() if m is not None]
+        stack.extend(reversed(children))
     return list(by_id.values())
-
-
-def _num(value: float) -> float | None:
-    # JSON has no NaN: "no finite value" travels as null.
-    return None if math.isnan(value) else float(value)
 
 
 @dataclass
@@ -145,30 +158,50 @@ def weight_snapshot(
     >>> snap.records[0]["std"], snap.counts[0].tolist(), snap.ranges[0].tolist()
     (0.0, [0, 0, 0, 3], [1.0, 1.0])
     """
+    # The cyclic GC would run a few full passes over the user's (large) heap while this
+    # builds thousands of small objects: 30-130 ms of a 2,000-layer model's snapshot.
+    # Nothing built here forms a cycle, so it waits until the snapshot is done.
+    gc_was_on = gc.isenabled()
+    gc.disable()
+    try:
+        return _snapshot(model, bins, sample_size)
+    finally:
+        if gc_was_on:
+            gc.enable()
+
+
+def _snapshot(model: torch.nn.Module, bins: int, sample_size: int | None) -> WeightSnapshot:
     infos = collect_params(model)
     stats, counts, ranges, sampled = tensor_histograms(
         [p.tensor for p in infos], bins=bins, sample_size=sample_size
     )
-    records = []
-    for i, p in enumerate(infos):
-        mean, std, lo, hi, nan, inf = stats[i]
-        records.append(
-            {
-                "id": i,
-                "names": list(p.names),
-                "owners": list(p.owners),
-                "shape": list(p.shape),
-                "numel": p.numel,
-                "dtype": p.dtype,
-                "device": p.device,
-                "trainable": p.trainable,
-                "mean": _num(mean),
-                "std": _num(std),
-                "min": _num(lo),
-                "max": _num(hi),
-                "nan": int(nan),
-                "inf": int(inf),
-                "sampled": bool(sampled[i]),
-            }
+    # Python floats once for the whole table (JSON has no NaN: "no finite value" is None).
+    columns = [
+        [None if v != v else v for v in col]  # v != v: NaN
+        for col in stats[:, :4].T.tolist()
+    ]
+    nans, infs = stats[:, 4].astype(np.int64).tolist(), stats[:, 5].astype(np.int64).tolist()
+    flags = sampled.tolist()
+    records = [
+        {
+            "id": i,
+            "names": list(p.names),
+            "owners": list(p.owners),
+            "shape": list(p.shape),
+            "numel": p.numel,
+            "dtype": p.dtype,
+            "device": p.device,
+            "trainable": p.trainable,
+            "mean": mean,
+            "std": std,
+            "min": lo,
+            "max": hi,
+            "nan": nan,
+            "inf": inf,
+            "sampled": flag,
+        }
+        for i, (p, mean, std, lo, hi, nan, inf, flag) in enumerate(
+            zip(infos, *columns, nans, infs, flags)
         )
+    ]
     return WeightSnapshot(records=records, counts=counts, ranges=ranges, bins=bins)
