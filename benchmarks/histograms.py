@@ -13,17 +13,26 @@ Reports, from one run (timings interleaved, medians):
 * the bytes one refresh sends (counts + range buffers + the JSON of the records) against
   the raw weight bytes;
 * the sampled refresh as a share of one training step (forward + backward + AdamW on a
-  batch of 8 x 128 tokens) of the same model.
+  batch of 8 x 128 tokens) of the same model;
+* many small tensors: ``weight_snapshot(linear_stack(2000))`` (4,000 tensors of 256 and
+  16 values) against the naive path;
+* with ``--baseline REV``: the same figures for ``stats.py`` as of git revision REV,
+  timed in the same run, interleaved (before/after ratios on equal footing).
+
+    .venv/bin/python benchmarks/histograms.py --baseline HEAD~2 --threads 1
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
 import os
 import platform
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -32,7 +41,7 @@ import numpy as np
 import torch
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
-from zoo import GPT, GPTConfig, gpt2_small  # noqa: E402
+from zoo import GPT, GPTConfig, gpt2_small, linear_stack  # noqa: E402
 
 from modelpanel.stats import weight_snapshot  # noqa: E402
 
@@ -47,6 +56,29 @@ def naive_refresh(model: torch.nn.Module) -> list[tuple]:
         counts, edges = np.histogram(a, bins=BINS)
         out.append((counts, edges, a.mean(), a.std(), a.min(), a.max()))
     return out
+
+
+def baseline_snapshot(rev: str) -> Callable[..., object]:
+    """``weight_snapshot`` of ``src/modelpanel/stats.py`` as of git revision ``rev``.
+
+    The module and its relative imports are written from ``git show`` into a temporary
+    package, so both versions run in this one process.
+    """
+    root = Path(__file__).resolve().parents[1]
+    pkg = Path(tempfile.mkdtemp(prefix="modelpanel_baseline_")) / "modelpanel_baseline"
+    pkg.mkdir()
+    (pkg / "__init__.py").write_text("")
+    for name in ("stats.py", "_stats_kernels.py", "_wire.py", "errors.py"):
+        text = subprocess.run(
+            ["git", "show", f"{rev}:src/modelpanel/{name}"],
+            cwd=root,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout
+        (pkg / name).write_text(text)
+    sys.path.insert(0, str(pkg.parent))
+    return importlib.import_module("modelpanel_baseline.stats").weight_snapshot
 
 
 def timed(fn: Callable[[], object]) -> float:
@@ -86,6 +118,12 @@ def main() -> None:
     parser.add_argument("--small", action="store_true", help="GPT with 6 layers, d=384")
     parser.add_argument("--quick", action="store_true", help="2 repeats, no exact path")
     parser.add_argument("--json", type=Path, help="also write the figures here")
+    parser.add_argument(
+        "--baseline", metavar="REV", help="also time stats.py as of this git revision"
+    )
+    parser.add_argument(
+        "--small-tensors", type=int, default=2000, help="layers of linear_stack (0: skip)"
+    )
     args = parser.parse_args()
     if args.quick:
         args.repeats, args.exact_repeats, args.train_steps = 2, 0, 1
@@ -101,16 +139,33 @@ def main() -> None:
     n_params = sum(p.numel() for p in params)
     raw_bytes = sum(p.numel() * p.element_size() for p in params)
 
+    base = baseline_snapshot(args.baseline) if args.baseline else None
+    stack = linear_stack(args.small_tensors) if args.small_tensors else None
     # Warm-up (allocator, first-call dispatch), then interleave so noise hits all alike.
     naive_refresh(model)
     weight_snapshot(model)
-    times: dict[str, list[float]] = {"naive": [], "sampled": [], "exact": []}
+    if base:
+        base(model)
+    times: dict[str, list[float]] = {}
+
+    def run(key: str, fn: Callable[[], object]) -> None:
+        times.setdefault(key, []).append(timed(fn))
+
     for r in range(max(args.repeats, args.exact_repeats)):
         if r < args.repeats:
-            times["naive"].append(timed(lambda: naive_refresh(model)))
-            times["sampled"].append(timed(lambda: weight_snapshot(model)))
+            run("naive", lambda: naive_refresh(model))
+            run("sampled", lambda: weight_snapshot(model))
+            if base:
+                run("base_sampled", lambda: base(model))
+            if stack is not None:
+                run("small_naive", lambda: naive_refresh(stack))
+                run("small", lambda: weight_snapshot(stack))
+                if base:
+                    run("base_small", lambda: base(stack))
         if r < args.exact_repeats:
-            times["exact"].append(timed(lambda: weight_snapshot(model, sample_size=None)))
+            run("exact", lambda: weight_snapshot(model, sample_size=None))
+            if base:
+                run("base_exact", lambda: base(model, sample_size=None))
     med = {k: statistics.median(v) for k, v in times.items() if v}
 
     snap = weight_snapshot(model)
@@ -140,19 +195,35 @@ def main() -> None:
         "sent_over_raw": sent / raw_bytes,
         "train_step_s": step,
         "sampled_share_of_step": med["sampled"] / step if step else None,
+        "baseline": args.baseline,
+        "baseline_over_current": {
+            k: med[f"base_{k}"] / med[k]
+            for k in ("sampled", "exact", "small")
+            if f"base_{k}" in med
+        },
     }
     print(
         f"{fig['model']}: {n_params:,} parameters in {fig['tensors']} tensors "
         f"({fig['sampled_tensors']} sampled), torch threads {fig['torch_threads']}, "
         f"load average {fig['load_average_1min']:.1f}"
     )
+    rev = args.baseline
     for key, label in (
         ("naive", "naive (cpu().numpy() + np.histogram)"),
         ("sampled", "weight_snapshot (sampled, default)"),
+        ("base_sampled", f"  same at {rev}"),
         ("exact", "weight_snapshot (sample_size=None)"),
+        ("base_exact", f"  same at {rev}"),
+        ("small_naive", f"linear_stack({args.small_tensors}): naive"),
+        ("small", f"linear_stack({args.small_tensors}): weight_snapshot"),
+        ("base_small", f"  same at {rev}"),
     ):
         if key in med:
             print(f"  {label:40s} median {med[key] * 1e3:9.1f} ms over {len(times[key])} runs")
+    for key, ratio in fig["baseline_over_current"].items():
+        print(f"  {key}: {rev} / current = {ratio:.2f}x")
+    if "small" in med:
+        print(f"  linear_stack naive / weight_snapshot = {med['small_naive'] / med['small']:.2f}x")
     print(
         f"  naive / sampled = {fig['naive_over_sampled']:.1f}x"
         + (f", naive / exact = {fig['naive_over_exact']:.2f}x" if "exact" in med else "")
