@@ -30,7 +30,7 @@ const CSS = `
 .mp-bar[data-state="done"] .mp-bar-fill { background: var(--jp-success-color1, #2e7d32); }
 .mp-bar[data-state="error"] .mp-bar-fill, .mp-bar[data-state="stopped"] .mp-bar-fill { background: var(--jp-error-color1, #b42318); }
 .mp-bar-error { color: var(--jp-error-color1, #b42318); grid-column: 1 / -1; }
-.mp-nonfinite { color: var(--jp-error-color1, #b42318); font-weight: 600; }
+.mp-training > .mp-nonfinite { color: var(--jp-error-color1, #b42318); font-weight: 600; }
 .mp-metrics { display: flex; flex-wrap: wrap; gap: 8px; }
 .mp-metric-name, .mp-dist-title { font-weight: 600; }
 .mp-diag table { border-collapse: collapse; } .mp-diag td, .mp-diag th { padding: 0 8px; text-align: right; }
