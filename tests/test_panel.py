@@ -17,6 +17,7 @@ import numpy as np
 import pytest
 import torch
 from torch import nn
+from widget_wire import Wire, send_from_view
 from zoo import HOSTILE_STRINGS, HostileNames, IrisMLP
 
 from modelpanel._wire import wire_to_array
@@ -30,42 +31,6 @@ WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 @pytest.fixture(autouse=True)
 def _seed() -> None:
     torch.manual_seed(0)
-
-
-class Wire:
-    """Records what a widget sends to the front end (comm messages), by patching its comm."""
-
-    def __init__(self, widget: Any) -> None:
-        self.messages: list[dict[str, Any]] = []
-        widget.comm.publish_msg = self._record
-
-    def _record(
-        self, msg_type: str, data: Any = None, metadata: Any = None, buffers: Any = None, **kw: Any
-    ) -> None:
-        self.messages.append({"type": msg_type, "data": data, "buffers": buffers or []})
-
-    def updates(self) -> list[dict[str, Any]]:
-        """State updates (``method: update``), each one a message to the front end."""
-        return [m["data"] for m in self.messages if m["data"].get("method") == "update"]
-
-    def customs(self) -> list[dict[str, Any]]:
-        """Custom messages (replies) the kernel sent."""
-        return [m["data"]["content"] for m in self.messages if m["data"].get("method") == "custom"]
-
-
-def send_from_view(
-    widget: Any, content: dict[str, Any], buffers: list[bytes] | None = None
-) -> None:
-    """Deliver a custom message as the front end's ``model.send(content)`` arrives in the kernel."""
-    msg = {
-        "header": {"msg_type": "comm_msg"},
-        "content": {
-            "comm_id": widget.comm.comm_id,
-            "data": {"method": "custom", "content": content},
-        },
-        "buffers": buffers or [],
-    }
-    widget.comm.handle_msg(msg)
 
 
 @pytest.fixture

@@ -7,12 +7,11 @@ the kernel sends back is recorded at the comm's ``publish_msg``.
 
 from __future__ import annotations
 
-from typing import Any
-
 import numpy as np
 import pytest
 import torch
 from torch import nn
+from widget_wire import Wire, send_from_view
 from zoo import IrisMLP
 
 from modelpanel._wire import wire_to_array
@@ -21,34 +20,6 @@ from modelpanel.inference import evaluate
 from modelpanel.panel import ModelPanel
 
 P = ModelPanel
-
-
-class Wire:
-    """Records what a widget sends to the front end."""
-
-    def __init__(self, widget: Any) -> None:
-        self.messages: list[dict[str, Any]] = []
-        widget.comm.publish_msg = self._record
-
-    def _record(self, msg_type: str, data: Any = None, metadata: Any = None, buffers: Any = None, **kw: Any) -> None:
-        self.messages.append({"data": data, "buffers": buffers or []})
-
-    def updates(self) -> list[dict[str, Any]]:
-        return [m["data"]["state"] for m in self.messages if m["data"].get("method") == "update"]
-
-    def replies(self) -> list[dict[str, Any]]:
-        return [m["data"]["content"] for m in self.messages if m["data"].get("method") == "custom"]
-
-
-def send_from_view(widget: Any, content: dict[str, Any]) -> None:
-    """Deliver ``model.send(content)`` from the view as it arrives in the kernel."""
-    widget.comm.handle_msg(
-        {
-            "header": {"msg_type": "comm_msg"},
-            "content": {"comm_id": widget.comm.comm_id, "data": {"method": "custom", "content": content}},
-            "buffers": [],
-        }
-    )
 
 
 @pytest.fixture
@@ -75,7 +46,7 @@ def test_run_button_round_trip(iris: nn.Module, data) -> None:
     assert panel._eval_data == {"n": 60, "x_shape": [60, 4], "has_targets": True, "labels": None}
     wire = Wire(panel)
     send_from_view(panel, {"kind": "evaluate", "id": "req-1", "device": "cpu", "batch_size": 16})
-    (reply,) = wire.replies()
+    (reply,) = wire.customs()
     assert reply["kind"] == "evaluate_reply" and reply["id"] == "req-1" and reply["ok"] is True
     expected = evaluate(iris, X, y)
     assert reply["accuracy"] == expected.accuracy
@@ -83,7 +54,7 @@ def test_run_button_round_trip(iris: nn.Module, data) -> None:
     assert result["accuracy"] == expected.accuracy and result["n"] == 60 and result["device"] == "cpu"
     assert np.array_equal(wire_to_array(result["confusion"]), expected.confusion)
     # Running flag on, then the result with the flag off: the view can show "running…".
-    states = wire.updates()
+    states = wire.states()
     assert states[0] == {"_eval_running": True}
     assert states[-1]["_eval_running"] is False and "_eval_result" in states[-1]
     assert iris.training  # the user's train mode survived the click
@@ -97,7 +68,7 @@ def test_errors_come_back_with_the_same_id(iris: nn.Module, data) -> None:
     panel.set_eval_data(X, y)
     send_from_view(panel, {"kind": "evaluate", "id": "b", "device": "cuda:7", "batch_size": 8})
     send_from_view(panel, {"kind": "evaluate", "id": "c", "device": "cpu", "batch_size": -2})
-    a, b, c = wire.replies()
+    a, b, c = wire.customs()
     assert (a["id"], a["ok"]) == ("a", False) and "set_eval_data" in a["error"]
     assert (b["id"], b["ok"]) == ("b", False) and "cuda:7" in b["error"] and "cpu" in b["error"]
     assert (c["id"], c["ok"]) == ("c", False) and "batch size" in c["error"]
@@ -127,7 +98,7 @@ def test_set_eval_data_checks_at_once(iris: nn.Module, data) -> None:
     panel.set_eval_data(X)  # no targets: the view can still run it (outputs, throughput)
     wire = Wire(panel)
     send_from_view(panel, {"kind": "evaluate", "id": "x", "device": "cpu", "batch_size": 32})
-    (reply,) = wire.replies()
+    (reply,) = wire.customs()
     assert reply["ok"] is True and reply["accuracy"] is None
     assert panel._eval_result["n"] == 60 and panel._eval_result["confusion"] is None
 
@@ -140,7 +111,7 @@ def test_long_evaluations_show_a_bar_in_the_panel(iris, data, monkeypatch) -> No
     wire = Wire(panel)
     monkeypatch.setattr(inference, "PROGRESS_AFTER_S", -1.0)  # every run counts as long
     panel.evaluate(X, y, batch_size=10)
-    bars = [s["_progress"] for s in wire.updates() if s.get("_progress")]
+    bars = [s["_progress"] for s in wire.states() if s.get("_progress")]
     assert bars, "no progress bar reached the view"
     assert bars[-1][0]["desc"] == "evaluate" and bars[-1][0]["total"] == 6
     # leave=False: once done, the bar is gone; the result is in the inference view instead.

@@ -7,12 +7,12 @@ what the kernel sends is recorded at the comm's ``publish_msg``, the last stop b
 from __future__ import annotations
 
 import time
-from typing import Any
 
 import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
+from widget_wire import Wire
 from zoo import IrisMLP, SmallCNN
 
 from modelpanel._wire import wire_to_array
@@ -31,18 +31,6 @@ def _seed_and_one_thread():
     torch.manual_seed(0)
     yield
     torch.set_num_threads(threads)
-
-
-class Wire:
-    """Counts the state updates a widget sends to the front end."""
-
-    def __init__(self, widget: Any) -> None:
-        self.updates: list[dict[str, Any]] = []
-        widget.comm.publish_msg = self._record
-
-    def _record(self, msg_type: str, data: Any = None, metadata: Any = None, buffers: Any = None, **kw: Any) -> None:
-        if data and data.get("method") == "update":
-            self.updates.append(data["state"])
 
 
 class SyncCounter:
@@ -92,7 +80,7 @@ def test_10000_fast_iterations_are_throttled():
             bar.update()
             panel.log(step=i, value=float(i))
     elapsed = time.monotonic() - start
-    assert len(wire.updates) <= elapsed / 0.1 + 4, (len(wire.updates), elapsed)
+    assert len(wire.states()) <= elapsed / 0.1 + 4, (len(wire.states()), elapsed)
     assert panel._progress[0]["n"] == 10_000 and panel._progress[0]["state"] == "done"
     x = wire_to_array(panel._metrics["value"]["step"])
     assert x[-1] == 9_999 and len(x) <= 2 * panel.metric_points
@@ -109,8 +97,8 @@ def test_logging_tensors_does_not_sync_per_step(monkeypatch):
     elapsed = time.monotonic() - start
     # Reads happen only when an update goes out (a metric read is .cpu() + .tolist()), and
     # updates are throttled by time, so syncs per second are bounded whatever the step rate.
-    assert len(wire.updates) <= elapsed / 0.1 + 4
-    assert syncs.calls <= 3 * len(wire.updates) + 2, (syncs.calls, len(wire.updates))
+    assert len(wire.states()) <= elapsed / 0.1 + 4
+    assert syncs.calls <= 3 * len(wire.states()) + 2, (syncs.calls, len(wire.states()))
     losses = wire_to_array(panel._metrics["loss"]["value"])
     assert losses[-1] < losses[0]  # training happened and its last value arrived
 
