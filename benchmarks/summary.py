@@ -1,19 +1,29 @@
 """What a summary costs, as a multiple of one bare forward, measured side by side in one run.
 
-    .venv/bin/python benchmarks/summary.py [--repeats 15]
+    .venv/bin/python benchmarks/summary.py [--repeats 15] [--before GIT_REF]
 
 For each model: median time of a bare ``no_grad`` eval forward, ``summarize()`` (default: one
-hooked forward, no MAC pass) and its two main parts, the MAC pass alone,
-``torchinfo.summary(verbose=0)``, and, to justify the one global hook, a capture with one hook
-per module instead (registered and removed each time, as a summary must). Timings interleave the
-variants round by round, so a noisy shared machine slows them all alike; quote the ratios.
+hooked forward, no MAC pass), the same followed by ``to_dict()`` (what the panel sends) and by
+reading ``.layers`` (Layer objects are made on that first read), its two main parts, the MAC
+pass alone, ``torchinfo.summary(verbose=0)``, and, to justify the one global hook, a capture
+with one hook per module instead (registered and removed each time, as a summary must).
+``--before REF`` adds ``summarize()`` as it was at that git commit, timed in the same rounds.
+
+Timings interleave the variants round by round, so a noisy shared machine slows them all
+alike; quote the ratios. Garbage is collected before each timed call: otherwise a full
+collection, set off by whatever earlier variants left behind, lands inside whichever variant
+happens to allocate at that moment (seen: one variant's median at 5x its minimum).
 """
 
 from __future__ import annotations
 
 import argparse
+import gc
+import importlib
 import statistics
+import subprocess
 import sys
+import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
@@ -27,7 +37,7 @@ from zoo import SmallCNN, gpt2_tiny, linear_stack  # noqa: E402
 
 from modelpanel._summary_capture import call_shapes, capture, mirror_shapes  # noqa: E402
 from modelpanel._summary_macs import count_macs  # noqa: E402
-from modelpanel._summary_params import count_params  # noqa: E402
+from modelpanel._summary_params import count_params, walk_modules  # noqa: E402
 from modelpanel.summary import summarize  # noqa: E402
 
 
@@ -56,6 +66,18 @@ def per_module_hooks(model: nn.Module, x: torch.Tensor) -> None:
             h.remove()
 
 
+def summarize_at(ref: str, into: Path) -> Callable[..., object]:
+    """``summarize`` as it was at git commit ``ref`` (its src/modelpanel, imported under another name)."""
+    root = Path(__file__).resolve().parents[1]
+    archive = subprocess.run(["git", "archive", ref, "src/modelpanel"], cwd=root, capture_output=True, check=True)
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive.stdout, check=True)
+    package = into / "modelpanel_before"
+    (into / "src" / "modelpanel").rename(package)
+    (package / "__init__.py").write_text("")  # its submodules only: no widget imports
+    sys.path.insert(0, str(into))
+    return importlib.import_module("modelpanel_before.summary").summarize
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=15)
@@ -64,7 +86,11 @@ def main() -> None:
         help="process: this process's CPU time (steadier on a shared machine); wall: perf_counter",
     )  # fmt: skip
     parser.add_argument("--only", default="", help="run only the cases whose name contains this")
+    parser.add_argument("--before", default="", help="also time summarize() as of this git commit")
     opts = parser.parse_args()
+    before = None
+    if opts.before:
+        before = summarize_at(opts.before, Path(tempfile.mkdtemp(prefix="summary-before-")))
     try:
         import torchinfo
     except ImportError:
@@ -91,14 +117,23 @@ def main() -> None:
             with torch.no_grad():
                 model(x)
 
+        def counting(model: nn.Module = model) -> None:
+            count_params(*walk_modules(model))
+
         variants: dict[str, Callable[[], object]] = {
             "bare forward": bare,
             "summarize() default": lambda model=model, x=x: summarize(model, input_data=x),
+            "  + to_dict() (panel)": lambda model=model, x=x: summarize(model, input_data=x).to_dict(),
+            "  + .layers": lambda model=model, x=x: summarize(model, input_data=x).layers,
             "  its hooked forward": lambda model=model, x=x, modules=modules: capture(model, (x,), {}, modules),
-            "  its counting (no forward)": lambda modules=modules: count_params(modules),
+            "  its walk + counting": counting,
+        }  # fmt: skip
+        if before is not None:
+            variants[f"summarize() at {opts.before[:10]}"] = lambda model=model, x=x: before(model, input_data=x)
+        variants.update({
             "MAC pass alone": lambda model=model, x=x, modules=modules: count_macs(model, (x,), {}, modules),
             "per-module hooks (alt.)": lambda model=model, x=x: per_module_hooks(model, x),
-        }
+        })  # fmt: skip
         if torchinfo is not None:
             variants["torchinfo.summary"] = lambda model=model, x=x: torchinfo.summary(
                 model, input_data=x, verbose=0
@@ -108,6 +143,7 @@ def main() -> None:
         times: dict[str, list[float]] = {k: [] for k in variants}
         for _ in range(opts.repeats):
             for label, fn in variants.items():
+                gc.collect()
                 t0 = clock()
                 fn()
                 times[label].append(clock() - t0)

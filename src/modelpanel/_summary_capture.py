@@ -91,15 +91,11 @@ class Capture:
 
     Each record is ``[calls, output_bytes, input_shapes, output_shape]``: the shapes are those
     of the first call, ``output_bytes`` sums the module's outputs over all its calls. Forward
-    activations are the outputs of leaf modules (a parent's output is a child's tensor).
+    activations are the outputs of leaf modules (a parent's output is a child's tensor):
+    ``summarize`` adds those up while it makes the layer rows.
     """
 
     records: dict[int, list]
-
-    def activation_bytes(self, modules: list[tuple[str, nn.Module]]) -> int:
-        """Bytes of every output the model's leaf modules produced (all calls)."""
-        records = self.records
-        return sum(records[id(m)][1] for _, m in modules if not m._modules and id(m) in records)
 
 
 @contextlib.contextmanager
