@@ -15,7 +15,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from ._summary_capture import iter_tensors, mirror_shapes
+from ._summary_capture import mirror_shapes
 from .errors import DeviceError, InputError
 
 _ACCEPTED_INPUTS = (
@@ -130,6 +130,19 @@ def _to_device(value: Any, device: torch.device) -> Any:
     return value
 
 
+def _already_on(value: Any, device: torch.device) -> bool:
+    """Whether ``_to_device(value, device)`` would move nothing (the same walk)."""
+    if isinstance(value, torch.Tensor):
+        return value.device == device
+    if isinstance(value, tuple) and not hasattr(value, "_fields"):
+        return all(_already_on(v, device) for v in value)
+    if isinstance(value, list):
+        return all(_already_on(v, device) for v in value)
+    if isinstance(value, dict):
+        return all(_already_on(v, device) for v in value.values())
+    return True
+
+
 @dataclass
 class PreparedInputs:
     """Forward arguments, where the pass runs, and the shapes of what the user passed."""
@@ -222,7 +235,7 @@ def prepare_inputs(
     # Data goes where the model is; a model spread over devices places its inputs itself.
     # (Inputs already there need no move, and no full scan of the model's devices to decide.)
     if device is not None or (
-        any(t.device != target for t in iter_tensors((args, kwargs))) and len(_model_devices(modules)) == 1
+        not _already_on((args, kwargs), target) and len(_model_devices(modules)) == 1
     ):
         args = _to_device(args, target)
         kwargs = _to_device(kwargs, target)
