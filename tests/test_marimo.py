@@ -18,12 +18,6 @@ from pathlib import Path
 import pytest
 
 pytest.importorskip("marimo", reason="marimo is not installed (pip install marimo)")
-CHROMIUM = Path("/usr/bin/chromium")
-if not CHROMIUM.exists():
-    pytest.skip("Debian's chromium is not installed (apt-get install chromium)", allow_module_level=True)
-
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 APP = Path(__file__).resolve().parent / "marimo_app.py"
 ARTIFACTS = Path(__file__).resolve().parent / "e2e" / "artifacts"
 
@@ -65,30 +59,26 @@ def marimo_url(tmp_path):
         proc.wait(timeout=20)
 
 
-def test_panel_renders_in_marimo(marimo_url):
-    from playwright.sync_api import sync_playwright
-
+def test_panel_renders_in_marimo(marimo_url, browser):
     errors: list[str] = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    try:
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(marimo_url)
         try:
-            page = browser.new_page(viewport={"width": 1400, "height": 1000})
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.goto(marimo_url)
-            try:
-                # The widget's root element (js/src/widget.ts), inside marimo's output area.
-                root = page.locator(".modelpanel").first
-                root.wait_for(state="visible", timeout=90_000)
-                page.get_by_text("kernel side:").wait_for(timeout=30_000)
-                # marimo mounts the widget in a shadow root: poll with a (piercing) locator.
-                text, deadline = "", time.monotonic() + 30
-                while "83" not in text and time.monotonic() < deadline:
-                    text = root.inner_text()
-                    time.sleep(0.2)
-            finally:
-                ARTIFACTS.mkdir(parents=True, exist_ok=True)
-                page.screenshot(path=str(ARTIFACTS / "marimo-panel.png"), full_page=True)
+            # The widget's root element (js/src/widget.ts), inside marimo's output area.
+            root = page.locator(".modelpanel").first
+            root.wait_for(state="visible", timeout=90_000)
+            page.get_by_text("kernel side:").wait_for(timeout=30_000)
+            # marimo mounts the widget in a shadow root: poll with a (piercing) locator.
+            text, deadline = "", time.monotonic() + 30
+            while "83" not in text and time.monotonic() < deadline:
+                text = root.inner_text()
+                time.sleep(0.2)
         finally:
-            browser.close()
+            ARTIFACTS.mkdir(parents=True, exist_ok=True)
+            page.screenshot(path=str(ARTIFACTS / "marimo-panel.png"), full_page=True)
+    finally:
+        page.close()
     assert "83" in text and "Linear" in text and "0.weight" in text
     assert not [e for e in errors if "modelpanel" in e.lower() or "anywidget" in e.lower()], errors

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import re
 from html.parser import HTMLParser
-from pathlib import Path
 
 import numpy as np
 import pytest
@@ -17,9 +16,6 @@ from modelpanel.snapshot import HIST_H, MAX_LAYER_ROWS, render_page, render_snap
 from modelpanel.stats import weight_snapshot
 from modelpanel.summary import summarize
 
-CHROMIUM = Path("/usr/bin/chromium")
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 # The only tags the snapshot writes itself; anything else came from a model string.
 OUR_TAGS = {"div", "b", "small", "table", "tr", "td", "th", "svg", "title", "path", "rect",
             "polyline", "text"}
@@ -162,27 +158,22 @@ def test_page_is_a_whole_document_with_escaped_title(iris_state):
     assert not re.search(r"(src|href)=", page)  # nothing to fetch
 
 
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed (apt-get install chromium)")
-def test_page_opens_offline_in_chromium(tmp_path, iris_state):
-    from playwright.sync_api import sync_playwright
-
+def test_page_opens_offline_in_chromium(tmp_path, iris_state, browser):
     path = tmp_path / "panel.html"
     path.write_text(render_page(iris_state, title="Iris MLP"), encoding="utf-8")
     requests, failed, errors = [], [], []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        try:
-            page = browser.new_page()
-            page.on("request", lambda r: requests.append(r.url))
-            page.on("requestfailed", lambda r: failed.append(r.url))
-            page.on("pageerror", lambda e: errors.append(str(e)))
-            page.goto(path.as_uri())
-            page.wait_for_load_state("load")
-            body = page.inner_text("body")
-            svg_count = page.locator("svg").count()
-            width = page.evaluate("document.querySelector('svg path').getBBox().width")
-        finally:
-            browser.close()
+    page = browser.new_page()
+    try:
+        page.on("request", lambda r: requests.append(r.url))
+        page.on("requestfailed", lambda r: failed.append(r.url))
+        page.on("pageerror", lambda e: errors.append(str(e)))
+        page.goto(path.as_uri())
+        page.wait_for_load_state("load")
+        body = page.inner_text("body")
+        svg_count = page.locator("svg").count()
+        width = page.evaluate("document.querySelector('svg path').getBBox().width")
+    finally:
+        page.close()
     assert requests == [path.as_uri()] and not failed and not errors
     assert "Iris MLP" in body and "fc1" in body and "83" in body and "50" in body
     assert svg_count == 4 and width > 0  # the histograms really draw
@@ -213,11 +204,8 @@ def test_trained_panel_state_renders_curve_and_evaluation():
     panel.close()
 
 
-@pytest.mark.skipif(not CHROMIUM.exists(), reason="Debian's chromium is not installed (apt-get install chromium)")
-def test_panel_save_html_opens_offline(tmp_path):
+def test_panel_save_html_opens_offline(tmp_path, browser):
     """``panel.save_html(path)`` (wired by ModelPanel) writes the page; it opens from file://."""
-    from playwright.sync_api import sync_playwright
-
     from modelpanel import ModelPanel
 
     torch.manual_seed(0)
@@ -229,14 +217,12 @@ def test_panel_save_html_opens_offline(tmp_path):
     assert page_text.startswith("<!DOCTYPE html>")
     assert render_snapshot(panel._static_state()) in page_text
     failed: list[str] = []
-    with sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True)
-        try:
-            page = browser.new_page()
-            page.on("requestfailed", lambda r: failed.append(r.url))
-            page.goto(path.as_uri())
-            body = page.inner_text("body")
-        finally:
-            browser.close()
+    page = browser.new_page()
+    try:
+        page.on("requestfailed", lambda r: failed.append(r.url))
+        page.goto(path.as_uri())
+        body = page.inner_text("body")
+    finally:
+        page.close()
     assert not failed
     assert "fc1" in body and "83" in body and "weight 10×4 = 40 + bias 10 = 50" in body

@@ -55,12 +55,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from jupyter_driver import CHROMIUM, CHROMIUM_ARGS, JupyterServer, Notebook
+from chromium import CHROMIUM, HAVE_CHROMIUM
+from jupyter_driver import JupyterServer, Notebook
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 # Notebook 7.6 throws this on every page, with or without widgets (E2E.md §4): not ours.
 KNOWN_PAGE_ERRORS = (re.compile(r"reading 'schema'"),)
-_HAVE_CHROMIUM = Path(CHROMIUM).is_file()
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
@@ -73,7 +73,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if here in Path(str(item.fspath)).resolve().parents:
             item.add_marker(pytest.mark.e2e)
-            if not _HAVE_CHROMIUM:
+            if not HAVE_CHROMIUM:
                 item.add_marker(skip)
 
 
@@ -110,19 +110,6 @@ def lab_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterServ
 def notebook_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[JupyterServer]:
     """A Notebook 7 server for the whole session (see the module docstring)."""
     yield from _server("notebook", tmp_path_factory)
-
-
-@pytest.fixture(scope="session")
-def browser() -> Iterator[Any]:
-    """Headless Debian Chromium driven by Playwright (its own download is unreachable here)."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS, headless=True)
-        try:
-            yield b
-        finally:
-            b.close()
 
 
 @pytest.fixture

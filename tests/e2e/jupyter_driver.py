@@ -30,17 +30,6 @@ from typing import Any
 import nbformat
 
 REPO = Path(__file__).resolve().parents[2]
-CHROMIUM = "/usr/bin/chromium"
-# Debian's chromium with flags that keep it quiet and offline-safe (E2E.md §1).
-CHROMIUM_ARGS = [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-quic",
-    "--no-first-run",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 
 # First cell of every notebook opened by the helpers: lets the kernel import tests/zoo.py.
 KERNEL_PREAMBLE = f"import sys; sys.path.insert(0, {str(REPO / 'tests')!r})"
