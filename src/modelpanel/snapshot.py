@@ -23,6 +23,7 @@ from typing import Any
 
 import numpy as np
 
+from ._summary_table import human_bytes
 from ._wire import wire_to_array
 
 __all__ = ["render_snapshot", "render_page"]
@@ -92,17 +93,6 @@ def _head(names: Sequence[str]) -> str:
     return f"<tr>{cells}</tr>"
 
 
-def _bytes(n: Any) -> str:
-    if not isinstance(n, (int, float, np.integer, np.floating)):
-        return "–"
-    n = float(n)
-    for unit in ("B", "KB", "MB", "GB"):
-        if n < 1024 or unit == "GB":
-            return f"{n:.0f} {unit}" if unit == "B" else f"{n:.1f} {unit}"
-        n /= 1024
-    return "–"  # pragma: no cover - loop always returns
-
-
 def _totals(summary: Mapping[str, Any]) -> str:
     kind = _e(summary.get("model_kind", "model"))
     parts = [
@@ -110,7 +100,7 @@ def _totals(summary: Mapping[str, Any]) -> str:
         f"total params: <b>{_int(summary.get('total_params'))}</b>",
         f"trainable: {_int(summary.get('trainable_params'))}",
         f"non-trainable: {_int(summary.get('non_trainable_params'))}",
-        f"param size: {_bytes(summary.get('param_bytes'))}",
+        f"param size: {human_bytes(summary.get('param_bytes'))}",
     ]
     if summary.get("macs") is not None:
         parts.append(f"MACs: {_int(summary.get('macs'))}")
