@@ -383,7 +383,7 @@ def test_estimated_bins_equal_numpy_on_adversarial_ranges(bins: int) -> None:
             np.testing.assert_array_equal(counts[row], ref, err_msg=f"{dtype} case {row}")
 
 
-def test_one_thread_bins_by_steps_with_the_same_results(monkeypatch) -> None:
+def test_one_thread_works_by_steps_with_the_same_results(monkeypatch) -> None:
     g = _gen(10)
     tensors = [torch.randn(5000, generator=g), torch.randn(3, 700, generator=g) * 4]
     tensors[0][[1, 4000]] = float("nan")
@@ -395,7 +395,9 @@ def test_one_thread_bins_by_steps_with_the_same_results(monkeypatch) -> None:
         stepped = tensor_histograms(tensors, bins=16, sample_size=None)
     finally:
         torch.set_num_threads(threads)
-    for a, b in zip(default, stepped):
+    # Sums go step by step (float64 between steps): mean/std may move in the last bits.
+    np.testing.assert_allclose(stepped[0][:, :2], default[0][:, :2], rtol=1e-6)
+    for a, b in zip((default[0][:, 2:], *default[1:]), (stepped[0][:, 2:], *stepped[1:])):
         np.testing.assert_array_equal(a, b)
     _, ref = _numpy_reference(tensors[0].numpy(), 16)
     np.testing.assert_array_equal(stepped[1][0], ref)

@@ -30,14 +30,14 @@ Conventions (tests in tests/test_stats.py check them against numpy):
   so the counts equal ``numpy.histogram(v, bin_edges(lo, hi, bins))`` without a binary
   search (``searchsorted`` only above 2**16 bins).
 * Memory: tensors of one length are processed as one stacked batch of at most 16M values
-  (or one larger tensor alone); the temporaries peak at about 22 bytes per value of the
-  batch, 13 on one CPU thread, where the binning goes by steps of 2**18 values (peak RSS
-  measured for a 16M-value float32 tensor), on the tensor's device.
+  (or one larger tensor alone); the temporaries peak at about 23 bytes per value of the
+  batch, on the tensor's device; on one CPU thread, which goes by steps of 2**18 values
+  (``_step``), at about 1.3 (peak RSS, one 16M-value float32 tensor).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 
 import numpy as np
@@ -108,30 +108,35 @@ _ESTIMATE_MAX_BINS = 1 << 16
 _CPU_CHUNK_VALUES = 1 << 18
 
 
-def _bin_counts(x: torch.Tensor, lo: torch.Tensor, hi: torch.Tensor, bins: int) -> torch.Tensor:
-    """int64 ``[k, bins + 1]``: counts of ``x`` ``[k, m]``, then how many are +inf.
+def _binner(
+    lo: torch.Tensor, hi: torch.Tensor, bins: int, cd: torch.dtype
+) -> Callable[[torch.Tensor, torch.Tensor], None]:
+    """``add(counts, x)`` adds the bin of each value of ``x`` ``[k, m]`` to ``counts``.
 
-    ``x`` holds +inf in place of every NaN/Inf (nan_to_num): the last column counts them.
-
-    ``lo``/``hi``: float64 ``[k]`` bin range of each row, values of ``x.dtype``. numpy's
+    ``counts``: int64 ``[k, bins + 2]``, the bins at ``1..bins`` and, at ``bins + 1``, the
+    +inf values: ``x`` holds +inf in place of every NaN/Inf (nan_to_num).
+    ``lo``/``hi``: float64 ``[k]`` bin range of each row, values of dtype ``cd``. numpy's
     method, vectorised: estimate the bin as ``(x - lo) * bins / (hi - lo)``, then move it
     by one where ``x`` lies outside the exact edges ``bin_edges(lo, hi, bins)`` (one
     gather of each neighbouring edge and two comparisons, about 10x faster than
     ``searchsorted`` on a CPU). Nothing is read back to the host.
     """
-    k_rows = x.shape[0]
-    dev, cd, f64 = x.device, x.dtype, torch.float64
+    dev, f64 = lo.device, torch.float64
     frac = torch.arange(bins + 1, dtype=f64, device=dev) / bins
     width = hi - lo
     edges = lo[:, None] + width[:, None] * frac  # bin_edges(lo, hi, bins), row by row
     edges[:, 0], edges[:, -1] = lo, hi
     edges = _edges_for(edges, cd)
+    one = torch.ones((), dtype=torch.int64, device=dev)
     if bins > _ESTIMATE_MAX_BINS:
-        idx = torch.searchsorted(edges[:, 1:bins].contiguous(), x, right=True)
-        idx = torch.where(x < _INF, idx, bins)
-        counts = torch.zeros(k_rows, bins + 1, dtype=torch.int64, device=dev)
-        counts.scatter_add_(1, idx, torch.ones((), dtype=torch.int64, device=dev).expand_as(idx))
-        return counts
+        inner = edges[:, 1:bins].contiguous()
+
+        def search(counts: torch.Tensor, x: torch.Tensor) -> None:
+            idx = torch.searchsorted(inner, x, right=True).add_(1)
+            idx = torch.where(x < _INF, idx, bins + 1)
+            counts.scatter_add_(1, idx, one.expand_as(idx))
+
+        return search
 
     # Scale by a power of two (exact) so that neither x - lo nor bins / width leaves the
     # normal range of the compute dtype, even for a range of a few subnormals (its values
@@ -148,29 +153,36 @@ def _bin_counts(x: torch.Tensor, lo: torch.Tensor, hi: torch.Tensor, bins: int) 
     # The last bin is closed, so its upper edge becomes +inf below; that also sends +inf
     # (not finite) to index bins + 1.
     upper = torch.cat([edges[:, 1:bins], torch.full_like(edges[:, :1], _INF)], dim=1)
-    counts = torch.zeros(k_rows, bins + 2, dtype=torch.int64, device=dev)
-    # On one CPU thread, bin a few columns at a time: the temporaries (an int64 index per
-    # value) then stay in cache instead of page-faulting fresh memory on every pass
-    # (4M float32 values: 157 -> 82 ms). With more threads each small step is a parallel
-    # region, which cost more than it saved on a loaded 2-core machine (199 -> 398 ms),
-    # so they bin in one go, as a GPU does.
-    m = x.shape[1]
-    one_thread = dev.type == "cpu" and torch.get_num_threads() == 1
-    step = max(1, _CPU_CHUNK_VALUES // k_rows) if one_thread else m
-    for start in range(0, m, step):
-        part = x[:, start : start + step]
-        pos = torch.addcmul(shift, part, scale)  # (x - lo) * scale, one rounding
+
+    def add(counts: torch.Tensor, x: torch.Tensor) -> None:
+        pos = torch.addcmul(shift, x, scale)  # (x - lo) * scale, one rounding
         pos = torch.addcmul(offset, pos, mult)
         idx = pos.clamp_(0, bins - 1).to(torch.int64)  # floor, as pos >= 0
         del pos
         # idx is the bin or a neighbour of it: x >= edges[idx] (else one lower) and
         # x >= edges[idx + 1] (one higher).
-        up = part >= upper.gather(1, idx)
-        idx.add_(part >= edges.gather(1, idx)).add_(up)
+        up = x >= upper.gather(1, idx)
+        idx.add_(x >= edges.gather(1, idx)).add_(up)
         # idx is now the bin + 1: index 0 is never used, bins + 1 counts the non-finite.
         # scatter_add_ rather than bincount: CUDA's bincount reads max() back to the host.
-        counts.scatter_add_(1, idx, torch.ones((), dtype=torch.int64, device=dev).expand_as(idx))
-    return counts[:, 1:]
+        counts.scatter_add_(1, idx, one.expand_as(idx))
+
+    return add
+
+
+def _step(x: torch.Tensor) -> int:
+    """Columns of ``x`` processed per step.
+
+    On one CPU thread, a few at a time: the temporaries (an int64 index per value) then
+    stay in cache instead of page-faulting fresh memory on every pass (binning 4M float32
+    values: 157 -> 82 ms). With more threads each small step is a parallel region, which
+    cost more than it saved on a loaded 2-core machine (199 -> 398 ms), so they take the
+    whole batch in one step, as a GPU does.
+    """
+    k_rows, m = x.shape
+    if x.device.type == "cpu" and torch.get_num_threads() == 1:
+        return max(1, _CPU_CHUNK_VALUES // k_rows)
+    return max(m, 1)
 
 
 def _rows(
@@ -185,12 +197,31 @@ def _rows(
     k_rows, m = x.shape
     dev = x.device
     f64 = torch.float64
-    # nan_to_num replaces NaN and +/-Inf in one pass (a mask and a where take two).
-    above = x.nan_to_num(_INF, _INF, _INF)
-    lo = above.amin(1).to(f64)
-    hi = x.nan_to_num(-_INF, -_INF, -_INF).amax(1).to(f64)
+    parts = [x[:, start : start + _step(x)] for start in range(0, m, _step(x))]
+    # Pass 1: range, NaN/non-finite counts, sum. nan_to_num replaces NaN and +/-Inf in
+    # one pass (a mask and a where take two). Sums stay in the compute dtype within a
+    # step (torch sums float32 by cascade on CPU and by tree on CUDA, both accurate);
+    # asking for float64 sums would copy every value to float64 first on the CPU.
+    lo = hi = total = n_nan = n_bad = None
+    for part in parts:
+        above = part.nan_to_num(_INF, _INF, _INF)
+        step = (
+            above.amin(1).to(f64),
+            part.nan_to_num(-_INF, -_INF, -_INF).amax(1).to(f64),
+            part.nan_to_num(0.0, 0.0, 0.0).sum(1).to(f64),
+            torch.isnan(part).sum(1),
+            (above == _INF).sum(1),  # NaN and +/-Inf
+        )
+        del above
+        if lo is None:
+            lo, hi, total, n_nan, n_bad = step
+        else:
+            lo, hi = torch.minimum(lo, step[0]), torch.maximum(hi, step[1])
+            total, n_nan, n_bad = total + step[2], n_nan + step[3], n_bad + step[4]
     has = lo < _INF  # some finite value
-    n_nan = torch.isnan(x).sum(1)
+    n_inf = n_bad - n_nan
+    denom = (m - n_bad).clamp(min=1).to(f64)
+    mean = total / denom
 
     dirty = torch.zeros(k_rows, dtype=f64, device=dev)
     if full_minmax is not None:
@@ -203,21 +234,19 @@ def _rows(
     nothing = torch.full((), float("nan"), dtype=f64, device=dev)
     lo_bins = torch.where(has, lo, 0.0)
     hi_bins = torch.where(has, hi, 0.0)
-    # `above` holds +inf where x is NaN/Inf: the binning counts those apart (last column).
-    counts = _bin_counts(above, lo_bins, hi_bins, bins)
-    del above
-    n_finite = m - counts[:, bins]
-    n_inf = counts[:, bins] - n_nan
-    denom = n_finite.clamp(min=1).to(f64)
-
-    # Two passes (mean, then squared deviations): a one-pass E[x^2] - mean^2 loses the
-    # spread of LayerNorm weights near 1. The sums stay in the compute dtype (torch sums
-    # float32 by cascade on CPU and by tree on CUDA, both accurate); asking for float64
-    # sums would copy every value to float64 first on the CPU.
-    mean = x.nan_to_num(0.0, 0.0, 0.0).sum(1).to(f64) / denom
-    diff = (x - mean.to(x.dtype)[:, None]).nan_to_num_(0.0, 0.0, 0.0)
-    std = (diff.mul_(diff).sum(1).to(f64) / denom).sqrt()
-    del diff
+    # Pass 2: bins and squared deviations from the mean (two passes in all: a one-pass
+    # E[x^2] - mean^2 loses the spread of LayerNorm weights near 1).
+    add_bins = _binner(lo_bins, hi_bins, bins, x.dtype)
+    counts = torch.zeros(k_rows, bins + 2, dtype=torch.int64, device=dev)
+    mean_x = mean.to(x.dtype)[:, None]
+    squares = None
+    for part in parts:
+        # +inf where part is NaN/Inf: the binning counts those apart.
+        add_bins(counts, part.nan_to_num(_INF, _INF, _INF))
+        diff = (part - mean_x).nan_to_num_(0.0, 0.0, 0.0)
+        sq = diff.mul_(diff).sum(1).to(f64)
+        squares = sq if squares is None else squares + sq
+    std = (squares / denom).sqrt()
 
     stats = torch.stack(
         [
@@ -234,7 +263,7 @@ def _rows(
         dim=1,
     )
     # float64 holds the counts exactly below 2**53 values per bin.
-    return torch.cat([stats, counts[:, :bins].to(f64)], dim=1)
+    return torch.cat([stats, counts[:, 1 : bins + 1].to(f64)], dim=1)
 
 
 def _empty_row(bins: int) -> np.ndarray:
@@ -257,11 +286,9 @@ _SMALL_BATCH_VALUES = 1 << 20
 def _one_thread_if_small(x: torch.Tensor) -> Iterator[None]:
     """Run a small CPU batch's few dozen ops on the calling thread only.
 
-    torch splits every op over 32K values between its threads; for a batch of a few
-    hundred thousand values each split saves microseconds, but on a machine whose cores
-    are busy each parallel region waits for a descheduled thread: 2,000 16x16 weights
-    took 170-230 ms with 2 threads against 27 ms with one (2-core box, load ~4.5).
-    torch.set_num_threads is per calling thread under OpenMP, and restored here.
+    torch splits every op over 32K values between its threads: on busy cores each
+    parallel region waits for a descheduled thread (2,000 16x16 weights: 170-230 ms on 2
+    threads, 27 ms on one; 2-core box, load ~4.5). Per calling thread under OpenMP.
     """
     threads = torch.get_num_threads()
     if x.device.type != "cpu" or threads == 1 or x.numel() > _SMALL_BATCH_VALUES:
