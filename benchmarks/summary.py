@@ -4,7 +4,8 @@
 
 For each model: median time of a bare ``no_grad`` eval forward, ``summarize()`` (default: one
 hooked forward, no MAC pass), the same followed by ``to_dict()`` (what the panel sends) and by
-reading ``.layers`` (Layer objects are made on that first read), its two main parts, the MAC
+reading ``.layers`` (Layer objects are made on that first read), its two main parts, a forward
+with a global hook that does nothing (what torch's hooked call path alone costs), the MAC
 pass alone, ``torchinfo.summary(verbose=0)``, and, to justify the one global hook, a capture
 with one hook per module instead (registered and removed each time, as a summary must).
 ``--before REF`` adds ``summarize()`` as it was at that git commit, timed in the same rounds.
@@ -64,6 +65,17 @@ def per_module_hooks(model: nn.Module, x: torch.Tensor) -> None:
     finally:
         for h in handles:
             h.remove()
+
+
+def noop_hook_forward(model: nn.Module, x: torch.Tensor) -> None:
+    """The floor of any hook-based summary: one global forward hook that does nothing."""
+    handle = nn.modules.module.register_module_forward_hook(lambda *args: None, with_kwargs=True)
+    try:
+        with torch.no_grad():
+            model(x)
+    finally:
+        handle.remove()
+        nn.modules.module._global_forward_hooks_with_kwargs.pop(handle.id, None)
 
 
 def summarize_at(ref: str, into: Path) -> Callable[..., object]:
@@ -127,6 +139,7 @@ def main() -> None:
             "  + .layers": lambda model=model, x=x: summarize(model, input_data=x).layers,
             "  its hooked forward": lambda model=model, x=x, modules=modules: capture(model, (x,), {}, modules),
             "  its walk + counting": counting,
+            "no-op global hook (floor)": lambda model=model, x=x: noop_hook_forward(model, x),
         }  # fmt: skip
         if before is not None:
             variants[f"summarize() at {opts.before[:10]}"] = lambda model=model, x=x: before(model, input_data=x)
