@@ -68,15 +68,15 @@ def baseline_snapshot(rev: str) -> Callable[..., object]:
     pkg = Path(tempfile.mkdtemp(prefix="modelpanel_baseline_")) / "modelpanel_baseline"
     pkg.mkdir()
     (pkg / "__init__.py").write_text("")
-    for name in ("stats.py", "_stats_kernels.py", "_wire.py", "errors.py"):
-        text = subprocess.run(
+    for name in ("stats.py", "_stats_kernels.py", "_stats_binning.py", "_wire.py", "errors.py"):
+        shown = subprocess.run(
             ["git", "show", f"{rev}:src/modelpanel/{name}"],
             cwd=root,
-            check=True,
             capture_output=True,
             text=True,
-        ).stdout
-        (pkg / name).write_text(text)
+        )
+        if shown.returncode == 0:  # older revisions lack the later splits
+            (pkg / name).write_text(shown.stdout)
     sys.path.insert(0, str(pkg.parent))
     return importlib.import_module("modelpanel_baseline.stats").weight_snapshot
 

@@ -12,6 +12,7 @@ import torch
 from torch import nn
 from zoo import IrisMLP, gpt2_small, gpt2_tiny
 
+import modelpanel._stats_binning as binning
 import modelpanel._stats_kernels as kernels
 import modelpanel.stats as stats_module
 from modelpanel._wire import wire_to_array
@@ -389,7 +390,7 @@ def test_one_thread_works_by_steps_with_the_same_results(monkeypatch) -> None:
     tensors[0][[1, 4000]] = float("nan")
     default = tensor_histograms(tensors, bins=16, sample_size=None)
     threads = torch.get_num_threads()
-    monkeypatch.setattr(kernels, "_CPU_CHUNK_VALUES", 333)  # many uneven steps
+    monkeypatch.setattr(binning, "_CPU_CHUNK_VALUES", 333)  # many uneven steps
     torch.set_num_threads(1)
     try:
         stepped = tensor_histograms(tensors, bins=16, sample_size=None)

@@ -20,7 +20,8 @@ from typing import Any
 import numpy as np
 import torch
 
-from ._stats_kernels import STAT_COLUMNS, bin_edges, tensor_histograms
+from ._stats_binning import bin_edges
+from ._stats_kernels import STAT_COLUMNS, tensor_histograms
 from ._wire import array_to_wire
 from .errors import InputError
 
