@@ -311,5 +311,11 @@ def test_layers_follow_named_modules_with_shared_and_none_children_and_overrides
     assert [layer.path for layer in s.layers] == [p for p, _ in model.named_modules()][1:]
     assert [layer.path for layer in s.layers] == ["0", "1", "2", "2.1"]
     assert by_path(s)["0"].calls == 2 and s.total_params == 20
+    # "2" holds the shared Linear too (listed once, at "0"): its subtree counts it, once.
+    assert by_path(s)["2"].params == by_path(s)["2"].trainable_params == 20
+    shared.weight.requires_grad_(False)
+    s = summarize(model)
+    assert (by_path(s)["2"].params, by_path(s)["2"].trainable_params) == (20, 4)
+    assert (s.total_params, s.trainable_params) == (20, 4)
     odd = nn.Sequential(ListsItsOwn(4, 4))
     assert [layer.path for layer in summarize(odd).layers] == ["0", "0.extra"]

@@ -7,6 +7,7 @@ below it once; the work is one pass over (tensor, holder's ancestors), not a per
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import torch
@@ -99,23 +100,31 @@ def parent_indices(modules: list[tuple[str, nn.Module]]) -> list[int]:
     return [index[path.rpartition(".")[0]] if path else -1 for path, _ in modules]
 
 
-def walk_modules(model: nn.Module) -> tuple[list[tuple[str, nn.Module]], list[int]]:
-    """``list(model.named_modules())`` and ``parent_indices`` of it, in one walk.
+def walk_modules(
+    model: nn.Module,
+) -> tuple[list[tuple[str, nn.Module]], list[int], list[int]]:
+    """``list(model.named_modules())``, ``parent_indices`` of it, and the *second parents*.
 
     The same pre-order walk as ``nn.Module.named_modules`` (each module once, at its first
     path; None children skipped), without its generator per module: on a 2,000-layer model it
     takes half the time. If any module overrides ``named_modules``, the model's own is used.
+    A module registered under two parents is listed once, at its first path; the indices of
+    the other parents are returned third, so their subtree counts can still include it.
     """
     base = nn.Module.named_modules
     modules: list[tuple[str, nn.Module]] = [("", model)]
     parents = [-1]
+    second_parents: list[int] = []
     seen = {id(model)}
     custom = type(model).named_modules is not base
 
     def visit(module: nn.Module, prefix: str, index: int) -> None:
         nonlocal custom
         for name, child in module._modules.items():
-            if child is None or id(child) in seen:
+            if child is None:
+                continue
+            if id(child) in seen:
+                second_parents.append(index)
                 continue
             seen.add(id(child))
             path = prefix + name
@@ -131,10 +140,16 @@ def walk_modules(model: nn.Module) -> tuple[list[tuple[str, nn.Module]], list[in
     if custom:
         modules = list(model.named_modules())
         parents = parent_indices(modules)
-    return modules, parents
+        # named_modules() hides re-registered children: recount every module in that case.
+        second_parents = list(range(len(modules)))
+    return modules, parents, second_parents
 
 
-def count_params(modules: list[tuple[str, nn.Module]], parents: list[int] | None = None) -> ParamCounts:
+def count_params(
+    modules: list[tuple[str, nn.Module]],
+    parents: list[int] | None = None,
+    second_parents: Sequence[int] = (),
+) -> ParamCounts:
     """Count parameters and buffers of ``named_modules()`` (root first, as "").
 
     One pass over the modules reads each tensor once; subtree counts are then summed
@@ -246,6 +261,18 @@ def count_params(modules: list[tuple[str, nn.Module]], parents: list[int] | None
             subtree[a] -= (k - 1) * n
             if grad:
                 trainable[a] -= (k - 1) * n
+    # A child registered under a second parent is listed (and summed) under its first one
+    # only. The second parent and its ancestors are recounted from their own parameters(),
+    # which dedups by identity: rare, so the slow path costs nothing on ordinary models.
+    recount: set[int] = set()
+    for h in second_parents:
+        while h >= 0 and h not in recount:
+            recount.add(h)
+            h = parents[h]
+    for a in recount:
+        unique = {id(p): p for p in modules[a][1].parameters()}.values()
+        subtree[a] = sum(numel(p) for p in unique)
+        trainable[a] = sum(numel(p) for p in unique if p.requires_grad)
     # A module holding a tied tensor names the others in its formula: never from the cache.
     if holders:
         uncached.update(counts.shared)

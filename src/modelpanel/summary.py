@@ -269,7 +269,7 @@ def summarize(
     [1, 3]
     """
     model = unwrap(model)
-    modules, parents = walk_modules(model)
+    modules, parents, second_parents = walk_modules(model)
     prepared = prepare_inputs(model, modules, input_size, input_data, device, dtypes)
     training = model.training
     cap = None
@@ -280,8 +280,8 @@ def summarize(
             cap = capture(model, prepared.args, prepared.kwargs, modules)
         if has_lazy:
             # A lazy module may build submodules when it materialises: walk the tree again.
-            modules, parents = walk_modules(model)
-    counts = count_params(modules, parents)
+            modules, parents, second_parents = walk_modules(model)
+    counts = count_params(modules, parents, second_parents)
 
     records = cap.records if cap else {}
     never_ran = (0, 0, None, None)
