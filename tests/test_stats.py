@@ -9,10 +9,10 @@ import weakref
 import numpy as np
 import pytest
 import torch
+from stats_reference import BINS, gen, numpy_reference
 from torch import nn
 from zoo import IrisMLP, gpt2_small, gpt2_tiny
 
-import modelpanel._stats_binning as binning
 import modelpanel._stats_kernels as kernels
 import modelpanel.stats as stats_module
 from modelpanel._wire import wire_to_array
@@ -26,27 +26,12 @@ from modelpanel.stats import (
     weight_snapshot,
 )
 
-BINS = 64
-
-
-def _gen(seed: int = 0) -> torch.Generator:
-    return torch.Generator().manual_seed(seed)
-
-
-def _numpy_reference(values: np.ndarray, bins: int = BINS) -> tuple[np.ndarray, np.ndarray]:
-    """(mean, std, min, max) over finite values (numpy defaults: std ddof=0) and counts."""
-    v = values.astype(np.float64).ravel()
-    fin = v[np.isfinite(v)]
-    stats = np.array([fin.mean(), fin.std(), fin.min(), fin.max()])
-    counts, _ = np.histogram(fin, bins=bin_edges(fin.min(), fin.max(), bins))
-    return stats, counts
-
 
 @pytest.mark.parametrize("shape", [(7,), (10, 4), (300, 200), (3, 5, 7, 11)])
 def test_exact_counts_and_stats_equal_numpy(shape: tuple[int, ...]) -> None:
-    t = torch.randn(shape, generator=_gen(1)) * 3 + 0.5
+    t = torch.randn(shape, generator=gen(1)) * 3 + 0.5
     stats, counts, ranges, sampled = tensor_histograms([t], bins=BINS, sample_size=None)
-    ref_stats, ref_counts = _numpy_reference(t.numpy())
+    ref_stats, ref_counts = numpy_reference(t.numpy())
     np.testing.assert_array_equal(counts[0], ref_counts)
     np.testing.assert_allclose(stats[0, :4], ref_stats, rtol=1e-6, atol=1e-9)
     assert ranges[0].tolist() == [ref_stats[2], ref_stats[3]]
@@ -74,12 +59,12 @@ def test_values_on_edges_follow_numpy_including_closed_last_bin() -> None:
 
 
 def test_nan_and_inf_are_counted_apart_and_kept_out_of_bins() -> None:
-    values = torch.randn(1000, generator=_gen(2))
+    values = torch.randn(1000, generator=gen(2))
     values[[3, 50, 700]] = float("nan")
     values[[10, 11]] = float("inf")
     values[999] = float("-inf")
     stats, counts, ranges, _ = tensor_histograms([values], sample_size=None)
-    ref_stats, ref_counts = _numpy_reference(values.numpy())
+    ref_stats, ref_counts = numpy_reference(values.numpy())
     assert stats[0, 4:].tolist() == [3, 3]
     np.testing.assert_allclose(stats[0, :4], ref_stats, rtol=1e-6)
     np.testing.assert_array_equal(counts[0], ref_counts)
@@ -98,10 +83,10 @@ def test_all_nonfinite_and_empty_tensors_give_no_statistics() -> None:
 
 @pytest.mark.parametrize("dtype", [torch.float16, torch.bfloat16, torch.float64])
 def test_low_and_double_precision_match_numpy_on_the_same_values(dtype: torch.dtype) -> None:
-    t = (torch.randn(4096, generator=_gen(3)) * 0.02).to(dtype)
+    t = (torch.randn(4096, generator=gen(3)) * 0.02).to(dtype)
     t[7] = float("nan")
     stats, counts, _, _ = tensor_histograms([t], sample_size=None)
-    ref_stats, ref_counts = _numpy_reference(t.to(torch.float64).numpy())
+    ref_stats, ref_counts = numpy_reference(t.to(torch.float64).numpy())
     np.testing.assert_allclose(stats[0, :4], ref_stats, rtol=1e-5)
     np.testing.assert_array_equal(counts[0], ref_counts)
     assert stats[0, 4] == 1
@@ -131,17 +116,17 @@ def test_narrow_float32_range_where_numpy_histogram_raises() -> None:
 
 
 def test_noncontiguous_and_integer_tensors() -> None:
-    t = torch.randn(50, 30, generator=_gen(4)).t()
+    t = torch.randn(50, 30, generator=gen(4)).t()
     ints = torch.arange(-5, 6)
     stats, counts, _, _ = tensor_histograms([t, ints], bins=16)
     for row, values in enumerate((t.numpy(), ints.numpy())):
-        ref_stats, ref_counts = _numpy_reference(values, 16)
+        ref_stats, ref_counts = numpy_reference(values, 16)
         np.testing.assert_allclose(stats[row, :4], ref_stats, rtol=1e-6, atol=1e-12)
         np.testing.assert_array_equal(counts[row], ref_counts)
 
 
 def test_sampling_keeps_total_variation_under_one_percent_and_min_max_exact() -> None:
-    t = torch.randn(4_000_000, generator=_gen(5))
+    t = torch.randn(4_000_000, generator=gen(5))
     exact = tensor_histograms([t], sample_size=None)
     sampled = tensor_histograms([t], sample_size=65536)
     assert sampled[3].tolist() == [True] and exact[3].tolist() == [False]
@@ -161,20 +146,20 @@ def test_sampling_keeps_total_variation_under_one_percent_and_min_max_exact() ->
 
 
 def test_nan_outside_the_sample_is_still_counted_exactly() -> None:
-    t = torch.randn(200_000, generator=_gen(6))
+    t = torch.randn(200_000, generator=gen(6))
     stride = t.numel() // 1000
     t[stride * 10 + 1] = float("nan")  # not on the stride: the sample cannot see it
     t[5 * stride + 3] = float("-inf")
     stats, counts, ranges, sampled = tensor_histograms([t, torch.randn(5000)], sample_size=1000)
     assert stats[0, 4:].tolist() == [1, 1]
     assert not sampled[0] and sampled[1]  # recomputed exactly; the clean one stays sampled
-    ref_stats, ref_counts = _numpy_reference(t.numpy())
+    ref_stats, ref_counts = numpy_reference(t.numpy())
     np.testing.assert_allclose(stats[0, :4], ref_stats, rtol=1e-6)
     np.testing.assert_array_equal(counts[0], ref_counts)
 
 
 def test_batches_give_the_same_rows_as_one_tensor_at_a_time(monkeypatch) -> None:
-    g = _gen(7)
+    g = gen(7)
     tensors = [torch.randn(n, generator=g) * (i + 1) for i, n in enumerate([300] * 5 + [70, 300])]
     tensors += [torch.randn(20_000, generator=g) for _ in range(3)]
     together = tensor_histograms(tensors, bins=32, sample_size=5000)
@@ -333,7 +318,7 @@ def test_stat_columns_and_docstring_examples() -> None:
 
 
 def test_sampled_half_precision_keeps_exact_min_and_max() -> None:
-    t = torch.randn(100_000, generator=_gen(8)).to(torch.bfloat16)
+    t = torch.randn(100_000, generator=gen(8)).to(torch.bfloat16)
     stats, counts, ranges, sampled = tensor_histograms([t], sample_size=1000)
     values = t.to(torch.float64).numpy()
     assert sampled[0] and counts[0].sum() == 1000
@@ -359,46 +344,3 @@ def test_cuda_refresh_reads_nothing_until_the_one_transfer_and_matches_cpu() -> 
     np.testing.assert_array_equal(on_gpu[1], on_cpu[1])
     np.testing.assert_array_equal(on_gpu[2], on_cpu[2])
     np.testing.assert_allclose(on_gpu[0], on_cpu[0], rtol=1e-5, atol=1e-9)
-
-
-@pytest.mark.parametrize("bins", [1, 3, 64, 1000, 70_000])
-def test_estimated_bins_equal_numpy_on_adversarial_ranges(bins: int) -> None:
-    # The bins come from (x - lo) * bins / (hi - lo) corrected by one against the exact
-    # edges (searchsorted above 2**16 bins): check ranges where float32 arithmetic is tight.
-    g = np.random.default_rng(9)
-    base = np.float32(1.7e-3)
-    cases = [
-        base + np.float32(np.spacing(base)) * g.integers(0, 5, 500).astype(np.float32),
-        (g.integers(-40, 40, 500) * np.float32(1.4e-45)).astype(np.float32),  # subnormals
-        g.uniform(-3.4e38, 3.4e38, 500).astype(np.float32),  # width overflows float32
-        np.concatenate([bin_edges(-1.3, 2.9, bins).astype(np.float32), [2.9, -1.3]]),
-        np.array([0.1, 0.1, np.nan, np.inf], dtype=np.float32),
-    ]
-    for dtype in (torch.float32, torch.float64, torch.float16):
-        # float16 turns the huge range into +/-inf only: nothing left to bin there.
-        kept = [c for i, c in enumerate(cases) if not (dtype == torch.float16 and i == 2)]
-        tensors = [torch.from_numpy(c).to(dtype) for c in kept]
-        _, counts, _, _ = tensor_histograms(tensors, bins=bins, sample_size=None)
-        for row, t in enumerate(tensors):
-            _, ref = _numpy_reference(t.to(torch.float64).numpy(), bins)
-            np.testing.assert_array_equal(counts[row], ref, err_msg=f"{dtype} case {row}")
-
-
-def test_one_thread_works_by_steps_with_the_same_results(monkeypatch) -> None:
-    g = _gen(10)
-    tensors = [torch.randn(5000, generator=g), torch.randn(3, 700, generator=g) * 4]
-    tensors[0][[1, 4000]] = float("nan")
-    default = tensor_histograms(tensors, bins=16, sample_size=None)
-    threads = torch.get_num_threads()
-    monkeypatch.setattr(binning, "_CPU_CHUNK_VALUES", 333)  # many uneven steps
-    torch.set_num_threads(1)
-    try:
-        stepped = tensor_histograms(tensors, bins=16, sample_size=None)
-    finally:
-        torch.set_num_threads(threads)
-    # Sums go step by step (float64 between steps): mean/std may move in the last bits.
-    np.testing.assert_allclose(stepped[0][:, :2], default[0][:, :2], rtol=1e-6)
-    for a, b in zip((default[0][:, 2:], *default[1:]), (stepped[0][:, 2:], *stepped[1:])):
-        np.testing.assert_array_equal(a, b)
-    _, ref = _numpy_reference(tensors[0].numpy(), 16)
-    np.testing.assert_array_equal(stepped[1][0], ref)
