@@ -26,6 +26,7 @@ from torch import nn
 from modelpanel.errors import ModelPanelError
 from modelpanel.panel_inference import InferenceMixin
 from modelpanel.panel_training import TrainingMixin
+from modelpanel.progress import format_exception
 from modelpanel.snapshot import render_page, render_snapshot
 from modelpanel.stats import weight_snapshot
 from modelpanel.summary import Summary, summarize
@@ -57,12 +58,6 @@ VALID_KWARGS = (
     "eval_data",
     "layout",
 )
-
-
-def _format_error(exc: BaseException) -> str:
-    """One readable line for the view: the exception's class and message."""
-    text = str(exc).strip()
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 class PanelCore(anywidget.AnyWidget):
@@ -309,7 +304,7 @@ class PanelCore(anywidget.AnyWidget):
         try:
             result = handler(content, buffers) or {}
         except Exception as exc:  # noqa: BLE001 - every failure must reach the view, not the log
-            message = _format_error(exc)
+            message = format_exception(exc)
             self._error = message
             self.send({**reply, "ok": False, "error": message})
             return

@@ -26,7 +26,7 @@ from modelpanel._wire import array_to_wire
 from modelpanel.diagnostics import ActivationMonitor, first_nonfinite, grad_norms
 from modelpanel.errors import InputError
 from modelpanel.metrics import BoundedHistory, MetricLog
-from modelpanel.progress import BarBoard, PanelTqdm
+from modelpanel.progress import BarBoard, PanelTqdm, format_exception
 
 __all__ = ["TrainingMixin"]
 
@@ -233,7 +233,7 @@ class TrainingMixin(traitlets.HasTraits):
             # Shown next to the widget (the panel's _error trait) instead of raising into the
             # training loop, or worse, replacing the user's own exception while it unwinds.
             if self.has_trait("_error"):
-                traits["_error"] = f"training monitor: {type(exc).__name__}: {exc}"
+                traits["_error"] = f"training monitor: {format_exception(exc)}"
         if not running:
             self._stop_activation_hooks()  # the loop is over (or failed): no hook outlives it
         if "_diagnostics" in traits:
