@@ -19,6 +19,7 @@ import { FakeModel, hostileState, irisState, nestedSummary, nextFrame, stackSumm
 const HOSTILE = ["<img src=x onerror=alert(1)>", "</script><script>alert(1)</script>", "\"quoted\" 'single' & ampersand &amp; <b>bold</b>"];
 
 afterEach(() => {
+  vi.unstubAllGlobals();
   document.body.replaceChildren();
   plotly.react.mockClear();
   plotly.purge.mockClear();
@@ -34,6 +35,10 @@ function renderWidget(state: Record<string, unknown>) {
 
 describe("hostile names", () => {
   it("reach the DOM as text: no element is created from them", async () => {
+    // happy-dom's IntersectionObserver never reports a plot as visible, so no histogram would be
+    // drawn and the Plotly check below would pass on zero calls. Without an observer the view
+    // draws every histogram it shows.
+    vi.stubGlobal("IntersectionObserver", undefined);
     const { el, cleanup } = renderWidget(hostileState());
     await nextFrame();
     const rows = Array.from(el.querySelectorAll<HTMLElement>(".mp-tree-row"));
@@ -48,6 +53,7 @@ describe("hostile names", () => {
     expect(el.querySelectorAll("img, b").length).toBe(0);
     expect(el.querySelectorAll("script").length).toBe(0);
     // No model string went into Plotly (whose titles parse some HTML).
+    expect(plotly.react).toHaveBeenCalled();
     for (const call of plotly.react.mock.calls) expect(JSON.stringify(call.slice(1))).not.toMatch(/script|img|bold/);
     cleanup();
   });
