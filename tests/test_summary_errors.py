@@ -156,3 +156,18 @@ def test_grad_mode_and_user_hooks_survive() -> None:
     assert seen == [torch.Size([2, 10])] * 3  # the user's hook ran on every pass
     model(torch.randn(1, 4)).sum().backward()  # and the model still trains
     assert model.fc1.weight.grad is not None
+
+
+class _SilentFailure(nn.Module):
+    """Raises an exception with no message (a bare ``raise KeyError()`` in user code)."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        raise KeyError()
+
+
+def test_message_less_exception_is_named_without_a_dangling_colon() -> None:
+    model = nn.Sequential(nn.Linear(4, 4), _SilentFailure())
+    with pytest.raises(ForwardError) as info:
+        summarize(model, input_size=(1, 4))
+    assert str(info.value).startswith("forward failed in module '1' (_SilentFailure)")
+    assert str(info.value).endswith(": KeyError")

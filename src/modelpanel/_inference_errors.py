@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import torch
 
-from .errors import ForwardError, InputError, ModelPanelError
+from .errors import ForwardError, InputError, ModelPanelError, format_exception
 
 _CONV = {torch.nn.Conv1d: 1, torch.nn.Conv2d: 2, torch.nn.Conv3d: 3}
 
@@ -93,17 +93,17 @@ def explain_forward_error(
     model: torch.nn.Module, x: torch.Tensor, exc: BaseException, expected: list[int] | None
 ) -> ModelPanelError:
     """An InputError when the input's shape does not fit, else a ForwardError naming the module."""
-    first_line = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    said = format_exception(exc).splitlines()[0]  # "Name: first line", or "Name" alone
     why = _mismatch(model, x, expected)
     if why is not None:
-        return InputError(f"{why}. Reshape the input to fit. ({type(exc).__name__}: {first_line})")
+        return InputError(f"{why}. Reshape the input to fit. ({said})")
     where = _failing_module(model, x)
     path = where[0] if where else None
     at = f" in module {path!r} ({where[1]})" if where and path else ""
     dtype = str(x.dtype).removeprefix("torch.")
     return ForwardError(
         f"the model's forward raised{at} on an input batch of shape {list(x.shape)} ({dtype}): "
-        f"{type(exc).__name__}: {first_line}",
+        f"{said}",
         module_path=path,
     )
 

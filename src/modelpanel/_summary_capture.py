@@ -18,7 +18,7 @@ from typing import Any
 import torch
 from torch import nn
 
-from .errors import ForwardError
+from .errors import ForwardError, format_exception
 
 #: How deep nested inputs/outputs are mirrored; deeper parts show as None (guards cycles).
 _MAX_NESTING = 8
@@ -238,7 +238,7 @@ def forward_error(exc: Exception, model: nn.Module, paths: dict[int, str]) -> Fo
     kind = type(module).__name__
     label = f"module '{path}' ({kind})" if path else f"the root module ({kind})"
     got = "" if shapes is None else f" with input shapes {shapes}"
-    message = f"forward failed in {label}{got}: {type(exc).__name__}: {exc}"
+    message = f"forward failed in {label}{got}: {format_exception(exc)}"
     if isinstance(module, (nn.Embedding, nn.EmbeddingBag)):
         message += (
             ". An embedding takes integer indices: pass dtypes=[torch.long] with input_size, "

@@ -3,6 +3,18 @@
 from __future__ import annotations
 
 
+def format_exception(exc: BaseException | None) -> str:
+    """An exception as shown to the user: ``"ValueError: boom"``, or the class name alone.
+
+    One formatter for every place that reports someone else's exception (message replies,
+    progress bars, forward errors), so a message-less exception never reads ``"KeyError: "``.
+    """
+    if exc is None:
+        return ""
+    text = str(exc).strip()
+    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
+
+
 class ModelPanelError(Exception):
     """Base class of every error modelpanel raises on purpose."""
 

@@ -23,10 +23,9 @@ import anywidget
 import traitlets
 from torch import nn
 
-from modelpanel.errors import ModelPanelError
+from modelpanel.errors import ModelPanelError, format_exception
 from modelpanel.panel_inference import InferenceMixin
 from modelpanel.panel_training import TrainingMixin
-from modelpanel.progress import format_exception
 from modelpanel.snapshot import render_page, render_snapshot
 from modelpanel.stats import weight_snapshot
 from modelpanel.summary import Summary, summarize

@@ -24,9 +24,9 @@ import traitlets
 
 from modelpanel._wire import array_to_wire
 from modelpanel.diagnostics import ActivationMonitor, first_nonfinite, grad_norms
-from modelpanel.errors import InputError
+from modelpanel.errors import InputError, format_exception
 from modelpanel.metrics import BoundedHistory, MetricLog
-from modelpanel.progress import BarBoard, PanelTqdm, format_exception
+from modelpanel.progress import BarBoard, PanelTqdm
 
 __all__ = ["TrainingMixin"]
 

@@ -19,15 +19,9 @@ from typing import Any
 import torch
 from tqdm.std import tqdm
 
+from modelpanel.errors import format_exception
+
 __all__ = ["BarBoard", "PanelTqdm", "format_exception"]
-
-
-def format_exception(exc: BaseException | None) -> str:
-    """One readable line for the bar: ``"ValueError: boom"``, or the class name alone."""
-    if exc is None:
-        return ""
-    text = str(exc).strip()
-    return f"{type(exc).__name__}: {text}" if text else type(exc).__name__
 
 
 class BarBoard:
