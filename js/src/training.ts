@@ -16,6 +16,7 @@ import type { ViewContext } from "./context";
 import { decodeHistory, distributionHeatmap } from "./distributions";
 import { h } from "./dom";
 import { formatStat } from "./format";
+import { nonfiniteFlag, nonfiniteMessage } from "./header";
 import { decodeMetrics, thinSeries } from "./metrics";
 import type { Diagnostics, Model, ProgressBar } from "./model";
 import Plotly from "./plotly";
@@ -143,7 +144,8 @@ export function mountTraining(root: HTMLElement, model: AnyModel<Model>, ctx: Vi
   // -- NaN/Inf flag and diagnostics table --------------------------------------------------------
   const renderDiagnostics = () => {
     const d: Diagnostics = model.get("_diagnostics") ?? {};
-    flag.textContent = nonfiniteText(d);
+    // The header's wording, from the kernel's report only (the header also reads _params).
+    flag.textContent = nonfiniteMessage(nonfiniteFlag(d, null));
     flag.hidden = !flag.textContent;
     diag.replaceChildren();
     const grads = d.grad_norms ?? {};
@@ -251,14 +253,4 @@ function updateBar(row: HTMLElement, parts: Record<string, HTMLElement>, bar: Pr
 
 function setText(el: HTMLElement | undefined, text: string): void {
   if (el && el.textContent !== text) el.textContent = text;
-}
-
-/** The header line for NaN/Inf: "" when everything is finite. */
-export function nonfiniteText(d: Diagnostics): string {
-  const nf = d.nonfinite;
-  if (!nf) return "";
-  const parts: string[] = [];
-  if (nf.loss) parts.push("a logged metric");
-  if (nf.where) parts.push(`${nf.where}${nf.first_layer !== null ? ` (first in ${nf.first_layer || "the root"})` : ""}`);
-  return parts.length ? `NaN/Inf in ${parts.join(" and ")}` : "";
 }

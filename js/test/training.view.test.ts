@@ -10,7 +10,7 @@ vi.mock("../src/plotly", () => ({ default: plotly }));
 import { createContext } from "../src/context";
 import type { WireArray } from "../src/decode";
 import type { ProgressBar } from "../src/model";
-import { mountTraining, nonfiniteText } from "../src/training";
+import { mountTraining } from "../src/training";
 import { FakeModel, nextFrame } from "./helpers";
 
 const HOSTILE = "<img src=x onerror=alert(1)>";
@@ -102,11 +102,18 @@ describe("training view", () => {
     });
     const flag = root.querySelector<HTMLElement>(".mp-nonfinite");
     expect(flag?.hidden).toBe(false);
-    expect(flag?.textContent).toBe("NaN/Inf in a logged metric and grads (first in fc2)");
+    expect(flag?.textContent).toBe("NaN/Inf in a logged metric and in gradients, first at fc2");
     const cells = Array.from(root.querySelectorAll("tr[data-path='fc1'] td")).map((td) => td.textContent);
     expect(cells[0]).toBe("fc1");
     expect(cells[4]).toBe("25.0%");
-    expect(nonfiniteText({ nonfinite: { loss: false, first_layer: null, where: null } })).toBe("");
+    cleanup();
+  });
+
+  it("hides the NaN/Inf flag while the kernel reports nothing non-finite", () => {
+    const { root, cleanup } = mount({ _diagnostics: { nonfinite: { loss: false, first_layer: null, where: null } } });
+    const flag = root.querySelector<HTMLElement>(".mp-nonfinite");
+    expect(flag?.textContent).toBe("");
+    expect(flag?.hidden).toBe(true);
     cleanup();
   });
 
