@@ -1,7 +1,7 @@
 // Parameter table logic without a DOM: columns, sorting, the subtree filter, and which
 // parameters get a histogram. params.ts renders it.
 
-import { MISSING, formatDims, formatInt, formatStat } from "./format";
+import { formatDims, formatInt, formatStat } from "./format";
 import type { ParamRecord } from "./model";
 import { inSubtree } from "./treeModel";
 
@@ -138,5 +138,3 @@ export function histogramIds(displayed: readonly ParamRecord[], picked: Readonly
   }
   return displayed.slice(0, DEFAULT_HISTOGRAMS).map((r) => r.id);
 }
-
-export { MISSING };
