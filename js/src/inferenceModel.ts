@@ -4,7 +4,7 @@
 // Traits mirrored here: EvalData / EvalResult in model.ts (docs/widget-state.md "Inference").
 
 import { decodeArray } from "./decode";
-import { MISSING, formatCompact, formatInt } from "./format";
+import { MISSING, formatCompact, formatInt, formatShape } from "./format";
 import type { EvalData, EvalResult, PerClass } from "./model";
 
 /** One row of `per_class`. */
@@ -66,7 +66,7 @@ export function pickDevice(devices: readonly string[], current: string | null): 
 export function describeData(data: EvalDataState | null): string {
   if (!data) return "No evaluation data yet: call panel.set_eval_data(X_test, y_test), then press Run.";
   const n = data.n === null ? "an unknown number of" : formatInt(data.n);
-  const shape = data.x_shape ? ` of shape [${data.x_shape.join(", ")}]` : "";
+  const shape = data.x_shape ? ` of shape ${formatShape(data.x_shape)}` : "";
   const targets = data.has_targets ? "with targets" : "without targets (outputs and throughput only)";
   return `Evaluation data: ${n} samples${shape}, ${targets}.`;
 }
