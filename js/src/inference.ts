@@ -160,7 +160,7 @@ export function mountInference(root: HTMLElement, model: AnyModel<Model>, ctx: V
     table.replaceChildren(thead, tbody);
   }
 
-  run.addEventListener("click", () => {
+  const onRun = () => {
     const parsed = parseBatchSize(batch.value);
     if ("error" in parsed) {
       error.textContent = parsed.error;
@@ -174,7 +174,8 @@ export function mountInference(root: HTMLElement, model: AnyModel<Model>, ctx: V
       error.textContent = reply.ok ? "" : reply.error || "The evaluation failed (no message).";
       updateButton();
     });
-  });
+  };
+  run.addEventListener("click", onRun);
 
   renderDevices();
   renderData();
@@ -185,6 +186,7 @@ export function mountInference(root: HTMLElement, model: AnyModel<Model>, ctx: V
   ctx.on("change:_eval_result", () => ctx.schedule(renderResult));
 
   return () => {
+    run.removeEventListener("click", onRun);
     if (plotted) Plotly.purge(plot);
     root.replaceChildren();
   };

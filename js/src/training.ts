@@ -177,10 +177,11 @@ export function mountTraining(root: HTMLElement, model: AnyModel<Model>, ctx: Vi
   const distPlot = h("div", "mp-dist-plot");
   let chosen = 0; // this view's choice; other views of the widget keep their own
   let distPlotted = false;
-  select.addEventListener("change", () => {
+  const onSelect = () => {
     chosen = Number(select.value);
     ctx.schedule(renderDist);
-  });
+  };
+  select.addEventListener("change", onSelect);
   const renderDist = () => {
     let history;
     try {
@@ -227,6 +228,7 @@ export function mountTraining(root: HTMLElement, model: AnyModel<Model>, ctx: Vi
   ctx.on("change:_params", () => ctx.schedule(renderDist));
 
   return () => {
+    select.removeEventListener("change", onSelect);
     for (const chart of charts.values()) Plotly.purge(chart.plot);
     if (distPlotted) Plotly.purge(distPlot);
     charts.clear();
