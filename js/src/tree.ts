@@ -236,11 +236,13 @@ export function mountTree(root: HTMLElement, model: AnyModel<Model>, ctx: ViewCo
     store.update({ selectedPath: (t.nodes[rows[target] as number] as TreeNode).layer.path });
   };
   const onScroll = () => ctx.schedule(drawWindow);
-  const onInput = () =>
-    ctx.schedule(() => {
-      query = search.value;
-      recompute();
-    });
+  // One function for every keystroke, so schedule() coalesces a burst into one recompute
+  // (a fresh closure per event was queued once per keystroke).
+  const applyQuery = () => {
+    query = search.value;
+    recompute();
+  };
+  const onInput = () => ctx.schedule(applyQuery);
   body.addEventListener("click", onClick);
   body.addEventListener("mouseover", onOver);
   body.addEventListener("mouseleave", onLeave);
