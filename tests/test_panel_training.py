@@ -208,6 +208,22 @@ def test_nonfinite_loss_and_weights_are_flagged():
     assert panel._diagnostics["nonfinite"] == {"loss": True, "first_layer": "classifier.2", "where": "weights"}
 
 
+def test_clear_history_starts_the_next_run_from_a_clean_slate():
+    model = IrisMLP()
+    panel = Panel(model, input_size=(1, 4), hist_every=0.001)
+    for _ in panel.progress(range(3)):
+        panel.log(loss=torch.tensor(float("nan")))
+        time.sleep(0.002)
+    assert panel._metrics and panel._hist_history and panel._diagnostics["nonfinite"]["loss"]
+    panel.clear_history()
+    assert (panel._metrics, panel._hist_history, panel._diagnostics) == ({}, {}, {})
+    for i in panel.progress(range(2)):
+        panel.log(loss=0.5 if i == 0 else float("nan"))
+    assert wire_to_array(panel._metrics["loss"]["step"]).tolist() == [0.0, 1.0]
+    # The first run's flag was forgotten, so the new run's NaN loss is reported again.
+    assert panel._diagnostics["nonfinite"]["loss"] is True
+
+
 def test_a_failing_monitor_never_replaces_the_users_exception(monkeypatch):
     import modelpanel.panel_training as pt
 
