@@ -77,7 +77,8 @@ export function mountHistograms(root: HTMLElement, model: AnyModel<Model>, ctx: 
     const name = h("span", "mp-hist-name", r ? r.names.join(", ") : `#${item.id}`);
     item.caption.replaceChildren(name);
     if (bits.length) item.caption.appendChild(h("span", "mp-hist-note", bits.join("; ")));
-    if (r?.sampled) item.figure.title = "Histogram of a strided sample of this tensor";
+    // Cleared too: a later snapshot of the same tensor may be exact.
+    item.figure.title = r?.sampled ? "Histogram of a strided sample of this tensor" : "";
   }
 
   function sync() {
