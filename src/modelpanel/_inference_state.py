@@ -38,7 +38,7 @@ class ModelSnapshot:
     param_data: list[tuple[torch.nn.Parameter, torch.Tensor, torch.Tensor | None, int]] = field(
         default_factory=list
     )
-    buffer_copies: list[tuple[torch.Tensor, torch.Tensor, int]] = field(default_factory=list)
+    buffer_copies: list[tuple[torch.Tensor, torch.Tensor]] = field(default_factory=list)
     param_names: dict[int, str] = field(default_factory=dict)
     grad_enabled: bool = True
 
@@ -63,7 +63,7 @@ class ModelSnapshot:
                     if b is None or id(b) in seen:
                         continue
                     seen.add(id(b))
-                    snap.buffer_copies.append((b, b.detach().clone(), b._version))
+                    snap.buffer_copies.append((b, b.detach().clone()))
         return snap
 
     def restore(self) -> None:
@@ -87,7 +87,7 @@ class ModelSnapshot:
         # Always copied back: native kernels (BatchNorm's running statistics) update buffers
         # without bumping their version counter, so the counter cannot tell us what changed.
         with torch.no_grad():
-            for buf, copy, _version in self.buffer_copies:
+            for buf, copy in self.buffer_copies:
                 buf.copy_(copy)
         for module, flag in self.training:
             module.training = flag
