@@ -116,3 +116,15 @@ def test_long_evaluations_show_a_bar_in_the_panel(iris, data, monkeypatch) -> No
     assert bars[-1][0]["desc"] == "evaluate" and bars[-1][0]["total"] == 6
     # leave=False: once done, the bar is gone; the result is in the inference view instead.
     assert panel._progress == [] and panel._eval_result["n"] == 60
+
+
+def test_bad_eval_data_leaves_no_widget_behind(iris: nn.Module, data) -> None:
+    from ipywidgets.widgets.widget import _instances  # every widget with an open comm
+
+    X, y = data
+    before = set(_instances)
+    with pytest.raises(InputError, match="targets has"):
+        P(iris, input_size=(1, 4), eval_data=(X, y[:-1]))  # fails after the comm opened
+    with pytest.raises(TypeError, match=r"eval_data must be X or \(X, y\)"):
+        P(iris, input_size=(1, 4), eval_data=(X, y, y))
+    assert set(_instances) == before

@@ -119,6 +119,11 @@ class PanelCore(anywidget.AnyWidget):
             )
         if isinstance(bins, bool) or not isinstance(bins, int) or bins < 1:
             raise TypeError(f"bins must be a positive int, got {bins!r}")
+        if isinstance(eval_data, (tuple, list)) and len(eval_data) not in (1, 2):
+            raise TypeError(
+                f"eval_data must be X or (X, y), got a {type(eval_data).__name__} of "
+                f"{len(eval_data)} items; call panel.set_eval_data(X, y, labels=...) for labels"
+            )
 
         # Everything that can fail on bad input runs before the widget opens its comm, so a
         # mistake leaves neither a half-built widget in the front end nor a changed model.
@@ -140,14 +145,24 @@ class PanelCore(anywidget.AnyWidget):
         self.on_msg(self._dispatch_msg)
         if eval_data is not None:
             set_eval_data = getattr(self, "set_eval_data", None)
-            if set_eval_data is None:
-                raise TypeError(
-                    "eval_data needs ModelPanel's inference support, which is not installed"
-                )
-            if isinstance(eval_data, (tuple, list)):
-                set_eval_data(*eval_data)
-            else:
-                set_eval_data(eval_data)
+            try:
+                if set_eval_data is None:
+                    raise TypeError(
+                        "eval_data needs ModelPanel's inference support, which is not installed"
+                    )
+                if isinstance(eval_data, (tuple, list)):
+                    set_eval_data(*eval_data)
+                else:
+                    set_eval_data(eval_data)
+            except BaseException:
+                # The comms are open by now: close them, or every failed attempt leaves widgets
+                # registered in the kernel that nobody can reach (the default Layout is one;
+                # a Layout the user passed stays theirs).
+                layout = self.layout
+                self.close()
+                if "layout" not in kwargs:
+                    layout.close()
+                raise
 
     @classmethod
     def _valid_kwargs(cls) -> tuple[str, ...]:
