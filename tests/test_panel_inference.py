@@ -128,3 +128,15 @@ def test_bad_eval_data_leaves_no_widget_behind(iris: nn.Module, data) -> None:
     with pytest.raises(TypeError, match=r"eval_data must be X or \(X, y\)"):
         P(iris, input_size=(1, 4), eval_data=(X, y, y))
     assert set(_instances) == before
+
+
+def test_labels_as_one_string_are_refused_not_split(iris: nn.Module, data) -> None:
+    X, y = data
+    panel = P(iris, input_size=(1, 4))
+    with pytest.raises(InputError, match="labels must be a list of class names"):
+        panel.set_eval_data(X, y, labels="abc")  # list("abc") would name classes a, b, c
+    with pytest.raises(InputError, match="labels must be a list of class names"):
+        panel.evaluate(X, y, labels="abc")
+    assert panel._eval_data is None and panel._eval_result is None
+    panel.set_eval_data(X, y, labels=("setosa", "versicolor", "virginica"))
+    assert panel._eval_data["labels"] == ["setosa", "versicolor", "virginica"]

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -88,6 +88,21 @@ class EvalResult:
             "confusion": confusion,
             "per_class": self.per_class,
         }
+
+
+def check_labels(labels: Any) -> list[str] | None:
+    """``labels`` as a list of class-name strings; a bare string (``"abc"``) is refused.
+
+    A string is iterable, so ``list("abc")`` would quietly name three classes a, b and c.
+    """
+    if labels is None:
+        return None
+    if isinstance(labels, str) or not isinstance(labels, Iterable):
+        raise InputError(
+            f"labels must be a list of class names, e.g. labels=['setosa', 'versicolor', "
+            f"'virginica'], not {labels!r}"
+        )
+    return [str(label) for label in labels]
 
 
 def _target_device(model: torch.nn.Module, device: object) -> tuple[torch.device, bool]:
@@ -245,6 +260,7 @@ def evaluate(
         raise InputError(f"metric must be a callable(outputs, targets), not {type(metric).__name__}")
     if isinstance(topk, bool) or not isinstance(topk, int) or topk < 1:
         raise InputError(f"topk must be a positive int, not {topk!r}")
+    labels = check_labels(labels)
     target, move = _target_device(model, device)
     classification = metric is None
     batches = make_batches(

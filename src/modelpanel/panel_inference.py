@@ -22,7 +22,7 @@ import traitlets
 from modelpanel._devices import available_devices
 from modelpanel._inference_data import make_batches
 from modelpanel.errors import InputError, ModelPanelError
-from modelpanel.inference import EvalResult, evaluate, predict
+from modelpanel.inference import EvalResult, check_labels, evaluate, predict
 
 __all__ = ["InferenceMixin"]
 
@@ -88,11 +88,10 @@ class InferenceMixin(traitlets.HasTraits):
         Checked now (lengths, target types), so a mistake shows here rather than at the click.
         ``labels``: class names for the confusion matrix and the per-class table.
         """
+        labels = check_labels(labels)
         batches = make_batches(
             X, y, batch_size=1, pin=False, need_targets=False, classification=y is not None
         )
-        if labels is not None:
-            labels = [str(label) for label in labels]
         self._eval_source = (X, y, labels)
         self._publish(
             _eval_data={
