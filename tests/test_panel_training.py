@@ -151,6 +151,11 @@ def test_histograms_off_and_bad_config():
         panel.watch(grad_norms="yes")
     with pytest.raises(InputError, match="file="):
         panel.progress(range(3), file=None)
+    with pytest.raises(InputError, match="mininterval must be a number"):
+        panel.progress(range(3), mininterval="0.5")
+    with pytest.raises(InputError, match="metric_points must be at least 2"):
+        panel.metric_points = 1
+    assert panel.metric_points == 1000  # the bad value was not kept
 
 
 def test_activation_hooks_live_only_while_the_loop_runs():

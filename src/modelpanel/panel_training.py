@@ -80,6 +80,14 @@ class TrainingMixin(traitlets.HasTraits):
 
     _TRAINING_KWARGS = ("hist_every", "grad_norms", "activations")
 
+    @traitlets.validate("metric_points")
+    def _valid_metric_points(self, proposal: Any) -> int:
+        # Checked here, before the trait changes: a bad value would otherwise be kept and then
+        # fail every later log() with an error about an internal "keep_exact".
+        if proposal["value"] < 2:
+            raise InputError(f"metric_points must be at least 2, got {proposal['value']}")
+        return proposal["value"]
+
     @traitlets.observe("metric_points", "hist_snapshots")
     def _bounds_changed(self, change: Any) -> None:
         # Applied to the histories already kept: they shrink on their next append.
@@ -120,8 +128,10 @@ class TrainingMixin(traitlets.HasTraits):
         for bad in ("file", "gui"):
             if bad in tqdm_kwargs:
                 raise InputError(f"progress() draws in the panel, so {bad}= is not accepted; drop it")
-        st = self._training_state()
         mininterval = tqdm_kwargs.get("mininterval", 0.1)
+        if isinstance(mininterval, bool) or not isinstance(mininterval, (int, float)) or mininterval < 0:
+            raise InputError(f"mininterval must be a number of seconds >= 0, got {mininterval!r}")
+        st = self._training_state()
         if st.board.running() == 0:
             st.mininterval = float(mininterval)
             # The panel shows the weights as they are now; the first live refresh is due one
