@@ -11,7 +11,9 @@ with one hook per module instead (registered and removed each time, as a summary
 ``--before REF`` adds ``summarize()`` as it was at that git commit, timed in the same rounds.
 
 Timings interleave the variants round by round, so a noisy shared machine slows them all
-alike; quote the ratios. Garbage is collected before each timed call: otherwise a full
+alike; quote the ratios of medians. The ratio of minimums (best round of each) is printed
+beside them: noise only ever adds time, so it is the steadier figure for comparing two
+versions of the code. Garbage is collected before each timed call: otherwise a full
 collection, set off by whatever earlier variants left behind, lands inside whichever variant
 happens to allocate at that moment (seen: one variant's median at 5x its minimum).
 """
@@ -130,7 +132,7 @@ def main() -> None:
                 model(x)
 
         def counting(model: nn.Module = model) -> None:
-            count_params(*walk_modules(model))
+            count_params(walk_modules(model))
 
         variants: dict[str, Callable[[], object]] = {
             "bare forward": bare,
@@ -161,10 +163,12 @@ def main() -> None:
                 fn()
                 times[label].append(clock() - t0)
         base = statistics.median(times["bare forward"])
+        base_min = min(times["bare forward"])
         print(f"\n{name}")
+        print(f"  {'':<26} {'median':>9}     {'ratio':>6}  {'min ratio':>9}")
         for label, ts in times.items():
             med = statistics.median(ts)
-            print(f"  {label:<26} {med * 1e3:9.2f} ms  {med / base:6.2f}x")
+            print(f"  {label:<26} {med * 1e3:9.2f} ms  {med / base:6.2f}x  {min(ts) / base_min:8.2f}x")
 
 
 if __name__ == "__main__":

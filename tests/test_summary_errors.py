@@ -171,3 +171,19 @@ def test_message_less_exception_is_named_without_a_dangling_colon() -> None:
         summarize(model, input_size=(1, 4))
     assert str(info.value).startswith("forward failed in module '1' (_SilentFailure)")
     assert str(info.value).endswith(": KeyError")
+
+
+@pytest.mark.parametrize("gc_on", [True, False])
+def test_the_garbage_collector_setting_is_restored_after_success_and_failure(gc_on: bool) -> None:
+    import gc
+
+    was = gc.isenabled()
+    try:
+        gc.enable() if gc_on else gc.disable()
+        summarize(IrisMLP(), input_size=(1, 4))
+        assert gc.isenabled() is gc_on
+        with pytest.raises(ForwardError):
+            summarize(IrisMLP(), input_size=(1, 5))
+        assert gc.isenabled() is gc_on
+    finally:
+        gc.enable() if was else gc.disable()

@@ -7,7 +7,6 @@ below it once; the work is one pass over (tensor, holder's ancestors), not a per
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import torch
@@ -100,25 +99,41 @@ def parent_indices(modules: list[tuple[str, nn.Module]]) -> list[int]:
     return [index[path.rpartition(".")[0]] if path else -1 for path, _ in modules]
 
 
-def walk_modules(
-    model: nn.Module,
-) -> tuple[list[tuple[str, nn.Module]], list[int], list[int]]:
-    """``list(model.named_modules())``, ``parent_indices`` of it, and the *second parents*.
+@dataclass
+class ModuleTree:
+    """``named_modules()`` of a model (root first, as "") with what the walk learnt on the way.
+
+    Lists are aligned with ``modules``: the index of each module's parent (-1 for the root),
+    its own name (last path part) and its depth (root 0). ``second_parents`` are the indices
+    of modules that register a child already listed under another parent.
+    """
+
+    modules: list[tuple[str, nn.Module]]
+    parents: list[int]
+    names: list[str]
+    depths: list[int]
+    second_parents: list[int]
+
+
+def walk_modules(model: nn.Module) -> ModuleTree:
+    """``list(model.named_modules())`` and its tree (see ``ModuleTree``).
 
     The same pre-order walk as ``nn.Module.named_modules`` (each module once, at its first
     path; None children skipped), without its generator per module: on a 2,000-layer model it
     takes half the time. If any module overrides ``named_modules``, the model's own is used.
-    A module registered under two parents is listed once, at its first path; the indices of
-    the other parents are returned third, so their subtree counts can still include it.
+    A module registered under two parents is listed once, at its first path; the other parents
+    are listed in ``second_parents``, so their subtree counts can still include it.
     """
     base = nn.Module.named_modules
     modules: list[tuple[str, nn.Module]] = [("", model)]
     parents = [-1]
+    names = [""]
+    depths = [0]
     second_parents: list[int] = []
     seen = {id(model)}
     custom = type(model).named_modules is not base
 
-    def visit(module: nn.Module, prefix: str, index: int) -> None:
+    def visit(module: nn.Module, prefix: str, index: int, depth: int) -> None:
         nonlocal custom
         for name, child in module._modules.items():
             if child is None:
@@ -130,27 +145,27 @@ def walk_modules(
             path = prefix + name
             modules.append((path, child))
             parents.append(index)
+            names.append(name)
+            depths.append(depth)
             if type(child).named_modules is not base:
                 custom = True
             if child._modules:
-                visit(child, path + ".", len(modules) - 1)
+                visit(child, path + ".", len(modules) - 1, depth + 1)
 
     if not custom:
-        visit(model, "", 0)
+        visit(model, "", 0, 1)
     if custom:
         modules = list(model.named_modules())
         parents = parent_indices(modules)
+        names = [path.rpartition(".")[2] for path, _ in modules]
+        depths = [path.count(".") + 1 if path else 0 for path, _ in modules]
         # named_modules() hides re-registered children: recount every module in that case.
         second_parents = list(range(len(modules)))
-    return modules, parents, second_parents
+    return ModuleTree(modules, parents, names, depths, second_parents)
 
 
-def count_params(
-    modules: list[tuple[str, nn.Module]],
-    parents: list[int] | None = None,
-    second_parents: Sequence[int] = (),
-) -> ParamCounts:
-    """Count parameters and buffers of ``named_modules()`` (root first, as "").
+def count_params(tree: ModuleTree) -> ParamCounts:
+    """Count the parameters and buffers of a walked model (see ``walk_modules``).
 
     One pass over the modules reads each tensor once; subtree counts are then summed
     bottom-up over ``parents`` (see ``parent_indices``) and corrected for tensors held by
@@ -159,8 +174,7 @@ def count_params(
     one loop, four attribute reads per tensor (shape, requires_grad, dtype, device), and a
     parameter formula formatted once per distinct (names, shapes) signature.
     """
-    if parents is None:
-        parents = parent_indices(modules)
+    modules, parents = tree.modules, tree.parents
     n_modules = len(modules)
     own_counts = [0] * n_modules
     own_trainable = [0] * n_modules
@@ -265,7 +279,7 @@ def count_params(
     # only. The second parent and its ancestors are recounted from their own parameters(),
     # which dedups by identity: rare, so the slow path costs nothing on ordinary models.
     recount: set[int] = set()
-    for h in second_parents:
+    for h in tree.second_parents:
         while h >= 0 and h not in recount:
             recount.add(h)
             h = parents[h]

@@ -12,7 +12,6 @@ records and of the ``_hist`` trait are in docs/widget-state.md.
 
 from __future__ import annotations
 
-import gc
 import math
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,6 +19,7 @@ from typing import Any
 import numpy as np
 import torch
 
+from ._gc import gc_paused
 from ._stats_binning import bin_edges
 from ._stats_kernels import STAT_COLUMNS, tensor_histograms
 from ._wire import array_to_wire
@@ -159,16 +159,8 @@ def weight_snapshot(
     >>> snap.records[0]["std"], snap.counts[0].tolist(), snap.ranges[0].tolist()
     (0.0, [0, 0, 0, 3], [1.0, 1.0])
     """
-    # The cyclic GC would run a few full passes over the user's (large) heap while this
-    # builds thousands of small objects: 30-130 ms of a 2,000-layer model's snapshot.
-    # Nothing built here forms a cycle, so it waits until the snapshot is done.
-    gc_was_on = gc.isenabled()
-    gc.disable()
-    try:
+    with gc_paused():  # thousands of small records: see _gc.py
         return _snapshot(model, bins, sample_size)
-    finally:
-        if gc_was_on:
-            gc.enable()
 
 
 def _snapshot(model: torch.nn.Module, bins: int, sample_size: int | None) -> WeightSnapshot:
