@@ -1,6 +1,6 @@
 """What a summary costs, as a multiple of one bare forward, measured side by side in one run.
 
-    .venv/bin/python benchmarks/summary.py [--repeats 15] [--before GIT_REF]
+    .venv/bin/python benchmarks/summary.py [--repeats 15] [--before GIT_REF] [--gc-heap 300000]
 
 For each model: median time of a bare ``no_grad`` eval forward, ``summarize()`` (default: one
 hooked forward, no MAC pass), the same followed by ``to_dict()`` (what the panel sends) and by
@@ -16,6 +16,10 @@ beside them: noise only ever adds time, so it is the steadier figure for compari
 versions of the code. Garbage is collected before each timed call: otherwise a full
 collection, set off by whatever earlier variants left behind, lands inside whichever variant
 happens to allocate at that moment (seen: one variant's median at 5x its minimum).
+
+``--gc-heap N`` adds what that collection costs a user: with N small objects alive (a
+notebook's heap) and no collection between calls, ``summarize()`` on the 2,000-layer stack
+as shipped (the cyclic GC paused inside) against the same with the GC left running.
 """
 
 from __future__ import annotations
@@ -92,6 +96,32 @@ def summarize_at(ref: str, into: Path) -> Callable[..., object]:
     return importlib.import_module("modelpanel_before.summary").summarize
 
 
+def gc_section(heap_size: int, repeats: int) -> None:
+    """summarize() with the GC paused inside (as shipped) or left on, in a heap of ``heap_size``."""
+    import contextlib
+
+    import modelpanel.summary as summary_module
+
+    heap = [{"k": [i]} for i in range(heap_size)]  # live objects every full collection walks
+    model, x = linear_stack(2000).eval(), torch.randn(1, 16)
+    shipped = summary_module.gc_paused
+    variants = {"GC paused inside (shipped)": shipped, "GC left on": contextlib.nullcontext}
+    times: dict[str, list[float]] = {k: [] for k in variants}
+    try:
+        for _ in range(repeats):
+            for label, pause in variants.items():
+                summary_module.gc_paused = pause
+                t0 = time.process_time()
+                summarize(model, input_data=x)
+                times[label].append(time.process_time() - t0)
+    finally:
+        summary_module.gc_paused = shipped
+    print(f"\nlinear_stack(2000), {len(heap):,} objects alive, no gc.collect() between calls")
+    for label, ts in times.items():
+        print(f"  {label:<28} median {statistics.median(ts) * 1e3:7.2f} ms  mean {statistics.mean(ts) * 1e3:7.2f} ms"
+              f"  max {max(ts) * 1e3:7.2f} ms")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeats", type=int, default=15)
@@ -101,6 +131,7 @@ def main() -> None:
     )  # fmt: skip
     parser.add_argument("--only", default="", help="run only the cases whose name contains this")
     parser.add_argument("--before", default="", help="also time summarize() as of this git commit")
+    parser.add_argument("--gc-heap", type=int, default=0, help="also time the GC pause in a heap of this many objects")
     opts = parser.parse_args()
     before = None
     if opts.before:
@@ -169,6 +200,9 @@ def main() -> None:
         for label, ts in times.items():
             med = statistics.median(ts)
             print(f"  {label:<26} {med * 1e3:9.2f} ms  {med / base:6.2f}x  {min(ts) / base_min:8.2f}x")
+
+    if opts.gc_heap:
+        gc_section(opts.gc_heap, opts.repeats)
 
 
 if __name__ == "__main__":
