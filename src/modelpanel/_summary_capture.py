@@ -13,7 +13,6 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 from collections.abc import Iterator, Mapping
-from itertools import repeat
 from typing import Any
 
 import torch
@@ -86,32 +85,17 @@ def output_bytes(value: Any) -> int:
     return tensor_bytes(value)
 
 
-_NEVER_RAN = (0, 0, None, None)  # the record of a module that did not run
-
-
 @dataclasses.dataclass
 class Capture:
     """What one hooked forward saw, keyed by ``id(module)`` (modules outside the model included).
 
     Each record is ``[calls, output_bytes, input_shapes, output_shape]``: the shapes are those
-    of the first call, ``output_bytes`` sums the module's outputs over all its calls. In the
-    common case (one tensor in, one tensor out) the hook keeps the ``torch.Size`` objects
-    themselves and ``columns`` makes them lists: cheaper than a list per call in the hook.
+    of the first call, ``output_bytes`` sums the module's outputs over all its calls. Forward
+    activations are the outputs of leaf modules (a parent's output is a child's tensor):
+    ``summarize`` adds those up while it makes the layer rows.
     """
 
     records: dict[int, list]
-
-    def columns(self, modules: list[nn.Module]) -> tuple[tuple[int, ...], tuple[int, ...], list, list]:
-        """Calls, output bytes, input shapes and output shape of each module, in order.
-
-        Shapes are mirrored as in ``call_shapes`` / ``mirror_shapes``; None where it never ran.
-        """
-        found = map(self.records.get, map(id, modules), repeat(_NEVER_RAN))
-        calls, out_bytes, raw_inputs, raw_outputs = zip(*found)
-        size = torch.Size
-        inputs = [[list(s)] if type(s) is size else s for s in raw_inputs]
-        outputs = [list(s) if type(s) is size else s for s in raw_outputs]
-        return calls, out_bytes, inputs, outputs
 
 
 @contextlib.contextmanager
@@ -191,10 +175,10 @@ def capture(
             rec[1] += size
             return
         if not h_kwargs and len(h_args) == 1 and type(h_args[0]) is tensor_type:
-            in_shapes = h_args[0].shape  # the common case: a torch.Size, see Capture.columns
+            in_shapes = [list(h_args[0].shape)]  # the common case, cheaply
         else:
             in_shapes = call_shapes(h_args, h_kwargs)
-        records[id(module)] = [1, size, in_shapes, output.shape if is_tensor else mirror_shapes(output)]
+        records[id(module)] = [1, size, in_shapes, list(output.shape) if is_tensor else mirror_shapes(output)]
 
     with model_state_restored(modules):
         handle = nn.modules.module.register_module_forward_hook(hook, with_kwargs=True)

@@ -13,7 +13,7 @@ from __future__ import annotations
 import dataclasses
 import weakref
 from collections.abc import Mapping, Sequence
-from itertools import compress, repeat
+from itertools import repeat
 from typing import Any
 
 import torch
@@ -22,7 +22,7 @@ from torch.nn.modules.lazy import LazyModuleMixin
 
 from . import _summary_table
 from ._gc import gc_paused
-from ._summary_capture import Capture, capture, iter_tensors, tensor_bytes
+from ._summary_capture import capture, iter_tensors, tensor_bytes
 from ._summary_inputs import PreparedInputs, prepare_inputs, unwrap
 from ._summary_macs import count_macs
 from ._summary_params import ModuleTree, ParamCounts, count_params, walk_modules
@@ -231,25 +231,31 @@ class Summary:
         )
 
 
-def _layer_rows(tree: ModuleTree, counts: ParamCounts, cap: Capture) -> tuple[list[tuple], int, Any]:
-    """One tuple per layer (root excluded) in Layer's field order, leaf output bytes, root output.
+_NEVER_RAN = (0, 0, None, None)  # the capture record of a module that did not run (or no input)
 
-    Built column by column with C-level ``map``/``zip``: a loop over rows cost a tenth of a
-    forward on a 2,000-layer model. Forward activations are the outputs of leaf modules (a
-    parent's output is a child's tensor); a root without children is its own only leaf.
+
+def _layer_rows(tree: ModuleTree, counts: ParamCounts, records: dict[int, list]) -> tuple[list[tuple], int]:
+    """One tuple per layer (root excluded) in Layer's field order, and the forward activations.
+
+    Activations are the bytes of what leaf modules returned (a parent's output is a child's
+    tensor); a root without children is its own only leaf. ``records`` is ``Capture.records``.
     """
-    module_list = [m for _, m in tree.modules]
-    calls, out_bytes, input_shapes, output_shapes = cap.columns(module_list)
-    activation_bytes = sum(compress(out_bytes, [not m._modules for m in module_list]))
-    paths = [path for path, _ in tree.modules]
+    never_ran = _NEVER_RAN
+    modules, names, depths, parents = tree.modules, tree.names, tree.depths, tree.parents
     shared = counts.shared
-    rows = list(zip(
-        paths[1:], tree.names[1:], [type(m).__name__ for m in module_list[1:]], tree.depths[1:],
-        map(paths.__getitem__, tree.parents[1:]), input_shapes[1:], output_shapes[1:], calls[1:],
-        counts.subtree[1:], counts.own[1:], counts.subtree_trainable[1:], repeat(None),
-        [i in shared for i in range(1, len(paths))] if shared else repeat(False), counts.formula[1:],
-    ))  # fmt: skip
-    return rows, activation_bytes, output_shapes[0]
+    subtree, own, trainable, formula = counts.subtree, counts.own, counts.subtree_trainable, counts.formula
+    activation_bytes = 0 if modules[0][1]._modules else records.get(id(modules[0][1]), never_ran)[1]
+    rows = []
+    for i in range(1, len(modules)):
+        path, module = modules[i]
+        calls, out_bytes, input_shape, output_shape = records.get(id(module), never_ran)
+        if not module._modules:
+            activation_bytes += out_bytes
+        rows.append((
+            path, names[i], type(module).__name__, depths[i], modules[parents[i]][0], input_shape,
+            output_shape, calls, subtree[i], own[i], trainable[i], None, i in shared, formula[i],
+        ))  # fmt: skip
+    return rows, activation_bytes
 
 
 def summarize(
@@ -304,17 +310,17 @@ def _summarize(model: nn.Module, input_size: Any, input_data: Any, device: Any, 
     tree = walk_modules(model)
     prepared = prepare_inputs(model, tree.modules, input_size, input_data, device, dtypes)
     training = model.training
-    cap = Capture({})
+    records: dict[int, list] = {}
     if prepared is not None:
         # Checked before the forward: a lazy module changes its class when it materialises.
         has_lazy = any(isinstance(m, LazyModuleMixin) for _, m in tree.modules)
         with prepared.placed(model):
-            cap = capture(model, prepared.args, prepared.kwargs, tree.modules)
+            records = capture(model, prepared.args, prepared.kwargs, tree.modules).records
         if has_lazy:
             # A lazy module may build submodules when it materialises: walk the tree again.
             tree = walk_modules(model)
     counts = count_params(tree)
-    rows, activation_bytes, output_shape = _layer_rows(tree, counts, cap)
+    rows, activation_bytes = _layer_rows(tree, counts, records)
 
     inputs = None if prepared is None else (prepared.args, prepared.kwargs)
     if prepared is not None and not counts.devices:
@@ -335,7 +341,7 @@ def _summarize(model: nn.Module, input_size: Any, input_data: Any, device: Any, 
             "training": training,
             "input_shapes": None if prepared is None else prepared.input_shapes,
             "root_params": counts.own[0],
-            "output_shape": output_shape,
+            "output_shape": records.get(id(model), _NEVER_RAN)[3],
         },
         inputs=prepared,
     )
