@@ -287,6 +287,8 @@ def summarize(
     Without input, no forward runs: the tree and parameter counts are complete, shapes None.
     With input, ONE forward runs in eval mode under no_grad with a forward hook; every
     module's train/eval flag, the grad mode and the hooks are restored, also if it raises.
+    Python's cyclic garbage collector is paused meanwhile (the forward included) and left as
+    it was found; collection is deferred until the call returns.
 
     Raises:
         TypeError: ``model`` is not an ``nn.Module``.
