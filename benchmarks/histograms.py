@@ -40,7 +40,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "support"))
 from zoo import GPT, GPTConfig, gpt2_small, linear_stack  # noqa: E402
 
 from modelpanel.stats import weight_snapshot  # noqa: E402

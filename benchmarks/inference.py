@@ -36,7 +36,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "support"))
 from zoo import IrisMLP, SmallCNN  # noqa: E402
 
 from modelpanel.inference import evaluate  # noqa: E402

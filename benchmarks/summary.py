@@ -38,14 +38,14 @@ from pathlib import Path
 import torch
 from torch import nn
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests"))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "support"))
 
 from zoo import SmallCNN, gpt2_tiny, linear_stack  # noqa: E402
 
-from modelpanel._summary_capture import call_shapes, capture, mirror_shapes  # noqa: E402
-from modelpanel._summary_macs import count_macs  # noqa: E402
-from modelpanel._summary_params import count_params, walk_modules  # noqa: E402
+from modelpanel._core.walk import count_params, walk_modules  # noqa: E402
 from modelpanel.summary import summarize  # noqa: E402
+from modelpanel.summary.capture import call_shapes, capture, mirror_shapes  # noqa: E402
+from modelpanel.summary.macs import count_macs  # noqa: E402
 
 
 def per_module_hooks(model: nn.Module, x: torch.Tensor) -> None:

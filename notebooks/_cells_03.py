@@ -17,7 +17,7 @@ The task: a sequence of 16 tokens (0–7); is token `1` more frequent than token
 import torch
 from torch import nn
 
-from modelpanel.diagnostics import ActivationMonitor, grad_norms
+from modelpanel.training.diagnostics import ActivationMonitor, grad_norms
 from modelpanel import ModelPanel
 
 # Tiny models on shared machines (Binder, a classroom server): one CPU thread is faster. By
@@ -70,7 +70,7 @@ print(panel.summary)
 
 The panel draws the histograms over time, the gradient norms and the activation statistics
 live. To talk about them in text as well, the function below also keeps, once per epoch, the
-largest gradient norm (`modelpanel.diagnostics.grad_norms`, one read per epoch, not per step).
+largest gradient norm (`modelpanel.training.diagnostics.grad_norms`, one read per epoch, not per step).
 """),
     ("code", r"""
 def train(model, panel, lr, epochs=5, seed=0):

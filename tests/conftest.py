@@ -7,11 +7,30 @@ every browser test (tests/e2e, the offline snapshot page, marimo) takes this fix
 
 from __future__ import annotations
 
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
-from chromium import CHROMIUM, CHROMIUM_ARGS, HAVE_CHROMIUM, MISSING_REASON
+
+# The shared helpers (the model zoo, the widget wire shim, numpy references, the browser)
+# live in tests/support; every test module imports them by bare name.
+sys.path.insert(0, str(Path(__file__).resolve().parent / "support"))
+
+from chromium import CHROMIUM, CHROMIUM_ARGS, HAVE_CHROMIUM, MISSING_REASON  # noqa: E402
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Tests marked ``cuda`` are skipped, with the reason, where torch sees no CUDA device."""
+    import torch
+
+    if torch.cuda.is_available():
+        return
+    skip = pytest.mark.skip(reason="needs a CUDA device (torch.cuda.is_available() is False)")
+    for item in items:
+        if "cuda" in item.keywords:
+            item.add_marker(skip)
 
 
 @pytest.fixture(scope="session")

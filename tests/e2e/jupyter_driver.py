@@ -31,8 +31,8 @@ import nbformat
 
 REPO = Path(__file__).resolve().parents[2]
 
-# First cell of every notebook opened by the helpers: lets the kernel import tests/zoo.py.
-KERNEL_PREAMBLE = f"import sys; sys.path.insert(0, {str(REPO / 'tests')!r})"
+# First cell of every notebook opened by the helpers: lets the kernel import tests/support/zoo.py.
+KERNEL_PREAMBLE = f"import sys; sys.path.insert(0, {str(REPO / 'tests' / 'support')!r})"
 
 # The idle indicator shows "idle" before any kernel exists; also wait for a real kernel name
 # in the toolbar, or the first Ctrl+Enter is lost (4 of 10 Lab loads without this; E2E.md §4).

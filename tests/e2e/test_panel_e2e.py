@@ -25,7 +25,7 @@ import torch
 torch.manual_seed(0)
 from zoo import IrisMLP
 from modelpanel.panel import ModelPanel
-from modelpanel._wire import wire_to_array
+from modelpanel.panel.wire import wire_to_array
 model = IrisMLP()
 p = ModelPanel(model, input_size=(1, 4))
 p"""

@@ -1,0 +1,165 @@
+"""Leave the user's model exactly as it was, whatever a pass over it does: ONE capture/restore.
+
+summarize (the capture and the MAC pass), evaluate and predict all run the model inside
+:func:`restored` or :func:`eval_pass`. :class:`ModelState` records, before the pass:
+
+- every module's ``training`` flag (restored by assignment, not ``train()``, so a model with
+  some submodules in eval mode and others in train mode comes back mixed as it was, and no
+  user override of ``train()`` runs);
+- every module's ``_parameters`` and ``_buffers`` entries (the tensor objects themselves), so
+  a forward that re-assigns a buffer (``self.cache = x``) cannot leave a tensor behind;
+- with ``track_storage`` (a pass that moves the model), each parameter's and gradient's storage
+  (``p.data`` aliases), so after ``model.to(other)`` the original storage is put back by
+  reference: no copy back, bit-exact, parameter objects (and optimizer state keyed by them)
+  unchanged;
+- with ``clone_buffers`` (a pass that runs in place), a clone of the buffers, copied back
+  afterwards, so an in-place update (BatchNorm running statistics of a submodule whose forward
+  forces train mode, a step counter) is undone;
+- the grad mode, and each parameter's version counter, to report a forward that wrote its own
+  weights in place.
+
+Parameters are not cloned: they are often most of the memory, and a forward that writes its
+own weights in place is not something we can undo cheaply; :meth:`ModelState.restore` warns.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+
+import torch
+from torch import nn
+
+from .walk import ModuleTree, is_uninitialized
+
+
+@dataclass
+class ModelState:
+    """What :meth:`restore` needs to put a model back; build it with :meth:`take`."""
+
+    tree: ModuleTree
+    training: list[bool] = field(default_factory=list)
+    params: list[dict] = field(default_factory=list)
+    buffers: list[dict] = field(default_factory=list)
+    param_data: list[tuple[nn.Parameter, torch.Tensor, torch.Tensor | None]] = field(default_factory=list)
+    versions: list[tuple[nn.Parameter, int, str]] = field(default_factory=list)
+    buffer_copies: list[tuple[torch.Tensor, torch.Tensor]] = field(default_factory=list)
+    grad_enabled: bool = True
+
+    @classmethod
+    def take(cls, tree: ModuleTree, *, clone_buffers: bool, track_storage: bool = False) -> ModelState:
+        """Record the state of the walked model ``tree``.
+
+        ``clone_buffers``: also copy buffer values (a pass that runs in place);
+        ``track_storage``: also record parameter storages (a pass that moves the model).
+        """
+        state = cls(tree=tree, grad_enabled=torch.is_grad_enabled())
+        seen: set[int] = set()
+        for path, module in tree.modules:
+            state.training.append(module.training)
+            params, buffers = module._parameters, module._buffers
+            state.params.append(dict(params) if params else {})
+            state.buffers.append(dict(buffers) if buffers else {})
+            for name, p in params.items():
+                if p is None or id(p) in seen or is_uninitialized(p):
+                    continue
+                seen.add(id(p))
+                state.versions.append((p, p._version, f"{path}.{name}" if path else name))
+                if track_storage:
+                    grad = p.grad.data if p.grad is not None else None
+                    state.param_data.append((p, p.data, grad))
+            if clone_buffers and buffers:
+                for b in buffers.values():
+                    if b is None or id(b) in seen or is_uninitialized(b):
+                        continue
+                    seen.add(id(b))
+                    state.buffer_copies.append((b, b.detach().clone()))
+        return state
+
+    def restore(self, *, what: str = "the pass") -> None:
+        """Put everything recorded back. Safe to call after a failure at any point.
+
+        Warns (RuntimeWarning) when the forward wrote a parameter in place; ``what`` names
+        the pass in that warning ("evaluation", "summarize").
+        """
+        torch.set_grad_enabled(self.grad_enabled)
+        for (_, module), params, buffers in zip(self.tree.modules, self.params, self.buffers):
+            # Put back whole (dict == would compare tensors by value): cheap, and it also
+            # drops a tensor the forward added under a new name.
+            if params or module._parameters:
+                module._parameters.clear()
+                module._parameters.update(params)
+            if buffers or module._buffers:
+                module._buffers.clear()
+                module._buffers.update(buffers)
+        moved: set[int] = set()
+        for p, data, grad in self.param_data:
+            # Storage swapped by model.to(): put the original back by reference (no copy).
+            if p.data.data_ptr() != data.data_ptr() or p.device != data.device:
+                moved.add(id(p))
+                p.data = data
+                if p.grad is not None and grad is not None:
+                    p.grad.data = grad
+        changed = [name for p, version, name in self.versions if id(p) not in moved and p._version != version]
+        # Always copied back: native kernels (BatchNorm's running statistics) update buffers
+        # without bumping their version counter, so the counter cannot tell us what changed.
+        if self.buffer_copies:
+            with torch.no_grad():
+                for buf, copy in self.buffer_copies:
+                    buf.copy_(copy)
+        for (_, module), flag in zip(self.tree.modules, self.training):
+            if module.training is not flag:
+                # object.__setattr__: nn.Module.__setattr__ costs ~5 µs a call on big models.
+                object.__setattr__(module, "training", flag)
+        if changed:
+            warnings.warn(
+                f"the model's forward changed parameter(s) {', '.join(changed[:5])} in place "
+                f"during {what}; modelpanel restores buffers and modes but cannot undo that",
+                RuntimeWarning,
+                stacklevel=3,
+            )
+
+
+@contextlib.contextmanager
+def restored(tree: ModuleTree, *, clone_buffers: bool = True, track_storage: bool = False,
+             what: str = "the pass") -> Iterator[ModelState]:
+    """The model's state recorded on entry and put back on exit, also when the body raises."""
+    state = ModelState.take(tree, clone_buffers=clone_buffers, track_storage=track_storage)
+    try:
+        yield state
+    finally:
+        state.restore(what=what)
+
+
+@contextlib.contextmanager
+def mha_fastpath_disabled() -> Iterator[None]:
+    """Route MultiheadAttention/TransformerEncoder through countable ops; restore the setting."""
+    mha = getattr(torch.backends, "mha", None)
+    if mha is None or not hasattr(mha, "set_fastpath_enabled"):
+        yield
+        return
+    was = mha.get_fastpath_enabled()
+    mha.set_fastpath_enabled(False)
+    try:
+        yield
+    finally:
+        mha.set_fastpath_enabled(was)
+
+
+@contextlib.contextmanager
+def eval_pass(tree: ModuleTree, *, what: str = "the pass", track_storage: bool = False) -> Iterator[None]:
+    """Eval mode, no_grad and no fused MHA fast path inside; the whole model state put back after.
+
+    Only modules in training mode are written: a model already in eval costs one read each.
+    A forward that switches modes itself (``self.bn.train()``) or updates a buffer is undone
+    by the restore, like everything in :class:`ModelState`.
+    """
+    with restored(tree, what=what, track_storage=track_storage):
+        for _, module in tree.modules:
+            if module.training:
+                object.__setattr__(module, "training", False)
+        # The fused fast path skips the submodules' hooks (no shapes) and FLOP formulas.
+        with torch.no_grad(), mha_fastpath_disabled():
+            yield

@@ -1,0 +1,353 @@
+"""``summarize(model)``: a model's layers, shapes, parameter counts, MACs and memory, headless.
+
+Pure torch; knows nothing of widgets. ``Summary.to_dict()`` is the ``_summary`` trait of
+docs/widget-state.md.
+
+>>> s = summarize(IrisMLP(), input_size=(1, 4))
+>>> s.total_params, s.layers[0].param_formula
+(83, 'weight 10×4 = 40 + bias 10 = 50')
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import weakref
+from collections.abc import Mapping, Sequence
+from itertools import repeat
+from typing import Any
+
+import torch
+from torch import nn
+from torch.nn.modules.lazy import LazyModuleMixin
+
+from .._core.gc import gc_paused
+from .._core.nested import iter_tensors, tensor_bytes
+from .._core.walk import ModuleTree, unwrap, walk_modules
+from ..errors import ModelPanelError
+from . import text
+from .capture import capture
+from .inputs import PreparedInputs, prepare_inputs
+from .macs import count_macs
+from .params import ParamCounts, count_params
+
+__all__ = ["Layer", "Summary", "summarize"]
+
+
+class _LazyMacs:
+    """``Layer.macs``: reading it runs the summary's MAC pass once (see ``Summary.macs``)."""
+
+    def __get__(self, obj: Layer | None, objtype: type | None = None) -> int | None:
+        if obj is None:
+            return None  # the dataclass default
+        state = obj.__dict__
+        if state.get("_macs") is None and state.get("_summary") is not None:
+            summary = state["_summary"]()
+            if summary is not None:
+                summary._ensure_macs()
+        return state.get("_macs")
+
+    def __set__(self, obj: Layer, value: int | None) -> None:
+        obj.__dict__["_macs"] = value
+
+
+@dataclasses.dataclass(repr=False, eq=False)
+class Layer:
+    """One module of the model (``named_modules()`` order, root excluded).
+
+    Shapes are those of the module's first call (None if it never ran or no input was
+    given); ``params`` counts its subtree with each tensor once; ``macs`` sums all its calls
+    and is counted by a second forward the first time any MAC figure is read.
+    """
+
+    path: str
+    name: str
+    kind: str
+    depth: int
+    parent: str
+    input_shape: list | None
+    output_shape: Any
+    calls: int
+    params: int
+    own_params: int
+    trainable_params: int
+    macs: int | None = _LazyMacs()  # type: ignore[assignment]
+    shared: bool = False
+    param_formula: str = ""
+    # Not fields: ``_macs`` (stored by _LazyMacs) and ``_summary`` (a weakref set by Summary).
+
+    def to_dict(self) -> dict[str, Any]:
+        """The layer as the ``_summary.layers`` entry; never triggers the MAC pass."""
+        return {
+            "path": self.path, "name": self.name, "kind": self.kind, "depth": self.depth,
+            "parent": self.parent, "input_shape": self.input_shape,
+            "output_shape": self.output_shape, "calls": self.calls, "params": self.params,
+            "own_params": self.own_params, "trainable_params": self.trainable_params,
+            "macs": self.__dict__.get("_macs"), "shared": self.shared, "param_formula": self.param_formula,
+        }  # fmt: skip
+
+    def __repr__(self) -> str:
+        fields = ", ".join(f"{k}={v!r}" for k, v in self.to_dict().items())
+        return f"Layer({fields})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Layer) and self.to_dict() == other.to_dict()
+
+    __hash__ = None  # type: ignore[assignment]  # mutable, like a plain dataclass
+
+
+_LAYER_KEYS = tuple(f.name for f in dataclasses.fields(Layer))
+_MACS = _LAYER_KEYS.index("macs")
+
+
+class Summary:
+    """What ``summarize`` found. Holds the model only through a weak reference.
+
+    Counts are ints; byte figures are None where they need an input that was not given.
+    ``macs`` (and each layer's ``macs``, and ``str(summary)``) run a second forward under
+    FlopCounterMode the first time they are read; ``to_dict()`` does not, unless
+    ``to_dict(macs=True)``.
+    """
+
+    def __init__(self, *, model: nn.Module, rows: list[tuple], fields: dict[str, Any],
+                 inputs: PreparedInputs | None) -> None:  # fmt: skip
+        self._model_ref = weakref.ref(model)
+        self._inputs = inputs  # kept for the lazy MAC pass, dropped after it
+        self._macs: int | None = None
+        # One tuple per layer, in Layer's field order. Layer objects are made the first time
+        # ``layers`` is read: to_dict() (what the panel sends) never needs them, and making
+        # 2,000 of them costs a tenth of a 2,000-layer forward.
+        self._rows = rows
+        self._layers: list[Layer] | None = None
+        self.model_kind: str = fields["model_kind"]
+        self.total_params: int = fields["total_params"]
+        self.trainable_params: int = fields["trainable_params"]
+        self.non_trainable_params: int = fields["total_params"] - fields["trainable_params"]
+        self.param_bytes: int = fields["param_bytes"]
+        self.buffer_bytes: int = fields["buffer_bytes"]
+        self.input_bytes: int | None = fields["input_bytes"]
+        self.activation_bytes: int | None = fields["activation_bytes"]
+        self.devices: list[str] = fields["devices"]
+        self.dtypes: list[str] = fields["dtypes"]
+        self.training: bool = fields["training"]
+        self.input_shapes: Any = fields["input_shapes"]
+        self.root_params: int = fields["root_params"]
+        #: The root's output, mirrored like Layer.output_shape (not part of to_dict()).
+        self.output_shape: Any = fields["output_shape"]
+
+    @property
+    def layers(self) -> list[Layer]:
+        """One ``Layer`` per module, ``named_modules()`` order, root excluded (made on first read)."""
+        if self._layers is None:
+            self_ref = weakref.ref(self)
+            layers = [Layer(*row) for row in self._rows]
+            for layer in layers:
+                layer._summary = self_ref
+            self._layers = layers
+        return self._layers
+
+    @property
+    def total_bytes(self) -> int:
+        """Parameters + buffers + input + forward activations (the last two when known)."""
+        return self.param_bytes + self.buffer_bytes + (self.input_bytes or 0) + (self.activation_bytes or 0)
+
+    @property
+    def macs(self) -> int | None:
+        """Multiply-accumulates of one forward (FLOPs / 2); None when no input was given.
+
+        Counted by a second forward under FlopCounterMode the first time it is read.
+        Raises ModelPanelError if the model has been deleted before that.
+        """
+        self._ensure_macs()
+        return self._macs
+
+    @property
+    def macs_counted(self) -> bool:
+        """Whether the MAC pass has run (reading this never runs it)."""
+        return self._macs is not None
+
+    def _ensure_macs(self) -> None:
+        if self._macs is not None or self._inputs is None:
+            return
+        model = self._model_ref()
+        if model is None:
+            raise ModelPanelError(
+                "the model this summary describes has been deleted, so its MACs cannot be "
+                "counted any more: call summarize(model, ..., macs=True) while the model exists"
+            )
+        inputs = self._inputs
+        tree = walk_modules(model)
+        with inputs.placed(tree):
+            total, per_path = count_macs(tree, inputs.args, inputs.kwargs)
+        macs = [per_path.get(row[0], 0) for row in self._rows]
+        self._rows = [(*row[:_MACS], m, *row[_MACS + 1 :]) for row, m in zip(self._rows, macs)]
+        if self._layers is not None:
+            for layer, m in zip(self._layers, macs):
+                layer.macs = m
+        self._macs = total
+        self._inputs = None
+
+    def to_dict(self, macs: bool = False) -> dict[str, Any]:
+        """The ``_summary`` trait (docs/widget-state.md), JSON-safe.
+
+        ``"macs"`` is null until counted; ``macs=True`` counts them first.
+        """
+        if macs:
+            self._ensure_macs()
+        return {
+            "model_kind": self.model_kind,
+            "total_params": self.total_params,
+            "trainable_params": self.trainable_params,
+            "non_trainable_params": self.non_trainable_params,
+            "param_bytes": self.param_bytes,
+            "buffer_bytes": self.buffer_bytes,
+            "input_bytes": self.input_bytes,
+            "activation_bytes": self.activation_bytes,
+            "total_bytes": self.total_bytes,
+            "macs": self._macs,
+            "devices": list(self.devices),
+            "dtypes": list(self.dtypes),
+            "training": self.training,
+            "input_shapes": self.input_shapes,
+            "root_params": self.root_params,
+            "layers": (
+                list(map(dict, map(zip, repeat(_LAYER_KEYS), self._rows)))
+                if self._layers is None  # (once made, Layer objects are the truth: users may edit them)
+                else [layer.to_dict() for layer in self._layers]
+            ),
+        }
+
+    def __str__(self) -> str:
+        note = ""
+        if self._macs is None and self._inputs is not None and self._model_ref() is None:
+            note = "not counted: the model has been deleted"
+        else:
+            try:
+                self._ensure_macs()
+            except ModelPanelError as exc:  # e.g. the model was changed and now fails
+                note = f"not counted: {exc}"
+        return text.render(self, note)
+
+    def __repr__(self) -> str:
+        return (
+            f"<Summary of {self.model_kind}: {len(self._rows)} layers, "
+            f"{self.total_params:,} params ({self.trainable_params:,} trainable)>"
+        )
+
+
+_NEVER_RAN = (0, 0, None, None)  # the capture record of a module that did not run (or no input)
+
+
+def _layer_rows(tree: ModuleTree, counts: ParamCounts, records: dict[int, list]) -> tuple[list[tuple], int]:
+    """One tuple per layer (root excluded) in Layer's field order, and the forward activations.
+
+    Activations are the bytes of what leaf modules returned (a parent's output is a child's
+    tensor); a root without children is its own only leaf. ``records`` is ``Capture.records``.
+    """
+    never_ran = _NEVER_RAN
+    modules, names, depths, parents = tree.modules, tree.names, tree.depths, tree.parents
+    shared = counts.shared
+    subtree, own, trainable, formula = counts.subtree, counts.own, counts.subtree_trainable, counts.formula
+    activation_bytes = 0 if modules[0][1]._modules else records.get(id(modules[0][1]), never_ran)[1]
+    rows = []
+    for i in range(1, len(modules)):
+        path, module = modules[i]
+        calls, out_bytes, input_shape, output_shape = records.get(id(module), never_ran)
+        if not module._modules:
+            activation_bytes += out_bytes
+        rows.append((
+            path, names[i], type(module).__name__, depths[i], modules[parents[i]][0], input_shape,
+            output_shape, calls, subtree[i], own[i], trainable[i], None, i in shared, formula[i],
+        ))  # fmt: skip
+    return rows, activation_bytes
+
+
+def summarize(
+    model: nn.Module,
+    input_size: Sequence[int] | Sequence[Sequence[int]] | None = None,
+    input_data: torch.Tensor | Sequence[Any] | Mapping[str, Any] | None = None,
+    *,
+    device: str | torch.device | None = None,
+    dtypes: torch.dtype | Sequence[torch.dtype] | None = None,
+    macs: bool = False,
+) -> Summary:
+    """Summarise ``model``: its layer tree, shapes, parameter counts, memory and (on demand) MACs.
+
+    Args:
+        model: an ``nn.Module``; torch.compile and DataParallel/DDP wrappers are unwrapped.
+        input_size: a shape including the batch dimension, e.g. ``(1, 4)``, or a list of
+            shapes for several positional inputs. Random tensors of the model's floating dtype
+            (or ``dtypes``) are made on the model's device.
+        input_data: a tensor, a tuple/list of positional arguments, or a dict of keyword
+            arguments; nested structures are fine.
+        device: where to run the forward. None: where the model is. A model on one other
+            device is moved there for the pass and moved back; a model spread over several
+            devices is never moved.
+        dtypes: dtype of each ``input_size`` tensor (one dtype for all, or one per shape),
+            e.g. ``[torch.long]`` for token ids.
+        macs: count MACs now. By default they are counted the first time ``.macs`` is read,
+            because FlopCounterMode costs several forwards on models of many small layers.
+
+    Without input, no forward runs: the tree and parameter counts are complete, shapes None.
+    With input, ONE forward runs in eval mode under no_grad with a forward hook; every
+    module's train/eval flag, the grad mode and the hooks are restored, also if it raises.
+    Python's cyclic garbage collector is paused meanwhile (the forward included) and left as
+    it was found; collection is deferred until the call returns.
+
+    Raises:
+        TypeError: ``model`` is not an ``nn.Module``.
+        InputError: the input has the wrong form (the message lists the accepted ones).
+        DeviceError: ``device`` is unknown or unavailable, or would move a multi-device model.
+        ForwardError: the forward raised; names the module path and the shapes it got.
+
+    >>> summarize(IrisMLP(), input_size=(1, 4)).layers[2].output_shape
+    [1, 3]
+    """
+    model = unwrap(model, who="summarize()")
+    with gc_paused():  # tens of thousands of small lists and tuples on large models: see _core/gc.py
+        summary = _summarize(model, input_size, input_data, device, dtypes)
+    if macs:
+        summary._ensure_macs()
+    return summary
+
+
+def _summarize(model: nn.Module, input_size: Any, input_data: Any, device: Any, dtypes: Any) -> Summary:
+    """``summarize`` of an unwrapped model, without the MAC pass."""
+    tree = walk_modules(model)
+    prepared = prepare_inputs(model, tree.modules, input_size, input_data, device, dtypes)
+    training = model.training
+    records: dict[int, list] = {}
+    if prepared is not None:
+        # Checked before the forward: a lazy module changes its class when it materialises.
+        has_lazy = any(isinstance(m, LazyModuleMixin) for _, m in tree.modules)
+        with prepared.placed(tree):
+            records = capture(tree, prepared.args, prepared.kwargs).records
+        if has_lazy:
+            # A lazy module may build submodules when it materialises: walk the tree again.
+            tree = walk_modules(model)
+    counts = count_params(tree)
+    rows, activation_bytes = _layer_rows(tree, counts, records)
+
+    inputs = None if prepared is None else (prepared.args, prepared.kwargs)
+    if prepared is not None and not counts.devices:
+        counts.devices = list(dict.fromkeys(str(t.device) for t in iter_tensors(inputs)))
+    summary = Summary(
+        model=model,
+        rows=rows,
+        fields={
+            "model_kind": type(model).__name__,
+            "total_params": counts.total,
+            "trainable_params": counts.trainable,
+            "param_bytes": counts.param_bytes,
+            "buffer_bytes": counts.buffer_bytes,
+            "input_bytes": None if prepared is None else tensor_bytes(inputs),
+            "activation_bytes": None if prepared is None else activation_bytes,
+            "devices": counts.devices,
+            "dtypes": counts.dtypes,
+            "training": training,
+            "input_shapes": None if prepared is None else prepared.input_shapes,
+            "root_params": counts.own[0],
+            "output_shape": records.get(id(model), _NEVER_RAN)[3],
+        },
+        inputs=prepared,
+    )
+    return summary

@@ -1,0 +1,161 @@
+"""Turning ``summarize``'s arguments into a model and forward arguments, with clear errors.
+
+Checks ``input_size`` / ``input_data`` / ``device`` / ``dtypes`` and makes the random inputs.
+Devices are parsed by ``_core.devices`` (the same rules and errors as evaluate), nested
+inputs moved by ``_core.nested``.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator, Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import torch
+from torch import nn
+
+from .._core.devices import model_devices, parse_device, same_device
+from .._core.nested import already_on, mirror_shapes, to_device
+from .._core.restore import restored
+from .._core.walk import ModuleTree
+from ..errors import DeviceError, InputError
+
+_ACCEPTED_INPUTS = (
+    "input_size=(1, 4) (one shape, batch first) or input_size=[(1, 4), (1, 8)] (several inputs); "
+    "input_data=<tensor>, input_data=(tensor, ...) / [tensor, ...] (positional arguments, "
+    "nesting allowed) or input_data={'name': tensor, ...} (keyword arguments)"
+)
+
+
+def _default_dtype(model: nn.Module) -> torch.dtype:
+    for p in model.parameters():
+        if p.is_floating_point():
+            return p.dtype
+    return torch.get_default_dtype()
+
+
+def _shapes(input_size: Any) -> list[tuple[int, ...]]:
+    def is_shape(x: Any) -> bool:
+        return isinstance(x, (tuple, list, torch.Size)) and all(
+            isinstance(d, int) and not isinstance(d, bool) for d in x
+        )
+
+    if is_shape(input_size):
+        shapes = [tuple(input_size)]
+    elif isinstance(input_size, (tuple, list)) and input_size and all(is_shape(s) for s in input_size):
+        shapes = [tuple(s) for s in input_size]
+    else:
+        raise InputError(f"input_size={input_size!r} is not a shape or a list of shapes. Accepted: {_ACCEPTED_INPUTS}")
+    for s in shapes:
+        if any(d < 0 for d in s):
+            raise InputError(f"input_size has a negative dimension: {s}; every dimension must be >= 0")
+    return shapes
+
+
+def _random_input(shape: tuple[int, ...], dtype: torch.dtype, device: torch.device) -> torch.Tensor:
+    if dtype.is_floating_point or dtype.is_complex:
+        return torch.randn(shape, dtype=dtype, device=device)
+    # Integer inputs are usually indices (token ids): zeros are valid for any embedding.
+    return torch.zeros(shape, dtype=dtype, device=device)
+
+
+@dataclass
+class PreparedInputs:
+    """Forward arguments, where the pass runs, and the shapes of what the user passed."""
+
+    args: tuple
+    kwargs: dict[str, Any]
+    device: torch.device
+    input_shapes: Any
+    move_from: torch.device | None = None  # set when the model must be moved for the pass
+
+    @contextlib.contextmanager
+    def placed(self, tree: ModuleTree) -> Iterator[None]:
+        """The model on ``device`` inside (moved only if it sits on one other device).
+
+        Put back by ``_core.restore`` (original storages by reference, bit-exact), also when
+        the move fails half way or the pass raises.
+        """
+        if self.move_from is None:
+            yield
+            return
+        with restored(tree, clone_buffers=False, track_storage=True, what="summarize"):
+            tree.root.to(self.device)
+            yield
+
+
+def prepare_inputs(
+    model: nn.Module,
+    modules: list[tuple[str, nn.Module]],
+    input_size: Any,
+    input_data: Any,
+    device: str | torch.device | None,
+    dtypes: torch.dtype | Sequence[torch.dtype] | None,
+) -> PreparedInputs | None:
+    """Check the arguments and build the forward's inputs; None when no input was given."""
+    if input_size is not None and input_data is not None:
+        raise InputError("pass input_size or input_data, not both")
+    target = parse_device(device, allow_meta=True) if device is not None else None
+    held = model_devices(modules, first_only=target is None)
+    move_from = None
+    if target is not None and held and not all(same_device(d, target) for d in held):
+        if len(held) > 1:
+            names = ", ".join(str(d) for d in held)
+            raise DeviceError(
+                f"the model spans several devices ({names}); modelpanel never moves such a model. "
+                "Leave device=None to run it where it is"
+            )
+        move_from = held[0]
+        if "meta" in (move_from.type, target.type):
+            raise DeviceError(
+                f"cannot run a model on {move_from} on device {str(target)!r}: moving to the meta "
+                "device discards the weights, and meta tensors hold none to move. Leave device=None"
+            )
+    if target is None:
+        target = held[0] if held else torch.device("cpu")
+    if input_size is None and input_data is None:
+        if dtypes is not None:
+            raise InputError("dtypes= applies to input_size=, which was not given")
+        return None
+
+    if input_size is not None:
+        shapes = _shapes(input_size)
+        if dtypes is None:
+            dts = [_default_dtype(model)] * len(shapes)
+        elif isinstance(dtypes, torch.dtype):
+            dts = [dtypes] * len(shapes)
+        elif isinstance(dtypes, (list, tuple)) and all(isinstance(d, torch.dtype) for d in dtypes):
+            if len(dtypes) == 1:
+                dts = list(dtypes) * len(shapes)
+            elif len(dtypes) == len(shapes):
+                dts = list(dtypes)
+            else:
+                raise InputError(f"dtypes has {len(dtypes)} entries for {len(shapes)} input shapes: give one, or one per shape")
+        else:
+            raise InputError(f"dtypes={dtypes!r} is not a torch.dtype or a list of them (e.g. [torch.long])")
+        args = tuple(_random_input(s, dt, target) for s, dt in zip(shapes, dts))
+        return PreparedInputs(args, {}, target, [list(s) for s in shapes], move_from)
+
+    if dtypes is not None:
+        raise InputError("dtypes= applies to input_size=; input_data keeps its own dtypes")
+    if isinstance(input_data, torch.Tensor):
+        args, kwargs = (input_data,), {}
+    elif isinstance(input_data, (tuple, list)):
+        args, kwargs = tuple(input_data), {}
+    elif isinstance(input_data, Mapping):
+        bad = [k for k in input_data if not isinstance(k, str)]
+        if bad:
+            raise InputError(f"input_data dict keys become keyword arguments and must be str, got {bad[:3]!r}")
+        args, kwargs = (), dict(input_data)
+    else:
+        raise InputError(f"input_data of type {type(input_data).__name__} is not accepted. Accepted: {_ACCEPTED_INPUTS}")
+    shapes = mirror_shapes(kwargs if kwargs else list(args))
+    # Data goes where the model is; a model spread over devices places its inputs itself.
+    # (Inputs already there need no move, and no full scan of the model's devices to decide.)
+    if device is not None or (
+        not already_on((args, kwargs), target) and len(model_devices(modules)) == 1
+    ):
+        args = to_device(args, target)
+        kwargs = to_device(kwargs, target)
+    return PreparedInputs(args, kwargs, target, shapes, move_from)

@@ -1,0 +1,115 @@
+"""The teaching notebooks: committed as built (outputs cleared), and each runs top to bottom.
+
+Also the GitHub/nbviewer case: a saved notebook whose widget state is gone still shows the
+panel's static snapshot (nbconvert to HTML without ``metadata.widgets``).
+
+    .venv/bin/python -m pytest tests/notebooks/test_notebooks.py -q -s      # -s prints each run time
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+from nbclient import NotebookClient
+
+ROOT = Path(__file__).resolve().parents[2]
+NOTEBOOK_DIR = ROOT / "notebooks"
+# The issue's promise for a CPU: each notebook under two minutes. Override on slower machines.
+BUDGET_S = float(os.environ.get("MODELPANEL_NOTEBOOK_BUDGET_S", "120"))
+
+
+def _builder():
+    spec = importlib.util.spec_from_file_location("_build_notebooks", NOTEBOOK_DIR / "_build_notebooks.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+BUILDER = _builder()
+NAMES = sorted(BUILDER.NOTEBOOKS)
+
+
+def execute(nb: nbformat.NotebookNode, cwd: Path, timeout: int = 300) -> nbformat.NotebookNode:
+    """Run every cell in a fresh kernel of this interpreter; raises CellExecutionError."""
+    client = NotebookClient(nb, timeout=timeout, kernel_name="python3",
+                            resources={"metadata": {"path": str(cwd)}})
+    client.execute()
+    return nb
+
+
+def test_notebooks_are_listed():
+    assert NAMES == ["01_quickstart.ipynb", "02_cnn.ipynb", "03_monitoring.ipynb", "04_inference.ipynb"]
+    on_disk = sorted(p.name for p in NOTEBOOK_DIR.glob("*.ipynb"))
+    assert on_disk == NAMES, "a notebook exists that _build_notebooks.py does not write (or the reverse)"
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_committed_notebook_matches_builder(name):
+    """Edit notebooks/_cells_*.py and run the builder; never edit the .ipynb by hand."""
+    committed = (NOTEBOOK_DIR / name).read_text(encoding="utf-8")
+    assert committed == BUILDER.render(name), (
+        f"notebooks/{name} differs from what notebooks/_build_notebooks.py writes; "
+        "run `.venv/bin/python notebooks/_build_notebooks.py`"
+    )
+    nb = nbformat.reads(committed, as_version=4)
+    nbformat.validate(nb)
+    assert nb.metadata.kernelspec["name"] == "python3"
+    for cell in nb.cells:
+        if cell.cell_type == "code":
+            assert cell.outputs == [] and cell.execution_count is None
+
+
+@pytest.mark.notebooks
+@pytest.mark.parametrize("name", NAMES)
+def test_notebook_runs_top_to_bottom(name, record_property):
+    nb = nbformat.read(NOTEBOOK_DIR / name, as_version=4)
+    start = time.perf_counter()
+    execute(nb, NOTEBOOK_DIR)
+    seconds = time.perf_counter() - start
+    record_property("seconds", round(seconds, 1))
+    print(f"\n{name}: {seconds:.1f} s")
+    errors = [o for c in nb.cells if c.cell_type == "code" for o in c.outputs if o.output_type == "error"]
+    assert not errors
+    assert seconds < BUDGET_S, f"{name} took {seconds:.0f} s; the budget is {BUDGET_S:.0f} s on a CPU"
+
+
+@pytest.mark.notebooks
+def test_saved_notebook_shows_snapshot_without_widget_state(tmp_path):
+    """What GitHub and nbviewer show: the text/html beside the widget view, no widget state."""
+    from nbconvert import HTMLExporter
+
+    nb = nbformat.v4.new_notebook()
+    nb.metadata["kernelspec"] = {"name": "python3", "display_name": "Python 3", "language": "python"}
+    nb.cells = [
+        nbformat.v4.new_code_cell(
+            "import sys, torch\n"
+            f"sys.path.insert(0, {str(ROOT / 'tests' / 'support')!r})\n"
+            "from zoo import IrisMLP\n"
+            "from modelpanel import ModelPanel\n"
+            "torch.manual_seed(0)\n"
+            "panel = ModelPanel(IrisMLP(), input_size=(1, 4))"
+        ),
+        nbformat.v4.new_code_cell("panel"),
+    ]
+    execute(nb, tmp_path, timeout=120)
+    data = nb.cells[1].outputs[0]["data"]
+    assert "application/vnd.jupyter.widget-view+json" in data  # the live widget is still there
+    assert "text/html" in data, (
+        "the panel's display data has no text/html: ModelPanel._repr_mimebundle_ must add "
+        "modelpanel.panel.html.render_snapshot(self._static_state())"
+    )
+    assert "83" in data.get("text/plain", ""), "text/plain should carry the summary's text table"
+
+    nb.metadata.pop("widgets", None)  # GitHub/nbviewer: no widget manager, no state
+    html, _ = HTMLExporter().from_notebook_node(nb)
+    assert "modelpanel-snapshot" in html
+    snapshot = html[html.index("modelpanel-snapshot"):]
+    for needle in ("IrisMLP", "fc1", "fc2", "total params: <b>83</b>",
+                   "weight 10×4 = 40 + bias 10 = 50", "weight 3×10 = 30 + bias 3 = 33"):
+        assert needle in snapshot, needle
+    assert snapshot.count("<svg") >= 4  # the four weight histograms

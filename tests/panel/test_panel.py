@@ -1,0 +1,379 @@
+"""ModelPanel's Python side, without a browser: traits, batching, messages, weakref, bad input.
+
+The front end is simulated the way ipywidgets sees it: messages go in through the widget's
+comm (``comm.handle_msg`` -> ``Widget._handle_msg`` -> ``_handle_custom_msg`` -> the
+callbacks registered with ``on_msg``), and everything the kernel sends is recorded at the
+comm's ``publish_msg``, the last Python stop before the wire.
+"""
+
+from __future__ import annotations
+
+import gc
+import json
+import weakref
+from typing import Any
+
+import numpy as np
+import pytest
+import torch
+from torch import nn
+from widget_wire import Wire, send_from_view
+from zoo import HOSTILE_STRINGS, HostileNames, IrisMLP
+
+from modelpanel.errors import ForwardError, InputError, ModelPanelError
+from modelpanel.panel import ModelPanel
+from modelpanel.panel.widget import VALID_KWARGS
+from modelpanel.panel.wire import wire_to_array
+from modelpanel.summary import Summary
+
+WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
+
+
+@pytest.fixture(autouse=True)
+def _seed() -> None:
+    torch.manual_seed(0)
+
+
+@pytest.fixture
+def iris() -> nn.Module:
+    return IrisMLP()
+
+
+@pytest.fixture
+def panel(iris: nn.Module) -> ModelPanel:
+    return ModelPanel(iris, input_size=(1, 4))
+
+
+# -- traits derived from the Summary -------------------------------------------------------------
+
+
+def test_summary_trait_matches_the_summary(panel: ModelPanel, iris: nn.Module) -> None:
+    assert isinstance(panel.summary, Summary)
+    state = panel._summary
+    assert state["total_params"] == 83 == panel.summary.total_params
+    rows = {layer["path"]: layer for layer in state["layers"]}
+    assert [layer["path"] for layer in state["layers"]] == ["fc1", "relu", "fc2"]
+    assert (rows["fc1"]["params"], rows["relu"]["params"], rows["fc2"]["params"]) == (50, 0, 33)
+    assert rows["fc1"]["output_shape"] == [1, 10]
+    # Everything the summary says reaches the trait, except the fields read live on purpose.
+    expected = panel.summary.to_dict()
+    for key in ("training", "devices", "dtypes"):
+        expected.pop(key, None)
+    assert {k: v for k, v in state.items() if k in expected} == expected
+    assert (
+        state["training"] is True and state["devices"] == ["cpu"] and state["dtypes"] == ["float32"]
+    )
+    # The trait is JSON-safe: it goes over the wire as it is.
+    json.dumps(state)
+
+
+def test_params_and_hist_traits_match_the_weights(iris: nn.Module) -> None:
+    panel = ModelPanel(iris, input_size=(1, 4), bins=16)
+    names = [rec["names"][0] for rec in panel._params]
+    assert names == ["fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"]
+    assert [rec["id"] for rec in panel._params] == [0, 1, 2, 3]
+    hist = panel._hist
+    assert hist["bins"] == 16
+    counts = wire_to_array(hist["counts"])
+    ranges = wire_to_array(hist["range"])
+    assert counts.shape == (4, 16) and ranges.shape == (4, 2)
+    w = iris.fc1.weight.detach().numpy().astype(np.float64)
+    # Every weight lands in exactly one bin, and the binning agrees with numpy's on the same range.
+    assert counts[0].sum() == w.size
+    np.testing.assert_allclose(ranges[0], [w.min(), w.max()], rtol=1e-6)
+    ref, _ = np.histogram(w, bins=16, range=(ranges[0][0], ranges[0][1]))
+    assert np.abs(counts[0].astype(np.int64) - ref).sum() <= 2  # float32 edges may move a value
+    rec = panel._params[0]
+    assert rec["mean"] == pytest.approx(w.mean(), rel=1e-5)
+    assert rec["min"] == pytest.approx(w.min()) and rec["max"] == pytest.approx(w.max())
+
+
+def test_repr_keeps_the_widget_and_adds_text_without_running_the_model(
+    panel: ModelPanel, iris: nn.Module
+) -> None:
+    calls = []
+    iris.register_forward_hook(lambda *a: calls.append(1))
+    data, _meta = panel._repr_mimebundle_()
+    assert calls == []  # displaying must not run a forward (str(Summary) would, to count MACs)
+    assert data[WIDGET_MIME]["model_id"] == panel.model_id
+    assert data["text/plain"].startswith(repr(panel.summary))
+    assert panel.summary.macs > 0  # counted on request: now the text table is free
+    calls.clear()
+    data, _meta = panel._repr_mimebundle_()
+    assert calls == [] and data["text/plain"] == str(panel.summary) and "fc1" in data["text/plain"]
+    # Displaying twice gives two views of one model: same comm, same state.
+    data2, _ = panel._repr_mimebundle_()
+    assert data2[WIDGET_MIME]["model_id"] == panel.model_id
+
+
+def test_static_state_has_what_the_snapshot_renderer_reads(panel: ModelPanel) -> None:
+    state = panel._static_state()
+    assert set(state) == {"summary", "params", "hist", "metrics", "eval_result"}
+    assert state["summary"]["total_params"] == 83 and len(state["params"]) == 4
+
+
+# -- batching -------------------------------------------------------------------------------------
+
+
+def test_refresh_sends_one_message_with_every_changed_trait(
+    panel: ModelPanel, iris: nn.Module
+) -> None:
+    wire = Wire(panel)
+    with torch.no_grad():
+        iris.fc1.weight.fill_(0.5)
+    iris.eval()
+    panel.refresh()
+    updates = wire.updates()
+    assert len(updates) == 1, [sorted(u["state"]) for u in updates]
+    assert {"_summary", "_params", "_hist"} <= set(updates[0]["state"])
+    # The new state is in it: the weights, the version and the train/eval flag.
+    assert panel._params[0]["mean"] == pytest.approx(0.5) and panel._params[0][
+        "std"
+    ] == pytest.approx(0.0)
+    assert panel._hist["version"] == 1
+    assert panel._summary["training"] is False
+    # Histogram counts travel as binary buffers, not JSON lists.
+    assert any(len(b) >= 4 * 4 * 64 for b in wire.messages[0]["buffers"])
+
+
+def test_publish_batches_and_unbatched_writes_do_not(panel: ModelPanel) -> None:
+    wire = Wire(panel)
+    panel._error = "a"
+    panel._summary = {**panel._summary, "macs": 1}
+    assert len(wire.updates()) == 2  # the recorder sees separate writes as separate messages
+    wire.messages.clear()
+    panel._publish(_error="b", _summary={**panel._summary, "macs": 2})
+    assert len(wire.updates()) == 1
+    assert set(wire.updates()[0]["state"]) == {"_error", "_summary"}
+    with pytest.raises(AttributeError, match="no trait '_nope'"):
+        panel._publish(_nope=1)
+
+
+# -- custom messages ------------------------------------------------------------------------------
+
+
+class BoomPanel(ModelPanel):
+    """A panel with two extra handlers, as the training / inference mixins add theirs."""
+
+    def _on_msg_echo(self, content: dict[str, Any], buffers: list[Any]) -> dict[str, Any]:
+        return {"value": content["value"], "nbuf": len(buffers)}
+
+    def _on_msg_boom(self, content: dict[str, Any], buffers: list[Any]) -> dict[str, Any]:
+        raise ValueError("batch_size must be positive, got -1")
+
+
+def test_custom_message_reply_carries_the_request_id(iris: nn.Module) -> None:
+    panel = BoomPanel(iris, input_size=(1, 4))
+    wire = Wire(panel)
+    send_from_view(panel, {"kind": "echo", "id": "req-1", "value": [1, 2]}, [b"xyz"])
+    assert wire.customs() == [
+        {"kind": "echo_reply", "id": "req-1", "ok": True, "value": [1, 2], "nbuf": 1}
+    ]
+
+
+def test_refresh_message_from_the_view(panel: ModelPanel, iris: nn.Module) -> None:
+    wire = Wire(panel)
+    with torch.no_grad():
+        iris.fc2.bias.zero_()
+    send_from_view(panel, {"kind": "refresh", "id": "r"})
+    assert wire.customs() == [{"kind": "refresh_reply", "id": "r", "ok": True, "version": 1}]
+    assert panel._params[3]["max"] == 0.0
+
+
+def test_failing_handler_replies_and_sets_error_then_success_clears_it(iris: nn.Module) -> None:
+    panel = BoomPanel(iris, input_size=(1, 4))
+    wire = Wire(panel)
+    send_from_view(panel, {"kind": "boom", "id": "b1"})
+    reply = wire.customs()[-1]
+    assert reply == {
+        "kind": "boom_reply",
+        "id": "b1",
+        "ok": False,
+        "error": "ValueError: batch_size must be positive, got -1",
+    }
+    assert panel._error == reply["error"]
+    send_from_view(panel, {"kind": "echo", "id": "e1", "value": 0})
+    assert wire.customs()[-1]["ok"] is True and panel._error == ""
+
+
+def test_unknown_kind_is_answered_with_the_known_ones(panel: ModelPanel) -> None:
+    wire = Wire(panel)
+    send_from_view(panel, {"kind": "evalute", "id": "x"})
+    (reply,) = wire.customs()
+    assert reply["ok"] is False and reply["id"] == "x" and reply["kind"] == "evalute_reply"
+    assert "'evalute'" in reply["error"] and "refresh" in reply["error"]
+    assert panel._error == reply["error"]
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        "plain string",
+        {"no": "kind"},
+        {"kind": "anywidget-command", "id": "1", "name": "x", "msg": {}},
+        {"kind": "echo_reply", "id": "1"},  # a reply bounced back must not loop
+        {"kind": "__class__", "id": "1"},
+    ],
+)
+def test_messages_that_are_not_requests_get_no_reply(iris: nn.Module, content: Any) -> None:
+    panel = BoomPanel(iris, input_size=(1, 4))
+    wire = Wire(panel)
+    send_from_view(panel, content)
+    replies = wire.customs()
+    if isinstance(content, dict) and content.get("kind") == "__class__":
+        # Only _on_msg_* methods are reachable: dunder names are "unknown", never called.
+        assert replies[0]["ok"] is False and "unknown message kind" in replies[0]["error"]
+    else:
+        assert replies == []
+
+
+# -- weak reference -------------------------------------------------------------------------------
+
+
+def test_panel_does_not_keep_a_deleted_model_alive() -> None:
+    model = IrisMLP()
+    panel = ModelPanel(model, input_size=(1, 4))
+    ref = weakref.ref(model)
+    panel.refresh()
+    del model
+    gc.collect()
+    assert ref() is None, gc.get_referrers(ref()) if ref() is not None else None
+    assert panel._summary["total_params"] == 83  # the panel itself lives on
+    with pytest.raises(ModelPanelError, match="model was deleted"):
+        panel.refresh()
+
+
+def test_deleted_model_error_reaches_the_view_on_refresh_message() -> None:
+    model = IrisMLP()
+    panel = ModelPanel(model, input_size=(1, 4))
+    wire = Wire(panel)
+    del model
+    gc.collect()
+    send_from_view(panel, {"kind": "refresh", "id": "r"})
+    (reply,) = wire.customs()
+    assert reply["ok"] is False and "model was deleted" in reply["error"]
+    assert "model was deleted" in panel._error
+
+
+# -- bad input ------------------------------------------------------------------------------------
+
+
+def test_non_module_is_a_type_error_naming_what_was_given() -> None:
+    with pytest.raises(TypeError, match=r"torch\.nn\.Module, got dict"):
+        ModelPanel({"fc1": nn.Linear(4, 10)}, input_size=(1, 4))
+
+
+def test_unknown_keyword_lists_the_valid_ones(iris: nn.Module) -> None:
+    with pytest.raises(TypeError) as info:
+        ModelPanel(iris, input_size=(1, 4), input_shape=(1, 4))
+    text = str(info.value)
+    assert "'input_shape'" in text
+    assert all(name in text for name in VALID_KWARGS)
+
+
+@pytest.mark.parametrize("bins", [0, -3, 2.5, True])
+def test_bad_bins(iris: nn.Module, bins: Any) -> None:
+    with pytest.raises(TypeError, match="bins must be a positive int"):
+        ModelPanel(iris, input_size=(1, 4), bins=bins)
+
+
+class Broken(nn.Module):
+    """fc1 -> a layer expecting 7 features: the forward raises inside ``bad``."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc1 = nn.Linear(4, 10)
+        self.bad = nn.Linear(7, 3)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.bad(self.fc1(x))
+
+
+def test_failing_forward_raises_forward_error_and_leaves_the_model_as_it_was() -> None:
+    model = Broken().eval()
+    before = {k: v.clone() for k, v in model.state_dict().items()}
+    with pytest.raises(ForwardError) as info:
+        ModelPanel(model, input_size=(1, 4))
+    assert info.value.module_path == "bad"
+    assert model.training is False
+    assert all(not m._forward_hooks and not m._forward_pre_hooks for m in model.modules())
+    assert all(torch.equal(before[k], v) for k, v in model.state_dict().items())
+    assert torch.is_grad_enabled()
+
+
+def test_without_input_the_panel_shows_the_structure_only() -> None:
+    panel = ModelPanel(IrisMLP())
+    assert panel._summary["total_params"] == 83 and panel._summary["input_shapes"] is None
+    assert [layer["output_shape"] for layer in panel._summary["layers"]] == [None, None, None]
+    assert len(panel._params) == 4  # weights need no forward
+
+
+def test_bad_input_size_is_an_input_error_before_any_widget_exists(iris: nn.Module) -> None:
+    from ipywidgets.widgets.widget import _instances  # every open widget, by model id
+
+    before = set(_instances)
+    with pytest.raises(InputError, match="input_size='abc'"):
+        ModelPanel(iris, input_size="abc")
+    assert set(_instances) == before  # no half-built widget was opened in the front end
+
+
+def test_device_argument_moves_nothing(iris: nn.Module) -> None:
+    panel = ModelPanel(iris, input_size=(1, 4), device="cpu")
+    assert panel._summary["devices"] == ["cpu"]
+    assert all(p.device.type == "cpu" for p in iris.parameters())
+
+
+# -- hostile names --------------------------------------------------------------------------------
+
+
+def test_hostile_names_stay_literal_strings_in_state() -> None:
+    panel = ModelPanel(HostileNames(), input_size=(2, 4))
+    wired = json.loads(json.dumps(panel._summary))  # what the view receives
+    paths = [layer["path"] for layer in wired["layers"]]
+    kinds = [layer["kind"] for layer in wired["layers"]]
+    assert HOSTILE_STRINGS[0] in paths and HOSTILE_STRINGS[1] in paths
+    assert HOSTILE_STRINGS[0] in kinds  # the class whose __name__ is markup
+    assert any(p.endswith(HOSTILE_STRINGS[2]) for p in paths)
+    names = [n for rec in panel._params for n in rec["names"]]
+    assert f"{HOSTILE_STRINGS[1]}.weight" in names
+    # Nothing was escaped on the way: escaping is the view's textContent's job, not the kernel's.
+    assert not any("&lt;" in p for p in paths)
+
+
+# -- composition with the mixins (what the lead wires as the public ModelPanel) -------------------
+
+
+def test_composed_panel_lists_mixin_keywords_and_routes_their_messages(iris: nn.Module) -> None:
+    Composed = ModelPanel
+
+    with pytest.raises(TypeError, match="hist_every") as info:
+        Composed(iris, input_size=(1, 4), hist_evry=1.0)
+    assert "'hist_evry'" in str(info.value) and "input_size" in str(info.value)
+
+    x = torch.randn(30, 4)
+    y = torch.randint(0, 3, (30,))
+    panel = Composed(iris, input_size=(1, 4), hist_every=1.0, eval_data=(x, y))
+    assert panel.hist_every == 1.0 and panel._eval_data["n"] == 30
+    wire = Wire(panel)
+    send_from_view(panel, {"kind": "evaluate", "id": "ev-1", "device": "cpu", "batch_size": 8})
+    reply = wire.customs()[-1]
+    assert (reply["kind"], reply["id"], reply["ok"]) == ("evaluate_reply", "ev-1", True), reply
+    expected = (iris(x).argmax(1) == y).float().mean().item()
+    assert panel._eval_result["accuracy"] == pytest.approx(expected)
+
+
+def test_composed_panel_does_not_keep_a_deleted_model_alive() -> None:
+    Composed = ModelPanel
+    model = IrisMLP()
+    x, y = torch.randn(12, 4), torch.randint(0, 3, (12,))
+    panel = Composed(model, input_size=(1, 4), eval_data=(x, y))
+    panel.evaluate(x, y)
+    for _ in panel.progress(range(2), desc="epoch"):
+        panel.log(loss=torch.tensor(1.0))
+    panel.refresh()
+    ref = weakref.ref(model)
+    del model
+    gc.collect()
+    assert ref() is None
+    with pytest.raises(ModelPanelError, match="model was deleted"):
+        panel.refresh()

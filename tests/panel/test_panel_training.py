@@ -1,0 +1,246 @@
+"""TrainingMixin on the real ModelPanel: throttled messages, no per-step syncs, hooks, history.
+
+The panel is composed the way the lead composes it (``class P(TrainingMixin, ModelPanel)``);
+what the kernel sends is recorded at the comm's ``publish_msg``, the last stop before the wire.
+"""
+
+from __future__ import annotations
+
+import time
+
+import numpy as np
+import pytest
+import torch
+import torch.nn.functional as F
+from widget_wire import Wire
+from zoo import IrisMLP, SmallCNN
+
+from modelpanel.errors import InputError
+from modelpanel.panel import ModelPanel
+from modelpanel.panel.wire import wire_to_array
+
+Panel = ModelPanel
+
+
+@pytest.fixture(autouse=True)
+def _seed_and_one_thread():
+    # One intra-op thread: on a shared 2-core machine two threads oversubscribe and a tiny
+    # model's step gets ~40x slower, which makes the timing-based checks meaningless.
+    threads = torch.get_num_threads()
+    torch.set_num_threads(1)
+    torch.manual_seed(0)
+    yield
+    torch.set_num_threads(threads)
+
+
+class SyncCounter:
+    """Counts host reads of tensors (``item``, ``cpu``, ``tolist``, ``__float__``)."""
+
+    def __init__(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        self.calls = 0
+        for name in ("item", "cpu", "tolist", "__float__"):
+            original = getattr(torch.Tensor, name)
+
+            def counted(t, *a, _o=original, **k):
+                self.calls += 1
+                return _o(t, *a, **k)
+
+            monkeypatch.setattr(torch.Tensor, name, counted)
+
+
+def iris_data(n: int = 64) -> tuple[torch.Tensor, torch.Tensor]:
+    return torch.randn(n, 4), torch.randint(0, 3, (n,))
+
+
+def train(panel: Panel, model: torch.nn.Module, steps: int, epochs: int = 1, fail_at: int | None = None) -> None:
+    x, y = iris_data()
+    opt = torch.optim.SGD(model.parameters(), lr=0.05)
+    for _epoch in panel.progress(range(epochs), desc="epoch"):
+        for i in panel.progress(range(steps), desc="batch", leave=False):
+            loss = F.cross_entropy(model(x), y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            panel.log(loss=loss)
+            if i == fail_at:
+                raise KeyboardInterrupt
+
+
+def forward_hooks(model: torch.nn.Module) -> int:
+    return sum(len(m._forward_hooks) for m in model.modules())
+
+
+def test_10000_fast_iterations_are_throttled():
+    model = IrisMLP()
+    panel = Panel(model, input_size=(1, 4), hist_every=None)
+    wire = Wire(panel)
+    start = time.monotonic()
+    with panel.progress(total=10_000, desc="fast") as bar:
+        for i in range(10_000):
+            bar.update()
+            panel.log(step=i, value=float(i))
+    elapsed = time.monotonic() - start
+    assert len(wire.states()) <= elapsed / 0.1 + 4, (len(wire.states()), elapsed)
+    assert panel._progress[0]["n"] == 10_000 and panel._progress[0]["state"] == "done"
+    x = wire_to_array(panel._metrics["value"]["step"])
+    assert x[-1] == 9_999 and len(x) <= 2 * panel.metric_points
+
+
+def test_logging_tensors_does_not_sync_per_step(monkeypatch):
+    model = IrisMLP()
+    panel = Panel(model, input_size=(1, 4))  # default histograms every 2 s
+    wire = Wire(panel)
+    syncs = SyncCounter(monkeypatch)
+    steps = 3000
+    start = time.monotonic()
+    train(panel, model, steps)
+    elapsed = time.monotonic() - start
+    # Reads happen only when an update goes out (a metric read is .cpu() + .tolist()), and
+    # updates are throttled by time, so syncs per second are bounded whatever the step rate.
+    assert len(wire.states()) <= elapsed / 0.1 + 4
+    assert syncs.calls <= 3 * len(wire.states()) + 2, (syncs.calls, len(wire.states()))
+    losses = wire_to_array(panel._metrics["loss"]["value"])
+    assert losses[-1] < losses[0]  # training happened and its last value arrived
+
+
+def test_final_state_matches_kernel_and_bars_do_not_pile_up():
+    model = IrisMLP()
+    panel = Panel(model, input_size=(1, 4), hist_every=None)
+    for _run in range(2):  # the same cell run twice
+        train(panel, model, steps=20, epochs=3)
+    assert [(b["desc"], b["n"], b["state"]) for b in panel._progress] == [("epoch", 3, "done")]
+    loss = panel._metrics["loss"]
+    assert len(wire_to_array(loss["step"])) == 120 and loss["epoch_level"] is False
+
+
+def test_hist_history_is_recorded_and_bounded():
+    model = IrisMLP()
+    panel = Panel(model, input_size=(1, 4), hist_every=0.01)
+    panel.hist_snapshots = 8
+    version = panel._hist["version"]
+    x, y = iris_data()
+    opt = torch.optim.SGD(model.parameters(), lr=0.5)
+    for _ in panel.progress(range(40)):
+        loss = F.cross_entropy(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        panel.log(loss=loss)
+        time.sleep(0.012)
+    hist = panel._hist_history
+    counts, ranges, steps = (wire_to_array(hist[k]) for k in ("counts", "range", "steps"))
+    n_params = len(panel._params)
+    assert counts.shape[0] == n_params and counts.shape[2] == 64 and 4 <= counts.shape[1] <= 8
+    assert ranges.shape == (n_params, counts.shape[1], 2) and steps.shape == (counts.shape[1],)
+    assert np.all(np.diff(steps) > 0) and steps[-1] == 39
+    # Each snapshot bins every element of each tensor; the live histograms moved on too.
+    assert np.all(counts.sum(axis=2) == np.array([p["numel"] for p in panel._params])[:, None])
+    assert panel._hist["version"] > version
+    final = wire_to_array(panel._hist["range"])
+    assert np.allclose(final[:, 0], [p.detach().min().item() for p in model.parameters()])
+
+
+def test_histograms_off_and_bad_config():
+    model = IrisMLP()
+    panel = Panel(model, input_size=(1, 4), hist_every=None)
+    train(panel, model, steps=5)
+    assert panel._hist_history == {}
+    with pytest.raises(InputError, match="hist_every"):
+        panel.watch(hist_every=0)
+    with pytest.raises(InputError, match="grad_norms"):
+        panel.watch(grad_norms="yes")
+    with pytest.raises(InputError, match="file="):
+        panel.progress(range(3), file=None)
+    with pytest.raises(InputError, match="mininterval must be a number"):
+        panel.progress(range(3), mininterval="0.5")
+    with pytest.raises(InputError, match="metric_points must be at least 2"):
+        panel.metric_points = 1
+    assert panel.metric_points == 1000  # the bad value was not kept
+
+
+def test_activation_hooks_live_only_while_the_loop_runs():
+    model = IrisMLP()
+    panel = Panel(model, input_size=(1, 4), hist_every=None, activations=True, grad_norms=True)
+    seen = []
+    x, y = iris_data()
+    for _ in panel.progress(range(3)):
+        seen.append(forward_hooks(model))
+        F.cross_entropy(model(x), y).backward()
+    assert seen == [4, 4, 4]  # fc1, relu, fc2 + the root: never more on re-entry
+    assert forward_hooks(model) == 0
+    diag = panel._diagnostics
+    assert set(diag["activations"]) == {"fc1", "relu", "fc2"}
+    assert set(diag["grad_norms"]) == {"fc1", "fc2"}
+    assert diag["nonfinite"] == {"loss": False, "first_layer": None, "where": None}
+
+
+def test_exception_removes_hooks_and_shows_where_it_stopped():
+    model = IrisMLP()
+    panel = Panel(model, input_size=(1, 4), hist_every=None, activations=True)
+    with pytest.raises(KeyboardInterrupt):
+        train(panel, model, steps=50, fail_at=7)
+    assert forward_hooks(model) == 0
+    bars = {b["desc"]: b for b in panel._progress}
+    assert bars["batch"]["n"] == 7 and bars["batch"]["state"] in ("stopped", "error")
+    assert bars["epoch"]["state"] in ("stopped", "error")
+    # A second panel on the same model, re-running the cell: still one hook per leaf.
+    other = Panel(model, input_size=(1, 4), hist_every=None, activations=True)
+    for _ in other.progress(range(2)):
+        with panel.progress(total=1) as bar:  # the first panel running at the same time
+            assert forward_hooks(model) == 4
+            bar.update()
+    assert forward_hooks(model) == 0
+
+
+def test_close_removes_hooks():
+    model = IrisMLP()
+    panel = Panel(model, input_size=(1, 4), hist_every=None, activations=True)
+    bar = panel.progress(total=10)
+    assert forward_hooks(model) == 4
+    panel.close()
+    assert forward_hooks(model) == 0
+    bar.close()
+
+
+def test_nonfinite_loss_and_weights_are_flagged():
+    model = SmallCNN()
+    panel = Panel(model, input_size=(1, 1, 28, 28), hist_every=0.001)
+    with torch.no_grad():
+        model.classifier[2].weight[0, 0] = float("inf")
+    for _ in panel.progress(range(2)):
+        panel.log(loss=torch.tensor(float("nan")))
+        time.sleep(0.002)
+    assert panel._diagnostics["nonfinite"] == {"loss": True, "first_layer": "classifier.2", "where": "weights"}
+
+
+def test_clear_history_starts_the_next_run_from_a_clean_slate():
+    model = IrisMLP()
+    panel = Panel(model, input_size=(1, 4), hist_every=0.001)
+    for _ in panel.progress(range(3)):
+        panel.log(loss=torch.tensor(float("nan")))
+        time.sleep(0.002)
+    assert panel._metrics and panel._hist_history and panel._diagnostics["nonfinite"]["loss"]
+    panel.clear_history()
+    assert (panel._metrics, panel._hist_history, panel._diagnostics) == ({}, {}, {})
+    for i in panel.progress(range(2)):
+        panel.log(loss=0.5 if i == 0 else float("nan"))
+    assert wire_to_array(panel._metrics["loss"]["step"]).tolist() == [0.0, 1.0]
+    # The first run's flag was forgotten, so the new run's NaN loss is reported again.
+    assert panel._diagnostics["nonfinite"]["loss"] is True
+
+
+def test_a_failing_monitor_never_replaces_the_users_exception(monkeypatch):
+    import modelpanel.panel.training as pt
+
+    def broken(model):
+        raise RuntimeError("cannot read grads")
+
+    monkeypatch.setattr(pt, "grad_norms", broken)  # a fault injected into the monitor only
+    model = IrisMLP()
+    panel = Panel(model, input_size=(1, 4), hist_every=None, grad_norms=True)
+    with pytest.raises(ValueError, match="user's own"):
+        for i in panel.progress(range(10)):
+            if i == 2:
+                raise ValueError("user's own")
+    assert panel._error == "training monitor: RuntimeError: cannot read grads"
+    assert panel._progress[0]["n"] == 2
