@@ -1,7 +1,6 @@
-"""TrainingMixin on the real ModelPanel: throttled messages, no per-step syncs, hooks, history.
+"""Training in the real ModelPanel: throttled messages, no per-step syncs, hooks, history.
 
-The panel is composed the way the lead composes it (``class P(TrainingMixin, ModelPanel)``);
-what the kernel sends is recorded at the comm's ``publish_msg``, the last stop before the wire.
+What the kernel sends is recorded at the comm's ``publish_msg``, the last stop before the wire.
 """
 
 from __future__ import annotations

@@ -1,12 +1,13 @@
-"""ModelPanel: the anywidget class that shows a PyTorch model in a notebook.
+"""ModelPanel: the one anywidget class that shows a PyTorch model in a notebook.
 
-This module is the thin composition point between the torch side and the views:
+Every synced trait is declared here, with what it holds (the contract is
+docs/widget-state.md, mirrored by js/src/model.ts). The work is delegated:
 
-- ``summary.py`` turns the model into a :class:`~modelpanel.summary.Summary`;
-- ``stats.py`` turns its weights into statistics and binned histograms;
-- this class copies both into private synced traits (see ``docs/widget-state.md``),
-  batches writes with ``hold_sync`` and routes the view's custom messages to
-  ``_on_msg_<kind>`` methods (the training and inference mixins add theirs).
+- ``summary`` turns the model into a :class:`~modelpanel.summary.Summary`;
+- ``stats`` turns its weights into statistics and binned histograms;
+- :class:`~modelpanel.panel.training.TrainingSession` runs the live training view;
+- :class:`~modelpanel.panel.inference.EvalRunner` runs evaluations;
+- ``messages.dispatch`` routes the view's ``{kind, id}`` requests.
 
 The panel holds the model only by weak reference: deleting the model frees it, and the panel
 then says so instead of keeping half a gigabyte of weights alive behind the user's back.
@@ -14,22 +15,31 @@ then says so instead of keeping half a gigabyte of weights alive behind the user
 
 from __future__ import annotations
 
+import inspect
 import os
 import pathlib
 import weakref
+from collections.abc import Iterable
 from importlib.resources import files
 from typing import Any
 
 import anywidget
+import ipywidgets
+import torch
 import traitlets
 from torch import nn
 
-from ..errors import ModelPanelError, format_exception
-from ..stats import weight_snapshot
+from .._core.devices import available_devices
+from ..errors import InputError, ModelPanelError
+from ..inference import EvalResult
 from ..summary import Summary, summarize
+from ..training.progress import PanelTqdm
 from .html import render_page, render_snapshot
-from .inference import InferenceMixin
-from .training import TrainingMixin, hist_state
+from .inference import EvalRunner
+from .messages import dispatch
+from .training import TrainingSession, metrics_state
+
+__all__ = ["ModelPanel"]
 
 # The package's static/ folder, wherever the package is installed (a Path for a normal or
 # editable install, which anywidget needs to watch the file for hot reload).
@@ -49,38 +59,47 @@ export default {
 };
 """
 
-# Keyword arguments ModelPanel itself understands (besides the model); anything else is a typo
-# we would rather report than silently ignore. "layout" is ipywidgets' own sizing hook.
-VALID_KWARGS = (
-    "input_size",
-    "input_data",
-    "device",
-    "dtypes",
-    "bins",
-    "eval_data",
-    "layout",
-)
 
+class ModelPanel(anywidget.AnyWidget):
+    """An interactive view of a PyTorch model you can explore and watch.
 
-class PanelCore(anywidget.AnyWidget):
-    """The core of :class:`ModelPanel`: layer tree, parameter table, weight histograms.
+    The layer tree, parameter table and weight histograms; live training (:meth:`progress`,
+    :meth:`log`, :meth:`watch`); eval-mode inference (:meth:`evaluate`, :meth:`predict`,
+    :meth:`set_eval_data`). The last expression of a cell shows it.
 
-    The training and inference mixins are composed on top of it below; use ``ModelPanel``.
-
-    >>> panel = ModelPanel(model, input_size=(1, 4))   # doctest: +SKIP
-    >>> panel                                           # last expression in a cell: the widget
-    >>> panel.summary.total_params                      # the same Summary as summarize()
-    >>> panel.refresh()                                 # re-read the weights after training
+    >>> panel = ModelPanel(model, input_size=(1, 4))            # doctest: +SKIP
+    >>> for epoch in panel.progress(range(20), desc="epoch"):   # doctest: +SKIP
+    ...     panel.log(loss=loss)
+    >>> panel.evaluate(X_test, y_test, device="cpu").accuracy   # doctest: +SKIP
 
     Args:
-        model: the ``torch.nn.Module`` to show. Held by weak reference only.
-        input_size: shape(s) of a random input for the shape-capturing forward pass.
-        input_data: a real input instead (tensor, tuple/list of tensors, or dict of kwargs).
-        device: device of the tensors built from ``input_size``. The model is not moved.
-        dtypes: dtypes of the tensors built from ``input_size`` (default float32).
-        bins: number of histogram bins per parameter tensor.
-        eval_data: ``(X, y)`` or ``X`` for the inference view (needs the inference mixin).
+        model: the ``torch.nn.Module`` to show, held by weak reference only. torch.compile,
+            DataParallel, DDP and FSDP wrappers are shown as the model inside them.
+        input_size: shape(s) of a random input for the one shape-capturing forward pass, batch
+            first, e.g. ``(1, 4)``, or a list of shapes for several inputs. Without
+            ``input_size``/``input_data`` no forward runs and shapes are unknown.
+        input_data: a real input instead: a tensor, a tuple/list of positional arguments, or a
+            dict of keyword arguments.
+        device: where that forward runs. None: where the model is. A model on one other device
+            is moved there for the pass and put back (its original storage, bit-exact); a
+            model spread over several devices is never moved.
+        dtypes: dtypes of the ``input_size`` tensors (one, or one per shape); by default the
+            model's floating dtype. ``[torch.long]`` for token ids.
+        bins: histogram bins per parameter tensor (default 64).
+        eval_data: ``X`` or ``(X, y)`` for the inference view's Run button (see
+            :meth:`set_eval_data`).
+        hist_every, grad_norms, activations: what is watched during training (see :meth:`watch`).
         layout: ipywidgets ``Layout`` for the widget's outer box.
+
+    Raises:
+        TypeError: ``model`` is not an ``nn.Module``, ``bins`` is not a positive int, or
+            ``eval_data`` is not ``X`` or ``(X, y)``.
+        InputError: the input has the wrong form (the message lists the accepted ones).
+        DeviceError: ``device`` is unknown or unavailable (the message lists what is).
+        ForwardError: the forward raised; names the module path and the shapes it got.
+
+    The model is left exactly as it was found (modes, grad mode, parameters, buffers,
+    devices), also when the forward raises.
     """
 
     if (_STATIC / "widget.js").is_file():
@@ -91,10 +110,39 @@ class PanelCore(anywidget.AnyWidget):
     if (_STATIC / "widget.css").is_file():
         _css = _STATIC / "widget.css"
 
-    _summary = traitlets.Dict().tag(sync=True)
-    _params = traitlets.List().tag(sync=True)
-    _hist = traitlets.Dict().tag(sync=True)
-    _error = traitlets.Unicode("").tag(sync=True)
+    # -- synced traits: written by the kernel only (docs/widget-state.md) ----------------------
+    _summary = traitlets.Dict(help="Summary.to_dict() with the live mode, devices and dtypes").tag(sync=True)
+    _params = traitlets.List(help="one record per parameter tensor (weight_snapshot().records)").tag(sync=True)
+    _hist = traitlets.Dict(help="binned counts and ranges of every parameter, as buffers").tag(sync=True)
+    _error = traitlets.Unicode("", help="the last failure to show next to the widget").tag(sync=True)
+    _progress = traitlets.List(help="the live progress bars (tqdm format_dict records)").tag(sync=True)
+    _metrics = traitlets.Dict(help="logged metric series: name -> step/value buffers").tag(sync=True)
+    _hist_history = traitlets.Dict(help="histogram columns over training steps").tag(sync=True)
+    _diagnostics = traitlets.Dict(help="grad norms, activation statistics, first NaN/Inf").tag(sync=True)
+    _devices = traitlets.List(traitlets.Unicode(), help="devices the Run button offers").tag(sync=True)
+    _eval_data = traitlets.Dict(allow_none=True, default_value=None, help="what set_eval_data holds").tag(sync=True)
+    _eval_result = traitlets.Dict(allow_none=True, default_value=None, help="the last EvalResult").tag(sync=True)
+    _eval_running = traitlets.Bool(False, help="an evaluation is running").tag(sync=True)
+
+    # -- public settings (not synced) -------------------------------------------------------------
+    hist_every = traitlets.Float(2.0, allow_none=True, help="seconds between weight histograms while a loop runs; None: off")
+    grad_norms = traitlets.Bool(False, help="per-layer gradient norms at each diagnostics refresh")
+    activations = traitlets.Bool(False, help="per-layer activation mean/std/zero fraction (forward hooks while a loop runs)")
+    diag_every = traitlets.Float(1.0, help="seconds between diagnostics refreshes (grad norms, activations)")
+    metric_points = traitlets.Int(1000, help="points kept exact per metric (older ones thinned)")
+    hist_snapshots = traitlets.Int(64, help="weight-histogram snapshots kept for _hist_history")
+
+    def __new__(cls, *args: Any, **kwargs: Any) -> ModelPanel:
+        # Python's own error for a misspelt keyword names only the bad one: name the valid ones
+        # too (``input_shape=`` -> input_size, input_data, ...).
+        valid = list(_SIGNATURE.parameters)
+        unknown = sorted(k for k in kwargs if k not in valid)
+        if unknown:
+            raise TypeError(
+                f"ModelPanel() got unexpected keyword argument(s) {', '.join(map(repr, unknown))}; "
+                f"valid ones are: {', '.join(valid[1:])}"
+            )
+        return super().__new__(cls, *args, **kwargs)
 
     def __init__(
         self,
@@ -102,19 +150,15 @@ class PanelCore(anywidget.AnyWidget):
         input_size: Any = None,
         input_data: Any = None,
         *,
-        device: Any = None,
-        dtypes: Any = None,
+        device: str | int | torch.device | None = None,
+        dtypes: torch.dtype | Iterable[torch.dtype] | None = None,
         bins: int = 64,
         eval_data: Any = None,
-        **kwargs: Any,
+        hist_every: float | None = 2.0,
+        grad_norms: bool = False,
+        activations: bool = False,
+        layout: ipywidgets.Layout | None = None,
     ) -> None:
-        valid = self._valid_kwargs()
-        unknown = sorted(k for k in kwargs if k not in valid)
-        if unknown:
-            raise TypeError(
-                f"ModelPanel() got unexpected keyword argument(s) {', '.join(map(repr, unknown))}; "
-                f"valid ones are: {', '.join(valid)}"
-            )
         if not isinstance(model, nn.Module):
             raise TypeError(
                 f"ModelPanel expects a torch.nn.Module, got {type(model).__name__}. "
@@ -131,62 +175,198 @@ class PanelCore(anywidget.AnyWidget):
         # Everything that can fail on bad input runs before the widget opens its comm, so a
         # mistake leaves neither a half-built widget in the front end nor a changed model.
         summary = summarize(model, input_size, input_data, device=device, dtypes=dtypes)
-        snapshot = weight_snapshot(model, bins=bins)
-
         self._model_ref = weakref.ref(model)
         self._summary_obj = summary
-        self._bins = bins
-        self._hist_version = 0
+        self._training = TrainingSession(self._publish, self._model, bins=bins,
+                                         metric_points=1000, hist_snapshots=64)
+        self._runner = EvalRunner(self._publish, self._model, summary, self.progress)
+        self._handlers = {"refresh": self._on_refresh, "evaluate": self._runner.on_run}
+        weights = self._training.weight_traits(model)
+        kwargs: dict[str, Any] = {} if layout is None else {"layout": layout}
         # Initial values go through the constructor so the comm_open message carries them:
         # one message for the whole first state.
-        super().__init__(
-            _summary=self._summary_state(model),
-            _params=snapshot.records,
-            _hist=hist_state(snapshot, self._hist_version),
-            **kwargs,
-        )
-        self.on_msg(self._dispatch_msg)
+        super().__init__(_summary=self._summary_state(model), _devices=available_devices(),
+                         **weights, **kwargs)
+        self.on_msg(self._on_msg)
+        self.watch(hist_every=hist_every, grad_norms=grad_norms, activations=activations)
         if eval_data is not None:
-            set_eval_data = getattr(self, "set_eval_data", None)
             try:
-                if set_eval_data is None:
-                    raise TypeError(
-                        "eval_data needs ModelPanel's inference support, which is not installed"
-                    )
                 if isinstance(eval_data, (tuple, list)):
-                    set_eval_data(*eval_data)
+                    self.set_eval_data(*eval_data)
                 else:
-                    set_eval_data(eval_data)
+                    self.set_eval_data(eval_data)
             except BaseException:
                 # The comms are open by now: close them, or every failed attempt leaves widgets
                 # registered in the kernel that nobody can reach (the default Layout is one;
                 # a Layout the user passed stays theirs).
-                layout = self.layout
+                own_layout = self.layout
                 self.close()
-                if "layout" not in kwargs:
-                    layout.close()
+                if layout is None:
+                    own_layout.close()
                 raise
 
-    @classmethod
-    def _valid_kwargs(cls) -> tuple[str, ...]:
-        """Our keywords plus those the mixins take out before us (their ``_*_KWARGS`` tuples).
-
-        The mixins pop their own keywords in their ``__init__``, so they never reach the check
-        above; listing them keeps the error message complete for the composed class.
-        """
-        extra: list[str] = []
-        for klass in cls.__mro__:
-            for name, value in vars(klass).items():
-                if name.startswith("_") and name.endswith("_KWARGS") and isinstance(value, tuple):
-                    extra.extend(v for v in value if isinstance(v, str))
-        return tuple(dict.fromkeys((*VALID_KWARGS, *extra)))
-
-    # -- the model and its summary -------------------------------------------------------------
+    # -- what the panel shows, for code ----------------------------------------------------------
 
     @property
     def summary(self) -> Summary:
         """The :class:`~modelpanel.summary.Summary` the panel shows (as ``summarize`` returns)."""
         return self._summary_obj
+
+    @property
+    def weights(self) -> list[dict[str, Any]]:
+        """One record per parameter tensor (tied tensors once), as last refreshed.
+
+        Keys: ``name`` (first qualified name), ``layer`` (tree path of the module that holds
+        it; ``""`` for the root), ``shape`` (list of ints), ``numel``, ``dtype``, ``device``,
+        ``trainable``, ``mean``, ``std`` (population, numpy's ddof=0), ``min``, ``max`` (over the
+        finite values; None when there is none) and ``nan``, ``inf`` (counts). Read-only
+        copies: refreshed by :meth:`refresh` and, during training, every ``hist_every`` s.
+        """
+        snapshot = self._training.snapshot
+        if snapshot is None:
+            return []
+        keys = ("shape", "numel", "dtype", "device", "trainable", "mean", "std", "min", "max", "nan", "inf")
+        return [
+            {"name": r["names"][0], "layer": r["owners"][0] if r["owners"] else "",
+             **{k: (list(r[k]) if k == "shape" else r[k]) for k in keys}}
+            for r in snapshot.records
+        ]
+
+    @property
+    def layer_stats(self) -> dict[str, dict[str, Any]]:
+        """Tree path -> the latest ``grad_norm`` (L2, of the parameters the module holds) and
+        activation ``mean``, ``std`` and ``zero_frac`` (of its output), for the statistics
+        :meth:`watch` turned on; empty otherwise. Updated every ``diag_every`` s during a loop.
+        """
+        return self._training.layer_stats()
+
+    @property
+    def history(self) -> dict[str, list[tuple[float, float]]]:
+        """Metric name -> ``[(step, value), ...]`` as the charts show them (older points thinned
+        beyond ``metric_points``); epoch-level twins of a step metric are named ``"<name> (epoch)"``.
+        Reading it reads any values still queued on the device (one transfer).
+        """
+        self._training.log.drain()
+        return {name: list(zip(x.tolist(), y.tolist()))
+                for name, (x, y, _) in self._training.log.series().items()}
+
+    def refresh(self) -> None:
+        """Re-read the weights (and the train/eval flag and devices) and update every view.
+
+        All traits change in one message, so the views never show new histograms next to old
+        statistics.
+        """
+        model = self._model()
+        self._publish(_summary=self._summary_state(model), **self._training.weight_traits(model))
+
+    # -- training ------------------------------------------------------------------------------
+
+    def progress(self, iterable: Iterable[Any] | None = None, desc: str | None = None, *,
+                 total: float | None = None, leave: bool = True, unit: str = "it",
+                 **tqdm_kwargs: Any) -> PanelTqdm:
+        """A ``tqdm`` progress bar drawn inside the panel; use it exactly like ``tqdm``.
+
+        Arguments in tqdm's order (``iterable``, ``desc``, then keywords): ``total``, ``leave``,
+        ``unit`` and tqdm's other keywords (``mininterval``, ``postfix``, ...), except ``file``
+        and ``gui``. ``update(n)``, ``set_postfix`` (0-d tensors allowed, read only when
+        drawn), ``set_description``, ``close``, ``with ... as pbar`` and ``for x in ...``
+        behave as tqdm documents. Nested bars show one per level. The widget is updated at
+        most every ``mininterval`` seconds (tqdm's keyword, default 0.1).
+
+        Raises InputError for ``file=``/``gui=``, a non-string ``desc`` or a bad ``mininterval``.
+        """
+        return self._training.progress(iterable, desc, total, leave, unit, tqdm_kwargs)
+
+    def log(self, step: int | None = None, epoch: int | None = None, **metrics: Any) -> None:
+        """Record metrics: ``panel.log(loss=loss, acc=0.9)``, optionally at ``step=`` / ``epoch=``.
+
+        Values are Python numbers or one-element tensors. Tensors are detached and kept on
+        their device until the next refresh, which reads all pending values in one transfer:
+        logging every step costs no device sync. Without ``step=`` each call is the next
+        step. A call with ``epoch=`` and no ``step=`` goes to an epoch-level series.
+        Raises InputError for a value that is not a number.
+        """
+        self._training.record(step, epoch, metrics)
+
+    _UNSET: Any = object()
+
+    def watch(self, *, hist_every: Any = _UNSET, grad_norms: Any = _UNSET,
+              activations: Any = _UNSET) -> ModelPanel:
+        """Configure what is watched during training; returns the panel.
+
+        ``hist_every``: seconds between weight-histogram refreshes during progress (``None``:
+        off). ``grad_norms``: per-layer gradient norms read from ``.grad`` at each
+        diagnostics refresh. ``activations``: per-layer activation statistics via forward
+        hooks, attached only while a progress loop runs. Raises InputError for bad values.
+        """
+        if hist_every is not self._UNSET:
+            if hist_every is not None and (isinstance(hist_every, bool)
+                                           or not isinstance(hist_every, (int, float))
+                                           or hist_every <= 0):
+                raise InputError(f"hist_every must be a positive number of seconds or None, got {hist_every!r}")
+            self.hist_every = None if hist_every is None else float(hist_every)
+        for name, value in (("grad_norms", grad_norms), ("activations", activations)):
+            if value is not self._UNSET:
+                if not isinstance(value, bool):
+                    raise InputError(f"{name} must be True or False, got {value!r}")
+                setattr(self, name, value)
+        if not self.activations:
+            self._training.stop_watching()
+        elif self._training.board.running():
+            self._training.start_watching()
+        return self
+
+    @traitlets.observe("hist_every", "grad_norms", "activations", "diag_every")
+    def _settings_changed(self, change: Any) -> None:
+        setattr(self._training, change["name"], change["new"])
+
+    @traitlets.validate("metric_points")
+    def _valid_metric_points(self, proposal: Any) -> int:
+        # Checked before the trait changes: a bad value would otherwise be kept and then fail
+        # every later log() with an error about an internal "keep_exact".
+        if proposal["value"] < 2:
+            raise InputError(f"metric_points must be at least 2, got {proposal['value']}")
+        return proposal["value"]
+
+    @traitlets.observe("metric_points", "hist_snapshots")
+    def _bounds_changed(self, change: Any) -> None:
+        # Applied to the histories already kept: they shrink on their next append.
+        if change["name"] == "metric_points":
+            self._training.log.set_keep_exact(self.metric_points)
+        else:
+            self._training.hist.keep_exact = max(2, self.hist_snapshots // 2)
+
+    def clear_history(self) -> None:
+        """Forget logged metrics and histogram history (start a new training run's charts)."""
+        self._training.clear()
+
+    # -- inference -----------------------------------------------------------------------------
+
+    def evaluate(self, data: Any, targets: Any = None, *, device: str | int | torch.device | None = None,
+                 batch_size: int = 256, amp: bool | torch.dtype = False, metric: Any = None,
+                 loss_fn: Any = None, topk: int = 5, labels: list[str] | None = None) -> EvalResult:
+        """Evaluate the model on ``data`` and show the result in the inference view.
+
+        The same arguments, result and errors as :func:`modelpanel.inference.evaluate`
+        (InputError for data of the wrong form or shape, DeviceError, ForwardError). The model
+        comes back exactly as it was (modes, grad mode, devices, values), also on error.
+        """
+        return self._runner.evaluate(data, targets, device=device, batch_size=batch_size, amp=amp,
+                                     metric=metric, loss_fn=loss_fn, topk=topk, labels=labels)
+
+    def predict(self, X: Any, *, device: str | int | torch.device | None = None,
+                batch_size: int = 256, amp: bool | torch.dtype = False) -> torch.Tensor:
+        """The model's outputs for ``X`` in eval mode, as one CPU tensor
+        (see :func:`modelpanel.inference.predict`; the same errors as :meth:`evaluate`)."""
+        return self._runner.predict(X, device=device, batch_size=batch_size, amp=amp)
+
+    def set_eval_data(self, X: Any, y: Any = None, *, labels: list[str] | None = None) -> None:
+        """Data for the view's Run button: tensors ``X`` (and targets ``y``), a Dataset or a
+        DataLoader. Checked now (lengths, target types; InputError), so a mistake shows here
+        rather than at the click. ``labels``: class names for the confusion matrix."""
+        self._runner.set_data(X, y, labels)
+
+    # -- the model and its state -----------------------------------------------------------------
 
     def _model(self) -> nn.Module:
         """The model, or a clear error when the user has deleted it since."""
@@ -199,38 +379,17 @@ class PanelCore(anywidget.AnyWidget):
         return model
 
     def _summary_state(self, model: nn.Module) -> dict[str, Any]:
-        """The ``_summary`` trait: the captured summary with the live mode, devices and dtypes.
+        """The ``_summary`` trait: the captured summary with the live train/eval flag.
 
         Shapes and call counts come from the capture; whether the model is in train or eval
-        mode, and where its tensors live, can change later, so those are read now.
+        mode can change later, so it is read now.
         """
-        state = dict(self._summary_obj.to_dict())
+        state = self._summary_obj.to_dict()
         state["training"] = bool(model.training)
-        tensors = [*model.parameters(), *model.buffers()]
-        if tensors:
-            state["devices"] = sorted({str(t.device) for t in tensors})
-            state["dtypes"] = sorted({str(t.dtype).removeprefix("torch.") for t in tensors})
         return state
 
-    def refresh(self) -> None:
-        """Re-read the weights (and the train/eval flag and devices) and update every view.
-
-        All traits change in one message, so the views never show new histograms next to old
-        statistics.
-        """
-        model = self._model()
-        snapshot = weight_snapshot(model, bins=self._bins)
-        self._hist_version += 1
-        self._publish(
-            _summary=self._summary_state(model),
-            _params=snapshot.records,
-            _hist=hist_state(snapshot, self._hist_version),
-        )
-
-    # -- state out --------------------------------------------------------------------------------
-
     def _publish(self, **traits: Any) -> None:
-        """Write several synced traits as one update message (mixins use this too)."""
+        """Write several synced traits as one update message."""
         for name in traits:
             if not self.has_trait(name):
                 raise AttributeError(f"ModelPanel has no trait {name!r}")
@@ -238,18 +397,37 @@ class PanelCore(anywidget.AnyWidget):
             for name, value in traits.items():
                 setattr(self, name, value)
 
+    def close(self) -> None:
+        """Remove every hook this panel added, then close the widget."""
+        training = self.__dict__.get("_training")
+        if training is not None:
+            training.stop_watching()
+        super().close()
+
+    # -- messages in and views out -----------------------------------------------------------------
+
+    def _on_msg(self, _widget: Any, content: Any, buffers: list[Any]) -> None:
+        dispatch(content, buffers, self._handlers, self.send, self._set_error)
+
+    def _set_error(self, message: str) -> None:
+        self._error = message
+
+    def _on_refresh(self, content: dict[str, Any], buffers: list[Any]) -> dict[str, Any]:
+        """The view's refresh button: re-read the weights."""
+        self.refresh()
+        return {"version": self._training.hist_version}
+
     def _static_state(self) -> dict[str, Any]:
         """The widget's state as plain data, for a static (kernel-less) rendering.
 
-        Keys: summary, params, hist, metrics, eval_result; see ``snapshot.render_snapshot``.
-        Traits the training / inference mixins add are read only when present.
+        Keys: summary, params, hist, metrics, eval_result; see ``html.render_snapshot``.
         """
         return {
             "summary": self._summary,
             "params": self._params,
             "hist": self._hist,
-            "metrics": getattr(self, "_metrics", {}) or {},
-            "eval_result": getattr(self, "_eval_result", None),
+            "metrics": metrics_state(self._training.log),
+            "eval_result": self._eval_result,
         }
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
@@ -294,57 +472,9 @@ class PanelCore(anywidget.AnyWidget):
             return str(summary)
         return f"{summary!r}\nprint(panel.summary) for the layer table (it counts MACs with one more forward)"
 
-    # -- messages in ------------------------------------------------------------------------------
-
-    def _dispatch_msg(self, _widget: Any, content: Any, buffers: list[Any]) -> None:
-        """Route ``{"kind": k, "id": ..}`` from the view to ``self._on_msg_<k>`` and reply.
-
-        The reply carries the same id: ``{"kind": "<k>_reply", "id": .., "ok": True, **result}``,
-        or ``ok: False`` with a readable ``error``, which also goes to the ``_error`` trait so
-        the view can show it next to the widget instead of losing it in the kernel log.
-        """
-        if not isinstance(content, dict) or not isinstance(content.get("kind"), str):
-            return  # not one of ours (anywidget's own commands use other shapes)
-        kind = content["kind"]
-        if kind.startswith("anywidget-") or kind.endswith("_reply"):
-            return
-        reply: dict[str, Any] = {"kind": f"{kind}_reply", "id": content.get("id")}
-        handler = getattr(self, f"_on_msg_{kind}", None) if kind.isidentifier() else None
-        if handler is None:
-            known = sorted(
-                n.removeprefix("_on_msg_") for n in dir(self) if n.startswith("_on_msg_")
-            )
-            message = f"unknown message kind {kind!r}; this panel understands: {', '.join(known) or 'none'}"
-            self._error = message
-            self.send({**reply, "ok": False, "error": message})
-            return
-        try:
-            result = handler(content, buffers) or {}
-        except Exception as exc:  # noqa: BLE001 - every failure must reach the view, not the log
-            message = format_exception(exc)
-            self._error = message
-            self.send({**reply, "ok": False, "error": message})
-            return
-        self._error = ""
-        self.send({**result, **reply, "ok": True})  # the id cannot be clobbered
-
-    def _on_msg_refresh(self, content: dict[str, Any], buffers: list[Any]) -> dict[str, Any]:
-        """The view's refresh button: re-read the weights."""
-        self.refresh()
-        return {"version": self._hist_version}
 
 
-class ModelPanel(TrainingMixin, InferenceMixin, PanelCore):
-    """An interactive view of a PyTorch model you can explore and watch.
-
-    The layer tree, parameter table and weight histograms (:class:`PanelCore`), live training
-    (:class:`~modelpanel.panel_training.TrainingMixin`: ``progress``, ``log``, ``watch``) and
-    eval-mode inference (:class:`~modelpanel.panel_inference.InferenceMixin`: ``evaluate``,
-    ``predict``, ``set_eval_data``). TrainingMixin comes first: its ``__init__`` takes its own
-    keywords out before the core rejects unknown ones, and its ``close`` removes hooks first.
-
-    >>> panel = ModelPanel(model, input_size=(1, 4))            # doctest: +SKIP
-    >>> for epoch in panel.progress(range(20), desc="epoch"):   # doctest: +SKIP
-    ...     panel.log(loss=loss)
-    >>> panel.evaluate(X_test, y_test, device="cpu").accuracy   # doctest: +SKIP
-    """
+# __new__ above takes (*args, **kwargs); Shift+Tab and inspect.signature show __init__'s.
+_SIGNATURE = inspect.signature(ModelPanel.__init__)
+_SIGNATURE = _SIGNATURE.replace(parameters=list(_SIGNATURE.parameters.values())[1:])
+ModelPanel.__signature__ = _SIGNATURE  # type: ignore[attr-defined]
