@@ -3,7 +3,7 @@
 // binned over its own [lo, hi], so the columns are re-binned onto one shared value axis.
 // Pure functions (no DOM, no Plotly).
 
-import { decodeArray } from "./decode";
+import { decodeArray } from "./core/decode";
 import type { HistHistory } from "./model";
 
 export interface Heatmap {

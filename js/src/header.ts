@@ -3,9 +3,9 @@
 // NaN/Inf has appeared in the loss, the weights or the gradients (issue 4, point 4).
 
 import type { AnyModel } from "@anywidget/types";
-import type { ViewContext } from "./context";
-import { h } from "./dom";
-import { MISSING, formatBytes, formatCompact, formatInt } from "./format";
+import type { ViewContext } from "./core/context";
+import { h } from "./core/dom";
+import { MISSING, formatBytes, formatCompact, formatInt } from "./core/format";
 import { type Diagnostics, type Model, type ParamRecord, type Summary, summaryOf } from "./model";
 
 export interface HeaderItem {

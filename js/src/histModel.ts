@@ -1,7 +1,7 @@
 // Histogram logic without Plotly: turn one row of the decoded `_hist` arrays into bar-chart
 // data. histograms.ts draws it.
 
-import { decodeArray } from "./decode";
+import { decodeArray } from "./core/decode";
 import type { Histograms } from "./model";
 
 export interface DecodedHist {

@@ -7,15 +7,15 @@
 // set with textContent.
 
 import type { AnyModel } from "@anywidget/types";
-import type { ViewContext } from "./context";
-import { h } from "./dom";
-import { formatInt } from "./format";
+import type { ViewContext } from "./core/context";
+import { h } from "./core/dom";
+import { formatInt } from "./core/format";
 import { type DecodedHist, barsFor, decodeHist } from "./histModel";
 import { type Model, type ParamRecord, histOf } from "./model";
 import { displayedRecords } from "./params";
 import { histogramIds } from "./paramsModel";
-import Plotly from "./plotly";
-import type { Store } from "./state";
+import Plotly from "./core/plotly";
+import type { Store } from "./core/store";
 
 const SMALL = { width: 216, height: 140 };
 const LARGE = { width: 640, height: 320 };

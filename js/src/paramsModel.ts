@@ -1,7 +1,7 @@
 // Parameter table logic without a DOM: columns, sorting, the subtree filter, and which
 // parameters get a histogram. params.ts renders it.
 
-import { formatDims, formatInt, formatStat } from "./format";
+import { formatDims, formatInt, formatStat } from "./core/format";
 import type { ParamRecord } from "./model";
 import { inSubtree } from "./treeModel";
 

@@ -12,14 +12,14 @@
 // only (its titles parse HTML), names are captions next to the charts.
 
 import type { AnyModel } from "@anywidget/types";
-import type { ViewContext } from "./context";
+import type { ViewContext } from "./core/context";
 import { decodeHistory, distributionHeatmap } from "./distributions";
-import { h } from "./dom";
-import { formatStat } from "./format";
+import { h } from "./core/dom";
+import { formatStat } from "./core/format";
 import { nonfiniteFlag, nonfiniteMessage } from "./header";
 import { decodeMetrics, thinSeries } from "./metrics";
 import type { Diagnostics, Model, ProgressBar } from "./model";
-import Plotly from "./plotly";
+import Plotly from "./core/plotly";
 import { barText, fractionDone, orderBars } from "./progress";
 
 const CSS = `

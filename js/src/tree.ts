@@ -1,15 +1,15 @@
 // Layer tree: indented, collapsible, virtualised rows. Only the rows in the scroll window
 // exist in the DOM (fixed row height + a spacer), so a 2,000-module model opens as fast as a
-// small one. Selecting a row filters the parameter table (view-local state, see state.ts).
+// small one. Selecting a row filters the parameter table (view-local state, see core/store.ts).
 // The module where a NaN/Inf first appeared (header.ts's nonfiniteFlag) carries a badge.
 
 import type { AnyModel } from "@anywidget/types";
-import type { ViewContext } from "./context";
-import { button, h } from "./dom";
-import { formatInt, formatShape, formatShare } from "./format";
+import type { ViewContext } from "./core/context";
+import { button, h } from "./core/dom";
+import { formatInt, formatShape, formatShare } from "./core/format";
 import { nonfiniteFlag } from "./header";
 import { type Model, summaryOf } from "./model";
-import type { Store } from "./state";
+import type { Store } from "./core/store";
 import {
   type Tree,
   type TreeNode,

@@ -26,13 +26,13 @@
 //   .mp-error                            last error raised by a callback the view triggered
 
 import type { RenderProps } from "@anywidget/types";
-import { createContext } from "./context";
+import { createContext } from "./core/context";
 import { mountHeader } from "./header";
 import { mountHistograms } from "./histograms";
 import { mountInference } from "./inference";
 import type { Model } from "./model";
 import { mountParams } from "./params";
-import { createStore } from "./state";
+import { createStore } from "./core/store";
 import { mountTraining } from "./training";
 import { mountTree } from "./tree";
 import css from "./widget.css";

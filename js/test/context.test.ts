@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { createContext } from "../src/context";
+import { createContext } from "../src/core/context";
 import { FakeModel, nextFrame } from "./helpers";
 
 describe("ViewContext", () => {

@@ -6,9 +6,9 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 
 const plotly = vi.hoisted(() => ({ react: vi.fn(async (el: HTMLElement) => el), purge: vi.fn(), register: vi.fn() }));
-vi.mock("../src/plotly", () => ({ default: plotly }));
+vi.mock("../src/core/plotly", () => ({ default: plotly }));
 
-import { createContext } from "../src/context";
+import { createContext } from "../src/core/context";
 import { mountInference } from "../src/inference";
 import { FakeModel, nextFrame } from "./helpers";
 

@@ -3,10 +3,10 @@
 // message for the header, and the badge on the tree row where it first appeared.
 import { describe, expect, it } from "vitest";
 
-import { createContext } from "../src/context";
+import { createContext } from "../src/core/context";
 import { mountHeader, nonfiniteFlag, nonfiniteMessage } from "../src/header";
 import type { Diagnostics, ParamRecord } from "../src/model";
-import { createStore } from "../src/state";
+import { createStore } from "../src/core/store";
 import { mountTree } from "../src/tree";
 import { FakeModel, irisState, nextFrame } from "./helpers";
 

@@ -1,7 +1,7 @@
 // Pure logic of the training view: tqdm-like text, metric decode and thinning, and the
 // distributions-over-time re-binning.
 import { describe, expect, it } from "vitest";
-import type { WireArray } from "../src/decode";
+import type { WireArray } from "../src/core/decode";
 import { decodeHistory, distributionHeatmap } from "../src/distributions";
 import { decodeMetrics, thinSeries } from "../src/metrics";
 import type { ProgressBar } from "../src/model";

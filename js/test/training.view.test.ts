@@ -5,10 +5,10 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 
 const plotly = vi.hoisted(() => ({ react: vi.fn(async (el: HTMLElement) => el), purge: vi.fn(), register: vi.fn() }));
-vi.mock("../src/plotly", () => ({ default: plotly }));
+vi.mock("../src/core/plotly", () => ({ default: plotly }));
 
-import { createContext } from "../src/context";
-import type { WireArray } from "../src/decode";
+import { createContext } from "../src/core/context";
+import type { WireArray } from "../src/core/decode";
 import type { ProgressBar } from "../src/model";
 import { mountTraining } from "../src/training";
 import { FakeModel, nextFrame } from "./helpers";

@@ -6,12 +6,12 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 
 const plotly = vi.hoisted(() => ({ react: vi.fn(async (el: HTMLElement) => el), purge: vi.fn(), register: vi.fn() }));
-vi.mock("../src/plotly", () => ({ default: plotly }));
+vi.mock("../src/core/plotly", () => ({ default: plotly }));
 
-import { createContext } from "../src/context";
+import { createContext } from "../src/core/context";
 import { mountHeader } from "../src/header";
 import { mountParams } from "../src/params";
-import { createStore } from "../src/state";
+import { createStore } from "../src/core/store";
 import { mountTree } from "../src/tree";
 import widget from "../src/widget";
 import { FakeModel, hostileState, irisState, nestedSummary, nextFrame, stackSummary } from "./helpers";

@@ -3,6 +3,8 @@
 // matrix and distributions over time). The full plotly.js-dist-min is ~4.6 MB and anywidget
 // sends the whole ESM with every widget instance, so each trace type added here costs every
 // user; check `npm run build` output size (target: whole bundle <= 1.5 MB minified).
+// plotly's registry requires maplibre-gl's stylesheet when a map subplot registers. None does
+// here, so package.json marks maplibre-gl external: bundled, that unused CSS adds 65 KB.
 import Plotly from "plotly.js/lib/core";
 import type { PlotlyModule } from "plotly.js/lib/core";
 import bar from "plotly.js/lib/bar";

@@ -1,7 +1,7 @@
 // Number, shape and size formatting for the views. Pure functions, locale-independent so
 // that what a test sees is what every user sees.
 
-import type { Shape } from "./model";
+import type { Shape } from "../model";
 
 /** Shown where a value is not known (yet): MACs before they are counted, stats of an empty tensor. */
 export const MISSING = "—";

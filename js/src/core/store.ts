@@ -2,7 +2,7 @@
 // the selected subtree, the table's sort order and the parameters picked for histograms.
 // Nothing here is written to the kernel; two views of one widget select independently.
 
-import type { SortDir, SortKey } from "./paramsModel";
+import type { SortDir, SortKey } from "../paramsModel";
 
 export interface PanelState {
   selectedPath: string | null; // tree selection: filters the table to this subtree

@@ -2,7 +2,7 @@
 // between views, so two views of one widget (or a hot reload) cannot leak into each other.
 
 import type { AnyModel } from "@anywidget/types";
-import type { Model, Reply } from "./model";
+import type { Model, Reply } from "../model";
 
 export interface ViewContext {
   /**
