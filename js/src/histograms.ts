@@ -10,10 +10,9 @@ import type { AnyModel } from "@anywidget/types";
 import type { ViewContext } from "./core/context";
 import { h } from "./core/dom";
 import { formatInt } from "./core/format";
-import { type DecodedHist, barsFor, decodeHist } from "./histModel";
+import { type DecodedHist, barsFor, decodeHist } from "./logic/histograms";
 import { type Model, type ParamRecord, histOf } from "./model";
-import { displayedRecords } from "./params";
-import { histogramIds } from "./paramsModel";
+import { displayedRecords, histogramIds } from "./logic/params";
 import Plotly from "./core/plotly";
 import type { Store } from "./core/store";
 

@@ -22,7 +22,7 @@ import {
   perClassRows,
   pickDevice,
   summaryItems,
-} from "./inferenceModel";
+} from "./logic/inference";
 import type { Model } from "./model";
 import Plotly from "./core/plotly";
 

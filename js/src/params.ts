@@ -6,17 +6,11 @@ import type { AnyModel } from "@anywidget/types";
 import type { ViewContext } from "./core/context";
 import { button, h } from "./core/dom";
 import { type Model, type ParamRecord } from "./model";
-import { COLUMNS, filterBySubtree, histogramIds, nextSort, sortRecords } from "./paramsModel";
-import type { PanelState, Store } from "./core/store";
+import { COLUMNS, displayedRecords, histogramIds, nextSort } from "./logic/params";
+import type { Store } from "./core/store";
 
 /** Rows built at first; a button shows the rest (thousands of rows cost more than they help). */
 const ROW_LIMIT = 200;
-
-/** The table's records as displayed: filtered to the selected subtree, then sorted. */
-export function displayedRecords(records: readonly ParamRecord[] | null, state: PanelState): ParamRecord[] {
-  const rows = filterBySubtree(records ?? [], state.selectedPath);
-  return state.sort ? sortRecords(rows, state.sort.key, state.sort.dir) : rows;
-}
 
 /** Mount the table into `root`; returns its cleanup. */
 export function mountParams(root: HTMLElement, model: AnyModel<Model>, ctx: ViewContext, store: Store): () => void {

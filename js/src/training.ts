@@ -13,14 +13,14 @@
 
 import type { AnyModel } from "@anywidget/types";
 import type { ViewContext } from "./core/context";
-import { decodeHistory, distributionHeatmap } from "./distributions";
+import { decodeHistory, distributionHeatmap } from "./logic/distributions";
 import { h } from "./core/dom";
 import { formatStat } from "./core/format";
-import { nonfiniteFlag, nonfiniteMessage } from "./header";
-import { decodeMetrics, thinSeries } from "./metrics";
+import { nonfiniteFlag, nonfiniteMessage } from "./logic/nonfinite";
+import { decodeMetrics, thinSeries } from "./logic/metrics";
 import type { Diagnostics, Model, ProgressBar } from "./model";
 import Plotly from "./core/plotly";
-import { barText, fractionDone, orderBars } from "./progress";
+import { barText, fractionDone, orderBars } from "./logic/progress";
 
 const CSS = `
 .mp-bar { display: grid; grid-template-columns: minmax(60px, max-content) 3.2em minmax(120px, 1fr) max-content max-content;

@@ -1,13 +1,13 @@
 // Layer tree: indented, collapsible, virtualised rows. Only the rows in the scroll window
 // exist in the DOM (fixed row height + a spacer), so a 2,000-module model opens as fast as a
 // small one. Selecting a row filters the parameter table (view-local state, see core/store.ts).
-// The module where a NaN/Inf first appeared (header.ts's nonfiniteFlag) carries a badge.
+// The module where a NaN/Inf first appeared (logic/nonfinite.ts) carries a badge.
 
 import type { AnyModel } from "@anywidget/types";
 import type { ViewContext } from "./core/context";
 import { button, h } from "./core/dom";
 import { formatInt, formatShape, formatShare } from "./core/format";
-import { nonfiniteFlag } from "./header";
+import { nonfiniteBadgeTitle, nonfiniteFlag } from "./logic/nonfinite";
 import { type Model, summaryOf } from "./model";
 import type { Store } from "./core/store";
 import {
@@ -18,7 +18,7 @@ import {
   buildTree,
   initialExpanded,
   visibleRows,
-} from "./treeModel";
+} from "./logic/tree";
 
 /** Row height in px; must match --mp-row-h in widget.css. */
 export const ROW_H = 22;
@@ -33,11 +33,6 @@ const BADGE_TEXT = {
   shared: ["shared", "Holds a parameter another module also holds (tied weights)"],
   unused: ["unused", "Never called in the captured forward pass"],
 } as const;
-
-/** The tooltip of the NaN/Inf badge. */
-export function nonfiniteBadgeTitle(where: "weights" | "grads" | null): string {
-  return `NaN/Inf first appeared here (in its ${where === "grads" ? "gradients" : "weights"})`;
-}
 
 function detailText(node: TreeNode): string {
   const l = node.layer;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { barsFor, decodeHist } from "../src/histModel";
+import { barsFor, decodeHist } from "../src/logic/histograms";
 import type { Histograms } from "../src/model";
 import { irisState } from "./helpers";
 

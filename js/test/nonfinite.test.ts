@@ -4,7 +4,8 @@
 import { describe, expect, it } from "vitest";
 
 import { createContext } from "../src/core/context";
-import { mountHeader, nonfiniteFlag, nonfiniteMessage } from "../src/header";
+import { mountHeader } from "../src/header";
+import { nonfiniteFlag, nonfiniteMessage } from "../src/logic/nonfinite";
 import type { Diagnostics, ParamRecord } from "../src/model";
 import { createStore } from "../src/core/store";
 import { mountTree } from "../src/tree";

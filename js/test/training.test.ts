@@ -2,10 +2,10 @@
 // distributions-over-time re-binning.
 import { describe, expect, it } from "vitest";
 import type { WireArray } from "../src/core/decode";
-import { decodeHistory, distributionHeatmap } from "../src/distributions";
-import { decodeMetrics, thinSeries } from "../src/metrics";
+import { decodeHistory, distributionHeatmap } from "../src/logic/distributions";
+import { decodeMetrics, thinSeries } from "../src/logic/metrics";
 import type { ProgressBar } from "../src/model";
-import { barText, formatInterval, formatRate, fractionDone, orderBars } from "../src/progress";
+import { barText, formatInterval, formatRate, fractionDone, orderBars } from "../src/logic/progress";
 
 function wire(data: number[], dtype: "float64" | "uint32", shape: number[]): WireArray {
   const arr = dtype === "float64" ? new Float64Array(data) : new Uint32Array(data);

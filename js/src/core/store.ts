@@ -2,11 +2,11 @@
 // the selected subtree, the table's sort order and the parameters picked for histograms.
 // Nothing here is written to the kernel; two views of one widget select independently.
 
-import type { SortDir, SortKey } from "../paramsModel";
+import type { Sort } from "../logic/params";
 
 export interface PanelState {
   selectedPath: string | null; // tree selection: filters the table to this subtree
-  sort: { key: SortKey; dir: SortDir } | null; // null: the kernel's order
+  sort: Sort | null; // null: the kernel's order
   picked: ReadonlySet<number>; // parameter ids chosen for histograms (empty: the first few rows)
 }
 

@@ -1,7 +1,7 @@
 // Layer tree logic without a DOM: build the tree from the summary's flat layer list, decide
-// which rows are visible (expansion state, search filter), derive badges. tree.ts renders it.
+// which rows are visible (expansion state, search filter), derive badges. views/tree.ts renders it.
 
-import type { Layer, Summary } from "./model";
+import type { Layer, Summary } from "../model";
 
 export interface TreeNode {
   index: number; // position in the layers list (and in Tree.nodes)

@@ -1,8 +1,8 @@
 // Histogram logic without Plotly: turn one row of the decoded `_hist` arrays into bar-chart
-// data. histograms.ts draws it.
+// data. views/histograms.ts draws it.
 
-import { decodeArray } from "./core/decode";
-import type { Histograms } from "./model";
+import { decodeArray } from "../core/decode";
+import type { Histograms } from "../model";
 
 export interface DecodedHist {
   version: number;

@@ -1,8 +1,8 @@
 // tqdm-like text for the progress bars of the training view. Pure functions: the numbers come
-// from tqdm's own format_dict in the kernel (src/modelpanel/progress.py); this file only
+// from tqdm's own format_dict in the kernel (PanelTqdm); this file only
 // formats them the way tqdm's format_meter does, so a bar reads the same as in a terminal.
 
-import type { ProgressBar } from "./model";
+import type { ProgressBar } from "../model";
 
 /** tqdm.format_interval: 65 -> "01:05", 3725 -> "1:02:05". Unknown -> "?". */
 export function formatInterval(seconds: number | null | undefined): string {

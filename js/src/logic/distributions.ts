@@ -3,8 +3,8 @@
 // binned over its own [lo, hi], so the columns are re-binned onto one shared value axis.
 // Pure functions (no DOM, no Plotly).
 
-import { decodeArray } from "./core/decode";
-import type { HistHistory } from "./model";
+import { decodeArray } from "../core/decode";
+import type { HistHistory } from "../model";
 
 export interface Heatmap {
   x: number[]; // step of each snapshot

@@ -1,9 +1,9 @@
 // Parameter table logic without a DOM: columns, sorting, the subtree filter, and which
-// parameters get a histogram. params.ts renders it.
+// parameters get a histogram. views/params.ts renders it.
 
-import { formatDims, formatInt, formatStat } from "./core/format";
-import type { ParamRecord } from "./model";
-import { inSubtree } from "./treeModel";
+import { formatDims, formatInt, formatStat } from "../core/format";
+import type { ParamRecord } from "../model";
+import { inSubtree } from "./tree";
 
 export type SortKey =
   | "name"
@@ -19,6 +19,11 @@ export type SortKey =
   | "nonfinite";
 
 export type SortDir = "asc" | "desc";
+
+export interface Sort {
+  key: SortKey;
+  dir: SortDir;
+}
 
 export interface Column {
   key: SortKey;
@@ -119,7 +124,7 @@ export function filterBySubtree(records: readonly ParamRecord[], selected: strin
 }
 
 /** Next sort state after clicking a column header: a new column sorts ascending, the same one flips. */
-export function nextSort(current: { key: SortKey; dir: SortDir } | null, key: SortKey): { key: SortKey; dir: SortDir } {
+export function nextSort(current: Sort | null, key: SortKey): Sort {
   if (current && current.key === key) return { key, dir: current.dir === "asc" ? "desc" : "asc" };
   return { key, dir: "asc" };
 }
@@ -137,4 +142,10 @@ export function histogramIds(displayed: readonly ParamRecord[], picked: Readonly
     if (ids.length) return ids;
   }
   return displayed.slice(0, DEFAULT_HISTOGRAMS).map((r) => r.id);
+}
+
+/** The table's records as displayed: filtered to the selected subtree, then sorted. */
+export function displayedRecords(records: readonly ParamRecord[] | null, state: { selectedPath: string | null; sort: Sort | null }): ParamRecord[] {
+  const rows = filterBySubtree(records ?? [], state.selectedPath);
+  return state.sort ? sortRecords(rows, state.sort.key, state.sort.dir) : rows;
 }

@@ -1,8 +1,8 @@
 // Metric series for the training view: decode the kernel's `_metrics` trait once, and thin
 // long series for drawing. Pure functions (no DOM, no Plotly).
 
-import { decodeArray } from "./core/decode";
-import type { MetricSeries } from "./model";
+import { decodeArray } from "../core/decode";
+import type { MetricSeries } from "../model";
 
 export interface Series {
   name: string;

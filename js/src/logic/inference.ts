@@ -3,9 +3,9 @@
 //
 // Traits mirrored here: EvalData / EvalResult in model.ts (docs/widget-state.md "Inference").
 
-import { decodeArray } from "./core/decode";
-import { MISSING, formatCompact, formatInt, formatShape } from "./core/format";
-import type { EvalData, EvalResult, PerClass } from "./model";
+import { decodeArray } from "../core/decode";
+import { MISSING, formatCompact, formatInt, formatShape } from "../core/format";
+import type { EvalData, EvalResult, PerClass } from "../model";
 
 /** One row of `per_class`. */
 export type EvalRow = PerClass;
