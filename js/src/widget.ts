@@ -27,14 +27,14 @@
 
 import type { RenderProps } from "@anywidget/types";
 import { createContext } from "./core/context";
-import { mountHeader } from "./header";
-import { mountHistograms } from "./histograms";
-import { mountInference } from "./inference";
+import { mountHeader } from "./views/header";
+import { mountHistograms } from "./views/histograms";
+import { mountInference } from "./views/inference";
 import type { Model } from "./model";
-import { mountParams } from "./params";
+import { mountParams } from "./views/params";
 import { createStore } from "./core/store";
-import { mountTraining } from "./training";
-import { mountTree } from "./tree";
+import { mountTraining } from "./views/training";
+import { mountTree } from "./views/tree";
 import css from "./widget.css";
 
 function section(parent: HTMLElement, className: string): HTMLElement {

@@ -9,7 +9,7 @@ const plotly = vi.hoisted(() => ({ react: vi.fn(async (el: HTMLElement) => el), 
 vi.mock("../src/core/plotly", () => ({ default: plotly }));
 
 import { createContext } from "../src/core/context";
-import { mountInference } from "../src/inference";
+import { mountInference } from "../src/views/inference";
 import { FakeModel, nextFrame } from "./helpers";
 
 const HOSTILE = "<img src=x onerror=alert(1)>";

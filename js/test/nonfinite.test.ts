@@ -4,11 +4,11 @@
 import { describe, expect, it } from "vitest";
 
 import { createContext } from "../src/core/context";
-import { mountHeader } from "../src/header";
+import { mountHeader } from "../src/views/header";
 import { nonfiniteFlag, nonfiniteMessage } from "../src/logic/nonfinite";
 import type { Diagnostics, ParamRecord } from "../src/model";
 import { createStore } from "../src/core/store";
-import { mountTree } from "../src/tree";
+import { mountTree } from "../src/views/tree";
 import { FakeModel, irisState, nextFrame } from "./helpers";
 
 const nf = (loss: boolean, first_layer: string | null, where: "weights" | "grads" | null): Diagnostics => ({

@@ -10,7 +10,7 @@ vi.mock("../src/core/plotly", () => ({ default: plotly }));
 import { createContext } from "../src/core/context";
 import type { WireArray } from "../src/core/decode";
 import type { ProgressBar } from "../src/model";
-import { mountTraining } from "../src/training";
+import { mountTraining } from "../src/views/training";
 import { FakeModel, nextFrame } from "./helpers";
 
 const HOSTILE = "<img src=x onerror=alert(1)>";

@@ -9,10 +9,10 @@ const plotly = vi.hoisted(() => ({ react: vi.fn(async (el: HTMLElement) => el), 
 vi.mock("../src/core/plotly", () => ({ default: plotly }));
 
 import { createContext } from "../src/core/context";
-import { mountHeader } from "../src/header";
-import { mountParams } from "../src/params";
+import { mountHeader } from "../src/views/header";
+import { mountParams } from "../src/views/params";
 import { createStore } from "../src/core/store";
-import { mountTree } from "../src/tree";
+import { mountTree } from "../src/views/tree";
 import widget from "../src/widget";
 import { FakeModel, hostileState, irisState, nestedSummary, nextFrame, stackSummary } from "./helpers";
 

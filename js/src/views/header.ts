@@ -3,11 +3,11 @@
 // NaN/Inf has appeared in the loss, the weights or the gradients (issue 4, point 4).
 
 import type { AnyModel } from "@anywidget/types";
-import type { ViewContext } from "./core/context";
-import { h } from "./core/dom";
-import { headerItems } from "./logic/header";
-import { nonfiniteFlag, nonfiniteMessage } from "./logic/nonfinite";
-import { type Model, summaryOf } from "./model";
+import type { ViewContext } from "../core/context";
+import { h } from "../core/dom";
+import { headerItems } from "../logic/header";
+import { nonfiniteFlag, nonfiniteMessage } from "../logic/nonfinite";
+import { type Model, summaryOf } from "../model";
 
 /** Mount the header into `root`; returns its cleanup. */
 export function mountHeader(root: HTMLElement, model: AnyModel<Model>, ctx: ViewContext): () => void {

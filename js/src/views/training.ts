@@ -12,15 +12,15 @@
 // only (its titles parse HTML), names are captions next to the charts.
 
 import type { AnyModel } from "@anywidget/types";
-import type { ViewContext } from "./core/context";
-import { decodeHistory, distributionHeatmap } from "./logic/distributions";
-import { h } from "./core/dom";
-import { formatStat } from "./core/format";
-import { nonfiniteFlag, nonfiniteMessage } from "./logic/nonfinite";
-import { decodeMetrics, thinSeries } from "./logic/metrics";
-import type { Diagnostics, Model, ProgressBar } from "./model";
-import Plotly from "./core/plotly";
-import { barText, fractionDone, orderBars } from "./logic/progress";
+import type { ViewContext } from "../core/context";
+import { decodeHistory, distributionHeatmap } from "../logic/distributions";
+import { h } from "../core/dom";
+import { formatStat } from "../core/format";
+import { nonfiniteFlag, nonfiniteMessage } from "../logic/nonfinite";
+import { decodeMetrics, thinSeries } from "../logic/metrics";
+import type { Diagnostics, Model, ProgressBar } from "../model";
+import Plotly from "../core/plotly";
+import { barText, fractionDone, orderBars } from "../logic/progress";
 
 const CSS = `
 .mp-bar { display: grid; grid-template-columns: minmax(60px, max-content) 3.2em minmax(120px, 1fr) max-content max-content;

@@ -11,8 +11,8 @@
 // .mp-eval-throughput, .mp-eval-device-used, .mp-eval-confusion, .mp-eval-classes.
 
 import type { AnyModel } from "@anywidget/types";
-import type { ViewContext } from "./core/context";
-import { h } from "./core/dom";
+import type { ViewContext } from "../core/context";
+import { h } from "../core/dom";
 import {
   type EvalResultState,
   confusionFigure,
@@ -22,9 +22,9 @@ import {
   perClassRows,
   pickDevice,
   summaryItems,
-} from "./logic/inference";
-import type { Model } from "./model";
-import Plotly from "./core/plotly";
+} from "../logic/inference";
+import type { Model } from "../model";
+import Plotly from "../core/plotly";
 
 const CSS = `
 .mp-inference .mp-eval-title { font-weight: 600; margin-bottom: 4px; }

@@ -4,12 +4,12 @@
 // The module where a NaN/Inf first appeared (logic/nonfinite.ts) carries a badge.
 
 import type { AnyModel } from "@anywidget/types";
-import type { ViewContext } from "./core/context";
-import { button, h } from "./core/dom";
-import { formatInt, formatShape, formatShare } from "./core/format";
-import { nonfiniteBadgeTitle, nonfiniteFlag } from "./logic/nonfinite";
-import { type Model, summaryOf } from "./model";
-import type { Store } from "./core/store";
+import type { ViewContext } from "../core/context";
+import { button, h } from "../core/dom";
+import { formatInt, formatShape, formatShare } from "../core/format";
+import { nonfiniteBadgeTitle, nonfiniteFlag } from "../logic/nonfinite";
+import { type Model, summaryOf } from "../model";
+import type { Store } from "../core/store";
 import {
   type Tree,
   type TreeNode,
@@ -18,7 +18,7 @@ import {
   buildTree,
   initialExpanded,
   visibleRows,
-} from "./logic/tree";
+} from "../logic/tree";
 
 /** Row height in px; must match --mp-row-h in widget.css. */
 export const ROW_H = 22;
