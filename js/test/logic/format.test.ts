@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { MISSING, formatBytes, formatCompact, formatDims, formatInt, formatShape, formatShare, formatStat } from "../src/core/format";
+import { MISSING, formatBytes, formatCompact, formatDims, formatInt, formatShape, formatShare, formatStat } from "../../src/core/format";
 
 describe("formatInt / formatCompact", () => {
   it("groups thousands and abbreviates", () => {

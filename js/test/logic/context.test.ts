@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { createContext } from "../src/core/context";
-import { FakeModel, nextFrame } from "./helpers";
+import { createContext } from "../../src/core/context";
+import { FakeModel, nextFrame } from "../helpers";
 
 describe("ViewContext", () => {
   it("coalesces a burst of updates into one call per frame", async () => {

@@ -9,7 +9,7 @@ import {
   pickDevice,
   plotlySafe,
   summaryItems,
-} from "../src/logic/inference";
+} from "../../src/logic/inference";
 
 function result(over: Partial<EvalResultState> = {}): EvalResultState {
   // confusion[true][predicted] = [[5, 1], [2, 7]], sent as int32 bytes inside a larger buffer.

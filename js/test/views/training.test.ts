@@ -1,22 +1,16 @@
-// @vitest-environment happy-dom
 // The training view in a DOM: bars keyed by id and updated in place, strings as text, one chart
 // per metric, updates coalesced per frame, the distributions picker, and a clean cleanup.
 // Plotly is replaced (happy-dom does no SVG layout); the browser suite draws the real thing.
 import { afterEach, describe, expect, it, vi } from "vitest";
+import type { WireArray } from "../../src/core/decode";
+import type { ProgressBar } from "../../src/model";
+import { mountTraining } from "../../src/views/training";
+import { HOSTILE, lastPlotData, mountView, nextFrame, plotlyMock as plotly, resetViews, wireArray } from "../helpers";
 
-const plotly = vi.hoisted(() => ({ react: vi.fn(async (el: HTMLElement) => el), purge: vi.fn(), register: vi.fn() }));
-vi.mock("../src/core/plotly", () => ({ default: plotly }));
-
-import { createContext } from "../src/core/context";
-import type { WireArray } from "../src/core/decode";
-import type { ProgressBar } from "../src/model";
-import { mountTraining } from "../src/views/training";
-import { FakeModel, nextFrame } from "./helpers";
-
-const HOSTILE = "<img src=x onerror=alert(1)>";
+vi.mock("../../src/core/plotly", async () => ({ default: (await import("../helpers")).plotlyMock }));
 
 function f64(data: number[]): WireArray {
-  return { view: new Float64Array(data), dtype: "float64", shape: [data.length] };
+  return wireArray(data, "float64", [data.length]);
 }
 
 function bar(over: Partial<ProgressBar>): ProgressBar {
@@ -24,20 +18,9 @@ function bar(over: Partial<ProgressBar>): ProgressBar {
     postfix: "", state: "running", error: "", ...over };
 }
 
-function mount(state: Record<string, unknown>) {
-  const model = new FakeModel(state);
-  const ctx = createContext(model.asModel());
-  const root = document.createElement("section");
-  document.body.appendChild(root);
-  const cleanup = mountTraining(root, model.asModel(), ctx);
-  return { model, ctx, root, cleanup };
-}
+const mount = (state: Record<string, unknown>) => mountView(mountTraining, state);
 
-afterEach(() => {
-  document.body.replaceChildren();
-  plotly.react.mockClear();
-  plotly.purge.mockClear();
-});
+afterEach(resetViews);
 
 describe("training view", () => {
   it("renders nested bars in order, as text, and updates them in place", async () => {
@@ -126,14 +109,13 @@ describe("training view", () => {
     const { root, cleanup } = mount({ _hist_history: hist, _params: [{ names: ["fc1.weight"] }, { names: [HOSTILE] }] });
     const select = root.querySelector<HTMLSelectElement>(".mp-dist-select");
     expect(Array.from(select?.options ?? []).map((o) => o.textContent)).toEqual(["fc1.weight", HOSTILE]);
-    const last = () => (plotly.react.mock.calls[plotly.react.mock.calls.length - 1] as unknown[] | undefined)?.[1] as { y: number[] }[];
-    expect(last()[0]?.y).toEqual([0.25, 0.75]);
+    expect(lastPlotData<{ y: number[] }[]>()[0]?.y).toEqual([0.25, 0.75]);
     if (select) {
       select.value = "1";
       select.dispatchEvent(new Event("change"));
     }
     await nextFrame();
-    expect(last()[0]?.y).toEqual([-1, 1]);
+    expect(lastPlotData<{ y: number[] }[]>()[0]?.y).toEqual([-1, 1]);
     cleanup();
     expect(root.children.length).toBe(0);
   });

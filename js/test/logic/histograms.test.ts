@@ -1,7 +1,7 @@
 import { describe, expect, it } from "vitest";
-import { barsFor, decodeHist } from "../src/logic/histograms";
-import type { Histograms } from "../src/model";
-import { irisState } from "./helpers";
+import { barsFor, decodeHist } from "../../src/logic/histograms";
+import type { Histograms } from "../../src/model";
+import { irisState } from "../helpers";
 
 function hist(counts: number[][], range: number[][], version = 1): Histograms {
   const bins = counts[0]?.length ?? 0;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import { allExpandable, badgesOf, buildTree, initialExpanded, inSubtree, visibleRows } from "../src/logic/tree";
-import { nestedSummary, stackSummary } from "./helpers";
+import { allExpandable, badgesOf, buildTree, initialExpanded, inSubtree, visibleRows } from "../../src/logic/tree";
+import { nestedSummary, stackSummary } from "../helpers";
 
 const paths = (tree: ReturnType<typeof buildTree>, rows: number[]) => rows.map((i) => tree.nodes[i]?.layer.path);
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { decodeArray } from "../src/core/decode";
+import { decodeArray } from "../../src/core/decode";
 
 describe("decodeArray", () => {
   it("reads only its window of a larger buffer (DataView with a non-zero byteOffset)", () => {

@@ -1,18 +1,12 @@
-// @vitest-environment happy-dom
 // The inference view in a DOM: device picker from _devices, Run sends the request and shows the
 // reply's error next to the button, results (from Run or from panel.evaluate) render as text,
 // and cleanup purges the plot. Plotly is replaced (happy-dom does no SVG layout); the browser
 // suite draws the real heatmap.
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { mountInference } from "../../src/views/inference";
+import { HOSTILE, mountView, nextFrame, plotlyMock as plotly, resetViews } from "../helpers";
 
-const plotly = vi.hoisted(() => ({ react: vi.fn(async (el: HTMLElement) => el), purge: vi.fn(), register: vi.fn() }));
-vi.mock("../src/core/plotly", () => ({ default: plotly }));
-
-import { createContext } from "../src/core/context";
-import { mountInference } from "../src/views/inference";
-import { FakeModel, nextFrame } from "./helpers";
-
-const HOSTILE = "<img src=x onerror=alert(1)>";
+vi.mock("../../src/core/plotly", async () => ({ default: (await import("../helpers")).plotlyMock }));
 
 function evalResult() {
   return {
@@ -27,20 +21,9 @@ function evalResult() {
   };
 }
 
-function mount(state: Record<string, unknown>) {
-  const model = new FakeModel(state);
-  const ctx = createContext(model.asModel());
-  const root = document.createElement("section");
-  document.body.appendChild(root);
-  const cleanup = mountInference(root, model.asModel(), ctx);
-  return { model, ctx, root, cleanup };
-}
+const mount = (state: Record<string, unknown>) => mountView(mountInference, state);
 
-afterEach(() => {
-  document.body.replaceChildren();
-  plotly.react.mockClear();
-  plotly.purge.mockClear();
-});
+afterEach(resetViews);
 
 describe("inference view", () => {
   it("lists the kernel's devices and is disabled until there is data", async () => {
