@@ -4,6 +4,9 @@
 import type { AnyModel } from "@anywidget/types";
 import type { Model, Reply } from "../model";
 
+/** The change events of the synced traits: a misspelt trait name fails to compile. */
+export type ChangeEvent = `change:${keyof Model}`;
+
 export interface ViewContext {
   /**
    * Run `fn` once before the next animation frame. Scheduling the same function several times
@@ -11,10 +14,20 @@ export interface ViewContext {
    */
   schedule(fn: () => void): void;
   /**
-   * Subscribe to a model event ("change:_summary", ...) for the lifetime of this view; the
+   * Subscribe to a trait change ("change:_summary", ...) for the lifetime of this view; the
    * listener is removed by dispose().
    */
-  on(event: string, fn: () => void): void;
+  on(event: ChangeEvent, fn: () => void): void;
+  /**
+   * Add a DOM listener for the lifetime of this view; dispose() removes it, so no view has to
+   * pair addEventListener with removeEventListener by hand (and forget one).
+   */
+  listen<K extends keyof HTMLElementEventMap>(
+    target: HTMLElement,
+    type: K,
+    handler: (ev: HTMLElementEventMap[K]) => void,
+    options?: AddEventListenerOptions,
+  ): void;
   /**
    * Send a custom message with a fresh request id and call `onReply` once with the kernel's
    * reply carrying the same id (`{kind: "<kind>_reply", id, ok, error?}`). Returns the id.
@@ -25,7 +38,7 @@ export interface ViewContext {
   onDispose(fn: () => void): void;
   /** True once dispose() ran: asynchronous callbacks check it before touching the DOM. */
   readonly disposed: boolean;
-  /** Remove every listener, cancel pending frames, drop pending replies, run cleanups. */
+  /** Remove every model and DOM listener, cancel pending frames, drop pending replies, run cleanups. */
   dispose(): void;
 }
 
@@ -53,7 +66,8 @@ export function createContext(model: AnyModel<Model>): ViewContext {
   const [frame, cancelFrame] = frameFns();
   const queued = new Set<() => void>();
   let handle: number | null = null;
-  const listeners: Array<[string, () => void]> = [];
+  const listeners: Array<[ChangeEvent, () => void]> = [];
+  const domListeners: Array<() => void> = [];
   const pending = new Map<string, (reply: Reply) => void>();
   const cleanups: Array<() => void> = [];
   let disposed = false;
@@ -90,6 +104,12 @@ export function createContext(model: AnyModel<Model>): ViewContext {
       model.on(event, fn);
       listeners.push([event, fn]);
     },
+    listen(target, type, handler, options) {
+      if (disposed) return;
+      const fn = handler as EventListener;
+      target.addEventListener(type, fn, options);
+      domListeners.push(() => target.removeEventListener(type, fn, options));
+    },
     send(msg, onReply) {
       const id = requestId();
       if (disposed) return id;
@@ -111,8 +131,10 @@ export function createContext(model: AnyModel<Model>): ViewContext {
       queued.clear();
       pending.clear();
       model.off("msg:custom", onCustom);
-      for (const [event, fn] of listeners) model.off(event as never, fn);
+      for (const [event, fn] of listeners) model.off(event, fn);
       listeners.length = 0;
+      for (const remove of domListeners) remove();
+      domListeners.length = 0;
       while (cleanups.length) {
         const fn = cleanups.pop() as () => void;
         try {

@@ -170,7 +170,7 @@ export function mountHistograms(root: HTMLElement, model: AnyModel<Model>, ctx: 
     enlarged = enlarged === id ? null : id;
     ctx.schedule(sync);
   };
-  grid.addEventListener("click", onClick);
+  ctx.listen(grid, "click", onClick);
 
   const resync = () => ctx.schedule(sync);
   resync(); // after the tree and the table, like every later update
@@ -179,7 +179,6 @@ export function mountHistograms(root: HTMLElement, model: AnyModel<Model>, ctx: 
   const unsubscribe = store.subscribe(resync);
   return () => {
     unsubscribe();
-    grid.removeEventListener("click", onClick);
     io?.disconnect();
     for (const item of items.values()) Plotly.purge(item.plot);
     items.clear();

@@ -175,7 +175,7 @@ export function mountInference(root: HTMLElement, model: AnyModel<Model>, ctx: V
       updateButton();
     });
   };
-  run.addEventListener("click", onRun);
+  ctx.listen(run, "click", onRun);
 
   renderDevices();
   renderData();
@@ -186,7 +186,6 @@ export function mountInference(root: HTMLElement, model: AnyModel<Model>, ctx: V
   ctx.on("change:_eval_result", () => ctx.schedule(renderResult));
 
   return () => {
-    run.removeEventListener("click", onRun);
     if (plotted) Plotly.purge(plot);
     root.replaceChildren();
   };

@@ -109,9 +109,9 @@ export function mountParams(root: HTMLElement, model: AnyModel<Model>, ctx: View
     }
     store.update({ picked });
   };
-  thead.addEventListener("click", onHeadClick);
-  thead.addEventListener("keydown", onHeadKey);
-  tbody.addEventListener("click", onRowClick);
+  ctx.listen(thead, "click", onHeadClick);
+  ctx.listen(thead, "keydown", onHeadKey);
+  ctx.listen(tbody, "click", onRowClick);
 
   // First draw on the next frame: the header and the tree show first on big models.
   const redraw = () => ctx.schedule(draw);
@@ -120,9 +120,6 @@ export function mountParams(root: HTMLElement, model: AnyModel<Model>, ctx: View
   const unsubscribe = store.subscribe(redraw);
   return () => {
     unsubscribe();
-    thead.removeEventListener("click", onHeadClick);
-    thead.removeEventListener("keydown", onHeadKey);
-    tbody.removeEventListener("click", onRowClick);
     root.replaceChildren();
   };
 }

@@ -181,7 +181,7 @@ export function mountTraining(root: HTMLElement, model: AnyModel<Model>, ctx: Vi
     chosen = Number(select.value);
     ctx.schedule(renderDist);
   };
-  select.addEventListener("change", onSelect);
+  ctx.listen(select, "change", onSelect);
   const renderDist = () => {
     let history;
     try {
@@ -228,7 +228,6 @@ export function mountTraining(root: HTMLElement, model: AnyModel<Model>, ctx: Vi
   ctx.on("change:_params", () => ctx.schedule(renderDist));
 
   return () => {
-    select.removeEventListener("change", onSelect);
     for (const chart of charts.values()) Plotly.purge(chart.plot);
     if (distPlotted) Plotly.purge(distPlot);
     charts.clear();

@@ -238,12 +238,12 @@ export function mountTree(root: HTMLElement, model: AnyModel<Model>, ctx: ViewCo
     recompute();
   };
   const onInput = () => ctx.schedule(applyQuery);
-  body.addEventListener("click", onClick);
-  body.addEventListener("mouseover", onOver);
-  body.addEventListener("mouseleave", onLeave);
-  body.addEventListener("scroll", onScroll, { passive: true });
-  body.addEventListener("keydown", onKey);
-  search.addEventListener("input", onInput);
+  ctx.listen(body, "click", onClick);
+  ctx.listen(body, "mouseover", onOver);
+  ctx.listen(body, "mouseleave", onLeave);
+  ctx.listen(body, "scroll", onScroll, { passive: true });
+  ctx.listen(body, "keydown", onKey);
+  ctx.listen(search, "input", onInput);
 
   const load = () => {
     const s = summaryOf(model.get("_summary"));
@@ -274,12 +274,6 @@ export function mountTree(root: HTMLElement, model: AnyModel<Model>, ctx: ViewCo
 
   return () => {
     unsubscribe();
-    body.removeEventListener("click", onClick);
-    body.removeEventListener("mouseover", onOver);
-    body.removeEventListener("mouseleave", onLeave);
-    body.removeEventListener("scroll", onScroll);
-    body.removeEventListener("keydown", onKey);
-    search.removeEventListener("input", onInput);
     root.replaceChildren();
   };
 }

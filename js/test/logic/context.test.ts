@@ -60,4 +60,26 @@ describe("ViewContext", () => {
     expect(calls).toBe(0);
     expect(ctx.disposed).toBe(true);
   });
+
+  it("removes the DOM listeners added with listen() on dispose, and adds none after", () => {
+    const ctx = createContext(new FakeModel({}).asModel());
+    // Node has EventTarget but no DOM; listen() needs nothing more of the element.
+    const target = new EventTarget() as unknown as HTMLElement;
+    let clicks = 0;
+    ctx.listen(target, "click", () => (clicks += 1));
+    target.dispatchEvent(new Event("click"));
+    expect(clicks).toBe(1);
+    ctx.dispose();
+    ctx.listen(target, "click", () => (clicks += 100));
+    target.dispatchEvent(new Event("click"));
+    expect(clicks).toBe(1);
+  });
+
+  it("accepts only the change events of the synced traits", () => {
+    const ctx = createContext(new FakeModel({}).asModel());
+    ctx.on("change:_hist_history", () => {});
+    // @ts-expect-error: no trait is called _sumary (tsc --noEmit checks this line)
+    ctx.on("change:_sumary", () => {});
+    ctx.dispose();
+  });
 });
