@@ -26,27 +26,8 @@ import {
 import type { Model } from "../model";
 import Plotly from "../core/plotly";
 
-const CSS = `
-.mp-inference .mp-eval-title { font-weight: 600; margin-bottom: 4px; }
-.mp-inference label { display: inline-flex; align-items: center; gap: 4px; }
-.mp-inference .mp-eval-batch { width: 70px; font: inherit; }
-.mp-inference .mp-eval-status { color: var(--mp-fg-dim, #57606a); }
-.mp-inference .mp-eval-error { color: var(--jp-error-color1, #b42318); white-space: pre-wrap; }
-.mp-inference .mp-eval-summary { display: flex; flex-wrap: wrap; gap: 4px 18px; margin: 6px 0; }
-.mp-inference .mp-eval-item { display: flex; flex-direction: column; }
-.mp-inference .mp-eval-summary dt, .mp-inference .mp-eval-summary dd { float: none; width: auto; padding: 0; }
-.mp-inference .mp-eval-summary dt { color: var(--mp-fg-dim, #57606a); font-size: 11px; }
-.mp-inference .mp-eval-summary dd { margin: 0; font-weight: 600; font-variant-numeric: tabular-nums; }
-.mp-inference .mp-eval-body { display: flex; flex-wrap: wrap; gap: 12px; align-items: flex-start; }
-.mp-inference .mp-eval-classes { border-collapse: collapse; }
-.mp-inference .mp-eval-classes th, .mp-inference .mp-eval-classes td { padding: 1px 8px; border-bottom: 1px solid var(--mp-border, #d0d7de); }
-.mp-inference .mp-eval-classes td:not(:first-child) { text-align: right; font-variant-numeric: tabular-nums; }
-`;
-
 /** Mount the inference section into `root`; returns its cleanup. */
 export function mountInference(root: HTMLElement, model: AnyModel<Model>, ctx: ViewContext): () => void {
-  const style = h("style");
-  style.textContent = CSS;
   const title = h("div", "mp-eval-title", "Inference (eval mode)");
 
   const device = h("select", "mp-eval-device");
@@ -75,7 +56,7 @@ export function mountInference(root: HTMLElement, model: AnyModel<Model>, ctx: V
   const table = h("table", "mp-eval-classes");
   const body = h("div", "mp-eval-body");
   body.append(plot, table);
-  root.replaceChildren(style, title, toolbar, dataLine, summary, body);
+  root.replaceChildren(title, toolbar, dataLine, summary, body);
 
   let pending = false; // a request of THIS view is in flight
   let plotted = false;

@@ -59,6 +59,9 @@ describe("widget.render", () => {
       expect(a.querySelector(`.modelpanel > .${cls}`)).not.toBeNull();
     }
     expect(a.querySelectorAll(".modelpanel")).toHaveLength(1);
+    // The training views keep the one section's layout: the NaN/Inf line above the bars.
+    const training = Array.from(a.querySelectorAll(".mp-training > *")).map((e) => e.className);
+    expect(training).toEqual(["mp-nonfinite", "mp-bars", "mp-metrics", "mp-diag", "mp-dist"]);
     const counts = Array.from(a.querySelectorAll<HTMLElement>(".mp-tree-row")).map((r) => [r.dataset.path, r.querySelector(".mp-count")?.textContent]);
     expect(counts).toEqual([["fc1", "50"], ["relu", "0"], ["fc2", "33"]]);
     const perView = model.listenerCount() / 2;
