@@ -13,11 +13,9 @@ export function h<K extends keyof HTMLElementTagNameMap>(
   return el;
 }
 
-/** A <button type="button"> with a class, a label and a click handler. */
-export function button(className: string, label: string, onClick: (ev: MouseEvent) => void, title?: string): HTMLButtonElement {
+/** A <button type="button"> with a class and a label; the view adds its click with ctx.listen. */
+export function button(className: string, label: string): HTMLButtonElement {
   const b = h("button", className, label);
   b.type = "button";
-  if (title) b.title = title;
-  b.addEventListener("click", onClick);
   return b;
 }

@@ -144,3 +144,46 @@ export function visibleRows(tree: Tree, expanded: ReadonlySet<string>, query = "
 export function inSubtree(path: string, selected: string): boolean {
   return selected === "" || path === selected || path.startsWith(selected + ".");
 }
+
+/** What a key press does: select the display row `row`, and/or replace the expanded set. */
+export interface KeyAction {
+  row?: number;
+  expanded?: Set<string>;
+}
+
+/**
+ * The tree's keyboard: Up/Down/Home/End move the selection along the displayed rows;
+ * Right expands a closed row, Left collapses an open one or moves to the parent. Expansion is
+ * fixed while a search shows its matches. Returns null for a key the tree leaves to the page,
+ * and an empty action for one it swallows without effect (Right on a leaf).
+ */
+export function keyAction(
+  tree: Tree,
+  rows: readonly number[],
+  expanded: ReadonlySet<string>,
+  query: string,
+  selected: string | null,
+  key: string,
+): KeyAction | null {
+  if (!rows.length) return null;
+  const current = selected === null ? -1 : rows.indexOf(tree.byPath.get(selected) ?? -2);
+  const node = current >= 0 ? (tree.nodes[rows[current] as number] as TreeNode) : null;
+  if (key === "ArrowDown") return { row: Math.min(rows.length - 1, current + 1) };
+  if (key === "ArrowUp") return { row: Math.max(0, current - 1) };
+  if (key === "Home") return { row: 0 };
+  if (key === "End") return { row: rows.length - 1 };
+  if ((key !== "ArrowRight" && key !== "ArrowLeft") || !node || query) return null;
+  const path = node.layer.path;
+  const open = expanded.has(path);
+  if (key === "ArrowRight") return node.children.length && !open ? { expanded: new Set(expanded).add(path) } : {};
+  if (open) return { expanded: toggled(expanded, path) };
+  return node.parent >= 0 ? { row: rows.indexOf(node.parent) } : {};
+}
+
+/** `expanded` with `path` opened if it was closed, closed if it was open. */
+export function toggled(expanded: ReadonlySet<string>, path: string): Set<string> {
+  const next = new Set(expanded);
+  if (next.has(path)) next.delete(path);
+  else next.add(path);
+  return next;
+}

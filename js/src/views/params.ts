@@ -16,7 +16,7 @@ const ROW_LIMIT = 200;
 export function mountParams(root: HTMLElement, model: AnyModel<Model>, ctx: ViewContext, store: Store): () => void {
   let showAll = false;
   const caption = h("span", "mp-params-caption");
-  const clear = button("mp-params-clear", "Show all layers", () => store.update({ selectedPath: null }));
+  const clear = button("mp-params-clear", "Show all layers");
   const hint = h("span", "mp-hint", "Click a row to plot its histogram; Ctrl/⌘-click to add more.");
   const toolbar = h("div", "mp-toolbar");
   toolbar.append(caption, clear, hint);
@@ -37,10 +37,7 @@ export function mountParams(root: HTMLElement, model: AnyModel<Model>, ctx: View
   table.append(thead, tbody);
   const scroll = h("div", "mp-params-scroll");
   scroll.appendChild(table);
-  const more = button("mp-params-more", "", () => {
-    showAll = true;
-    ctx.schedule(draw);
-  });
+  const more = button("mp-params-more", "");
   root.replaceChildren(toolbar, scroll, more);
 
   function draw() {
@@ -109,6 +106,11 @@ export function mountParams(root: HTMLElement, model: AnyModel<Model>, ctx: View
     }
     store.update({ picked });
   };
+  ctx.listen(clear, "click", () => store.update({ selectedPath: null }));
+  ctx.listen(more, "click", () => {
+    showAll = true;
+    ctx.schedule(draw);
+  });
   ctx.listen(thead, "click", onHeadClick);
   ctx.listen(thead, "keydown", onHeadKey);
   ctx.listen(tbody, "click", onRowClick);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { allExpandable, badgesOf, buildTree, initialExpanded, inSubtree, visibleRows } from "../../src/logic/tree";
+import { allExpandable, badgesOf, buildTree, initialExpanded, inSubtree, keyAction, toggled, visibleRows } from "../../src/logic/tree";
 import { nestedSummary, stackSummary } from "../helpers";
 
 const paths = (tree: ReturnType<typeof buildTree>, rows: number[]) => rows.map((i) => tree.nodes[i]?.layer.path);
@@ -79,5 +79,34 @@ describe("inSubtree", () => {
     expect(inSubtree("encoder", "encoder")).toBe(true);
     expect(inSubtree("encoder2.fc", "encoder")).toBe(false);
     expect(inSubtree("anything", "")).toBe(true);
+  });
+});
+
+describe("keyAction", () => {
+  const tree = buildTree(nestedSummary());
+  const expanded = new Set(["encoder"]);
+  const rows = visibleRows(tree, expanded).rows; // encoder, block0, block1, head, tied, spare
+  const press = (key: string, selected: string | null, query = "") => keyAction(tree, rows, expanded, query, selected, key);
+
+  it("moves along the displayed rows, from no selection to the first row", () => {
+    expect(press("ArrowDown", null)).toEqual({ row: 0 });
+    expect(press("ArrowUp", null)).toEqual({ row: 0 });
+    expect(press("ArrowDown", "spare")).toEqual({ row: 5 }); // stays on the last row
+    expect(press("ArrowUp", "encoder.block1")).toEqual({ row: 1 });
+    expect(press("End", "encoder")).toEqual({ row: 5 });
+    expect(press("Home", "spare")).toEqual({ row: 0 });
+  });
+
+  it("expands, collapses, goes to the parent, and leaves other keys to the page", () => {
+    expect(press("ArrowRight", "encoder.block0")?.expanded).toEqual(new Set(["encoder", "encoder.block0"]));
+    expect(press("ArrowLeft", "encoder")?.expanded).toEqual(new Set());
+    expect(press("ArrowLeft", "encoder.block0")).toEqual({ row: 0 });
+    expect(press("ArrowRight", "head")).toEqual({}); // a leaf: swallowed, nothing to do
+    expect(press("ArrowLeft", "head")).toEqual({}); // top level, closed: nowhere to go
+    expect(press("ArrowRight", "encoder.block0", "fc")).toBeNull(); // a search fixes expansion
+    expect(press("ArrowRight", null)).toBeNull();
+    expect(press("a", "encoder")).toBeNull();
+    expect(keyAction(tree, [], expanded, "", null, "ArrowDown")).toBeNull();
+    expect(toggled(toggled(expanded, "head"), "head")).toEqual(expanded);
   });
 });
