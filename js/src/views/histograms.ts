@@ -10,11 +10,11 @@ import type { AnyModel } from "@anywidget/types";
 import type { ViewContext } from "../core/context";
 import { h } from "../core/dom";
 import { formatInt } from "../core/format";
-import { type DecodedHist, barsFor, decodeHist } from "../logic/histograms";
-import { type Model, type ParamRecord, histOf } from "../model";
-import { displayedRecords, histogramIds } from "../logic/params";
 import Plotly from "../core/plotly";
 import type { Store } from "../core/store";
+import { type DecodedHist, barsFor, decodeHist } from "../logic/histograms";
+import { displayedRecords, histogramIds } from "../logic/params";
+import { type Model, type ParamRecord, histOf } from "../model";
 
 const SMALL = { width: 216, height: 140 };
 const LARGE = { width: 640, height: 320 };

@@ -13,6 +13,7 @@
 import type { AnyModel } from "@anywidget/types";
 import type { ViewContext } from "../core/context";
 import { h } from "../core/dom";
+import Plotly from "../core/plotly";
 import {
   type EvalResultState,
   confusionFigure,
@@ -24,7 +25,6 @@ import {
   summaryItems,
 } from "../logic/inference";
 import type { Model } from "../model";
-import Plotly from "../core/plotly";
 
 /** Mount the inference section into `root`; returns its cleanup. */
 export function mountInference(root: HTMLElement, model: AnyModel<Model>, ctx: ViewContext): () => void {

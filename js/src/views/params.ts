@@ -5,9 +5,9 @@
 import type { AnyModel } from "@anywidget/types";
 import type { ViewContext } from "../core/context";
 import { button, h } from "../core/dom";
-import { type Model, type ParamRecord } from "../model";
-import { COLUMNS, displayedRecords, histogramIds, nextSort } from "../logic/params";
 import type { Store } from "../core/store";
+import { COLUMNS, displayedRecords, histogramIds, nextSort } from "../logic/params";
+import { type Model, type ParamRecord } from "../model";
 
 /** Rows built at first; a button shows the rest (thousands of rows cost more than they help). */
 const ROW_LIMIT = 200;

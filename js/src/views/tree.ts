@@ -9,7 +9,6 @@ import { button, h } from "../core/dom";
 import { formatInt, formatShape, formatShare } from "../core/format";
 import type { Store } from "../core/store";
 import { nonfiniteBadgeTitle, nonfiniteFlag } from "../logic/nonfinite";
-import { type Model, type Summary, summaryOf } from "../model";
 import {
   type Tree,
   type TreeNode,
@@ -21,6 +20,7 @@ import {
   toggled,
   visibleRows,
 } from "../logic/tree";
+import { type Model, type Summary, summaryOf } from "../model";
 
 /** Row height in px; must match --mp-row-h in widget.css. */
 export const ROW_H = 22;

@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
-import type { ParamRecord } from "../../src/model";
 import { COLUMNS, filterBySubtree, histogramIds, naturalCompare, nextSort, sortRecords } from "../../src/logic/params";
+import type { ParamRecord } from "../../src/model";
 
 function rec(id: number, name: string, over: Partial<ParamRecord> = {}): ParamRecord {
   const owner = name.includes(".") ? name.slice(0, name.lastIndexOf(".")) : "";
