@@ -80,6 +80,11 @@ export function wireArray(data: number[], dtype: "float64" | "uint32", shape: nu
   return { view: new DataView(buf, 8, arr.byteLength), dtype, shape };
 }
 
+/** A float64 vector on the wire. */
+export function f64(data: number[]): WireArray {
+  return wireArray(data, "float64", [data.length]);
+}
+
 export function irisState(): Record<string, unknown> {
   return revive(irisJson) as Record<string, unknown>;
 }

@@ -1,4 +1,4 @@
-// Metric series for the training view: decode the kernel's `_metrics` trait once, and thin
+// Metric series for views/metricCharts.ts: decode the kernel's `_metrics` trait once, and thin
 // long series for drawing. Pure functions (no DOM, no Plotly).
 
 import { decodeArray } from "../core/decode";

@@ -1,6 +1,6 @@
-// tqdm-like text for the progress bars of the training view. Pure functions: the numbers come
-// from tqdm's own format_dict in the kernel (PanelTqdm); this file only
-// formats them the way tqdm's format_meter does, so a bar reads the same as in a terminal.
+// tqdm-like text for the progress bars (views/progressBars.ts). Pure functions: the numbers
+// come from tqdm's own format_dict in the kernel (PanelTqdm); this file only formats them the
+// way tqdm's format_meter does, so a bar reads the same as in a terminal.
 
 import type { ProgressBar } from "../model";
 

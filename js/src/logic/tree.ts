@@ -1,5 +1,6 @@
 // Layer tree logic without a DOM: build the tree from the summary's flat layer list, decide
-// which rows are visible (expansion state, search filter), derive badges. views/tree.ts renders it.
+// which rows are visible (expansion state, search filter), derive badges, decide what a key
+// does. views/tree.ts renders it.
 
 import type { Layer, Summary } from "../model";
 

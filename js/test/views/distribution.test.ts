@@ -1,14 +1,9 @@
 // The distributions-over-time heatmap in a DOM: the tensor picker, names as text, a clean cleanup.
 import { afterEach, describe, expect, it, vi } from "vitest";
-import type { WireArray } from "../../src/core/decode";
 import { mountDistribution } from "../../src/views/distribution";
-import { HOSTILE, lastPlotData, mountView, nextFrame, resetViews, wireArray } from "../helpers";
+import { HOSTILE, f64, lastPlotData, mountView, nextFrame, resetViews } from "../helpers";
 
 vi.mock("../../src/core/plotly", async () => ({ default: (await import("../helpers")).plotlyMock }));
-
-function f64(data: number[]): WireArray {
-  return wireArray(data, "float64", [data.length]);
-}
 
 const mount = (state: Record<string, unknown>) => mountView(mountDistribution, state);
 

@@ -1,14 +1,9 @@
 // The metric charts in a DOM: one chart per series, bursts coalesced per frame, names as text.
 import { afterEach, describe, expect, it, vi } from "vitest";
-import type { WireArray } from "../../src/core/decode";
 import { mountMetricCharts } from "../../src/views/metricCharts";
-import { HOSTILE, mountView, nextFrame, plotlyMock as plotly, resetViews, wireArray } from "../helpers";
+import { HOSTILE, f64, mountView, nextFrame, plotlyMock as plotly, resetViews } from "../helpers";
 
 vi.mock("../../src/core/plotly", async () => ({ default: (await import("../helpers")).plotlyMock }));
-
-function f64(data: number[]): WireArray {
-  return wireArray(data, "float64", [data.length]);
-}
 
 const mount = (state: Record<string, unknown>) => mountView(mountMetricCharts, state);
 
