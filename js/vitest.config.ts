@@ -1,9 +1,12 @@
 import { defineConfig } from "vitest/config";
 
-// Pure view logic runs under Node; DOM tests opt in with `// @vitest-environment happy-dom`.
+// Two folders, two environments: pure logic (and the core helpers it uses) runs under Node, so a
+// DOM dependency there fails loudly; the views run under happy-dom.
 export default defineConfig({
   test: {
-    include: ["test/**/*.test.ts"],
-    environment: "node",
+    projects: [
+      { extends: true, test: { name: "logic", include: ["test/logic/**/*.test.ts"], environment: "node" } },
+      { extends: true, test: { name: "views", include: ["test/views/**/*.test.ts"], environment: "happy-dom" } },
+    ],
   },
 });

@@ -1,9 +1,9 @@
 // The synced traits of the widget, mirroring the Python class ModelPanel in
-// src/modelpanel/panel.py. The contract is docs/widget-state.md: change all three together.
+// src/modelpanel/panel/widget.py. The contract is docs/widget-state.md: change all three together.
 // Every trait is written by the kernel only; the views keep their own state (selection,
-// expansion, sort order) locally and talk back through custom messages (see context.ts).
+// expansion, sort order) locally and talk back through custom messages (see core/context.ts).
 
-import type { WireArray } from "./decode";
+import type { WireArray } from "./core/decode";
 
 /** One module of the model (root excluded), in named_modules() order. */
 export interface Layer {
@@ -157,7 +157,7 @@ export interface Reply {
   [extra: string]: unknown; // e.g. evaluate_reply: n, accuracy, device
 }
 
-/** All synced traits of ModelPanel (src/modelpanel/panel.py). */
+/** All synced traits of ModelPanel (src/modelpanel/panel/widget.py). */
 export interface Model {
   _summary: Summary | Record<string, never> | null;
   _params: ParamRecord[] | null;

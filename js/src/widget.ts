@@ -22,26 +22,43 @@
 //                                        histogram drawn carry .mp-plotted
 //   .mp-hist, .mp-hist-plot[data-name]   weight histograms (small multiples, Plotly inside);
 //                                        .mp-hist-item wraps one, .mp-hist-enlarged when clicked
-//   .mp-training, .mp-inference          training and inference sections
+//   .mp-training, .mp-inference          training and inference sections (the training views
+//                                        list their own classes: views/progressBars.ts, ...)
 //   .mp-error                            last error raised by a callback the view triggered
 
-import type { RenderProps } from "@anywidget/types";
-import { createContext } from "./context";
-import { mountHeader } from "./header";
-import { mountHistograms } from "./histograms";
-import { mountInference } from "./inference";
+import type { AnyModel, RenderProps } from "@anywidget/types";
+import { type ViewContext, createContext } from "./core/context";
+import { h } from "./core/dom";
+import { createStore } from "./core/store";
 import type { Model } from "./model";
-import { mountParams } from "./params";
-import { createStore } from "./state";
-import { mountTraining } from "./training";
-import { mountTree } from "./tree";
+import { mountDiagnostics } from "./views/diagnostics";
+import { mountDistribution } from "./views/distribution";
+import { mountHeader } from "./views/header";
+import { mountHistograms } from "./views/histograms";
+import { mountInference } from "./views/inference";
+import { mountMetricCharts } from "./views/metricCharts";
+import { mountParams } from "./views/params";
+import { mountProgressBars } from "./views/progressBars";
+import { mountTree } from "./views/tree";
 import css from "./widget.css";
 
 function section(parent: HTMLElement, className: string): HTMLElement {
-  const el = document.createElement("section");
-  el.className = className;
-  parent.appendChild(el);
-  return el;
+  return parent.appendChild(h("section", className));
+}
+
+/**
+ * The training section holds four views, each in its own div. The NaN/Inf line comes first,
+ * above the bars, although the diagnostics view that fills it draws its table further down.
+ */
+function mountTraining(parent: HTMLElement, model: AnyModel<Model>, ctx: ViewContext): Array<() => void> {
+  const part = (className: string) => parent.appendChild(h("div", className));
+  const flag = part("mp-nonfinite");
+  return [
+    mountProgressBars(part("mp-bars"), model, ctx),
+    mountMetricCharts(part("mp-metrics"), model, ctx),
+    mountDiagnostics(part("mp-diag"), model, ctx, flag),
+    mountDistribution(part("mp-dist"), model, ctx),
+  ];
 }
 
 /** Render one view of the panel into `el`; every piece of state lives inside this call. */
@@ -72,7 +89,7 @@ function render({ model, el }: RenderProps<Model>): () => void {
     mountTree(section(root, "mp-tree"), model, ctx, store),
     mountParams(section(root, "mp-params"), model, ctx, store),
     mountHistograms(section(root, "mp-hist"), model, ctx, store),
-    mountTraining(section(root, "mp-training"), model, ctx),
+    ...mountTraining(section(root, "mp-training"), model, ctx),
     mountInference(section(root, "mp-inference"), model, ctx),
   ];
 

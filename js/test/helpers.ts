@@ -1,11 +1,18 @@
-// Test helpers: a model object with anywidget's AnyModel surface (get/set/on/off/send), and
-// the real kernel state of two models dumped from ModelPanel (fixtures/*.json, made by
-// ModelPanel(IrisMLP()/HostileNames(), input_size=(1, 4)) with torch.manual_seed(0)).
+// Test helpers: a model object with anywidget's AnyModel surface (get/set/on/off/send), the
+// real kernel state of two models dumped from ModelPanel (fixtures/*.json, made by
+// ModelPanel(IrisMLP()/HostileNames(), input_size=(1, 4)) with torch.manual_seed(0)), and the
+// harness the view tests share (mountView, a recording Plotly).
 
 import type { AnyModel } from "@anywidget/types";
-import type { Layer, Model, Summary } from "../src/model";
+import { vi } from "vitest";
+import { type ViewContext, createContext } from "../src/core/context";
+import type { WireArray } from "../src/core/decode";
+import type { Diagnostics, Layer, Model, ParamRecord, Summary } from "../src/model";
 import hostileJson from "./fixtures/hostile.json";
 import irisJson from "./fixtures/iris.json";
+
+/** A name that would become markup if any view used innerHTML. */
+export const HOSTILE = "<img src=x onerror=alert(1)>";
 
 type Handler = (...args: unknown[]) => void;
 
@@ -65,12 +72,36 @@ function revive(v: unknown): unknown {
   return v;
 }
 
+/** A wire array as ipywidgets hands it over: a DataView at an offset inside a larger buffer. */
+export function wireArray(data: number[], dtype: "float64" | "uint32", shape: number[]): WireArray {
+  const arr = dtype === "float64" ? new Float64Array(data) : new Uint32Array(data);
+  const buf = new ArrayBuffer(arr.byteLength + 16);
+  new Uint8Array(buf, 8, arr.byteLength).set(new Uint8Array(arr.buffer));
+  return { view: new DataView(buf, 8, arr.byteLength), dtype, shape };
+}
+
+/** A float64 vector on the wire. */
+export function f64(data: number[]): WireArray {
+  return wireArray(data, "float64", [data.length]);
+}
+
 export function irisState(): Record<string, unknown> {
   return revive(irisJson) as Record<string, unknown>;
 }
 
 export function hostileState(): Record<string, unknown> {
   return revive(hostileJson) as Record<string, unknown>;
+}
+
+/** `_diagnostics` reporting NaN/Inf as the kernel does. */
+export function nonfiniteReport(loss: boolean, first_layer: string | null, where: "weights" | "grads" | null): Diagnostics {
+  return { nonfinite: { loss, first_layer, where } };
+}
+
+/** The Iris parameters with `nan` NaNs in the tensor named `name`. */
+export function irisParamsWithNan(name: string, nan = 1): ParamRecord[] {
+  const params = irisState()._params as ParamRecord[];
+  return params.map((r) => (r.names[0] === name ? { ...r, nan } : r));
 }
 
 function layer(path: string, parent: string, depth: number, kind: string, params: number, extra: Partial<Layer> = {}): Layer {
@@ -146,4 +177,41 @@ export function nestedSummary(): Summary {
 /** Let scheduled (coalesced) work run: the context falls back to a 16 ms timer without rAF. */
 export function nextFrame(): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, 40));
+}
+
+/**
+ * Plotly as the views see it under happy-dom, which lays out no SVG: calls are recorded, not
+ * drawn (the browser suite in tests/e2e draws the real charts). A view test routes the module
+ * here with `vi.mock("../../src/core/plotly", async () => ({ default: (await import("../helpers")).plotlyMock }))`.
+ */
+export const plotlyMock = {
+  react: vi.fn(async (el: HTMLElement, ..._rest: unknown[]) => el),
+  purge: vi.fn((_el: HTMLElement) => {}),
+  register: vi.fn(),
+  version: "mock",
+};
+
+/** The data (second argument) of Plotly.react's last call. */
+export function lastPlotData<T>(): T {
+  const calls = plotlyMock.react.mock.calls;
+  return calls[calls.length - 1]?.[1] as T;
+}
+
+export type Mount = (root: HTMLElement, model: AnyModel<Model>, ctx: ViewContext) => () => void;
+
+/** Mount one view into a fresh element in the document, over a FakeModel holding `state`. */
+export function mountView(mount: Mount, state: Record<string, unknown>) {
+  const model = new FakeModel(state);
+  const ctx = createContext(model.asModel());
+  const root = document.createElement("section");
+  document.body.appendChild(root);
+  const cleanup = mount(root, model.asModel(), ctx);
+  return { model, ctx, root, cleanup };
+}
+
+/** After each view test: an empty document and a Plotly with no recorded calls. */
+export function resetViews(): void {
+  document.body.replaceChildren();
+  plotlyMock.react.mockClear();
+  plotlyMock.purge.mockClear();
 }

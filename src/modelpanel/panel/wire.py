@@ -1,6 +1,6 @@
 """Numbers on the wire: numpy arrays as bytes with an explicit dtype and shape.
 
-The views decode them once, at the boundary (js/src/decode.ts); see docs/widget-state.md.
+The views decode them once, at the boundary (js/src/core/decode.ts); see docs/widget-state.md.
 """
 
 from __future__ import annotations

@@ -1,0 +1,175 @@
+// Pure logic of the inference view: what the kernel's `_eval_result` / `_eval_data` mean as
+// text, table rows and a heatmap figure. No DOM, no Plotly: tested under Node (vitest).
+//
+// Traits mirrored here: EvalData / EvalResult in model.ts (docs/widget-state.md "Inference").
+
+import { decodeArray } from "../core/decode";
+import { MISSING, formatCompact, formatInt, formatShape } from "../core/format";
+import type { EvalData, EvalResult, PerClass } from "../model";
+
+/** One row of `per_class`. */
+export type EvalRow = PerClass;
+
+/**
+ * `_eval_result` as this logic reads it: model.ts's EvalResult, with the fields the functions
+ * below tolerate being absent made optional (so a partial result still formats).
+ */
+export type EvalResultState = Omit<EvalResult, "seconds" | "mode" | "metric" | "metric_name"> &
+  Partial<Pick<EvalResult, "seconds" | "mode" | "metric" | "metric_name">>;
+
+/** `_eval_data`: what the Run button will evaluate (model.ts's EvalData; labels may be absent). */
+export type EvalDataState = Omit<EvalData, "labels"> & Partial<Pick<EvalData, "labels">>;
+
+/** 0.9333 -> "93.33%"; null -> "—". */
+export function formatPercent(x: number | null | undefined): string {
+  if (x === null || x === undefined || !Number.isFinite(x)) return MISSING;
+  return `${(100 * x).toFixed(2)}%`;
+}
+
+/** A ratio in 0..1 with three decimals, or "—" where undefined (class never predicted). */
+export function formatRatio(x: number | null | undefined): string {
+  if (x === null || x === undefined || !Number.isFinite(x)) return MISSING;
+  return x.toFixed(3);
+}
+
+/** 12345.6 -> "12.3K samples/s". */
+export function formatThroughput(x: number | null | undefined): string {
+  if (x === null || x === undefined || !Number.isFinite(x)) return MISSING;
+  return `${formatCompact(Math.round(x))} samples/s`;
+}
+
+/** A number for the summary line: up to 4 significant digits. */
+export function formatValue(x: number | null | undefined): string {
+  if (x === null || x === undefined || !Number.isFinite(x)) return MISSING;
+  return Number(x.toPrecision(4)).toString();
+}
+
+/**
+ * The batch size typed by the user, or an error message saying what is wrong.
+ * Whole positive numbers only; the kernel checks again.
+ */
+export function parseBatchSize(text: string): { value: number } | { error: string } {
+  const t = text.trim();
+  if (!/^\d+$/.test(t) || Number(t) < 1) {
+    return { error: `Batch size must be a whole number of at least 1, not "${t}".` };
+  }
+  return { value: Number(t) };
+}
+
+/** The device to select: the current pick while the kernel still lists it, else the first. */
+export function pickDevice(devices: readonly string[], current: string | null): string | null {
+  if (current !== null && devices.includes(current)) return current;
+  return devices[0] ?? null;
+}
+
+/** One line describing the data the Run button uses, or how to set it. */
+export function describeData(data: EvalDataState | null): string {
+  if (!data) return "No evaluation data yet: call panel.set_eval_data(X_test, y_test), then press Run.";
+  const n = data.n === null ? "an unknown number of" : formatInt(data.n);
+  const shape = data.x_shape ? ` of shape ${formatShape(data.x_shape)}` : "";
+  const targets = data.has_targets ? "with targets" : "without targets (outputs and throughput only)";
+  return `Evaluation data: ${n} samples${shape}, ${targets}.`;
+}
+
+/** [label, value] pairs for the result summary, in display order; absent values left out. */
+export function summaryItems(r: EvalResultState): Array<[string, string, string]> {
+  // [css key, label, value]
+  const items: Array<[string, string, string]> = [];
+  if (r.metric !== null && r.metric !== undefined) {
+    items.push(["metric", r.metric_name || "metric", formatValue(r.metric)]);
+  } else {
+    items.push(["accuracy", "accuracy", formatPercent(r.accuracy)]);
+  }
+  // Top-k is shown only when it says something: with k >= classes it is always 100%.
+  const k = r.topk_k ?? 1;
+  if (r.topk_accuracy !== null && r.topk_accuracy !== undefined && k > 1 && k < r.classes.length) {
+    items.push(["topk", `top-${r.topk_k} accuracy`, formatPercent(r.topk_accuracy)]);
+  }
+  if (r.loss !== null && r.loss !== undefined) items.push(["loss", "loss", formatValue(r.loss)]);
+  items.push(["n", "samples", formatInt(r.n)]);
+  items.push(["device", "device", r.device]);
+  items.push(["throughput", "throughput", formatThroughput(r.samples_per_s)]);
+  if (r.mode) items.push(["mode", "ran under", r.mode]);
+  return items;
+}
+
+/** Rows of the per-class table as display strings: label, precision, recall, support. */
+export function perClassRows(r: EvalResultState): string[][] {
+  return (r.per_class ?? []).map((row) => [
+    String(row.label),
+    formatRatio(row.precision),
+    formatRatio(row.recall),
+    formatInt(row.support),
+  ]);
+}
+
+/**
+ * Plotly's text parses a small HTML subset (<b>, <br>, links). Class names come from the user,
+ * so they go in as entities: Plotly shows them literally and interprets nothing.
+ */
+export function plotlySafe(text: string): string {
+  return text.replace(/[&<>"']/g, (ch) => `&#${ch.charCodeAt(0)};`);
+}
+
+export interface HeatmapFigure {
+  z: number[][]; // z[true][predicted]
+  labels: string[]; // escaped for Plotly
+  annotate: boolean; // counts written in the cells (small matrices only)
+  max: number;
+}
+
+/** The confusion matrix as heatmap rows, or null when the result has none (no targets). */
+export function confusionFigure(r: EvalResultState): HeatmapFigure | null {
+  if (!r.confusion) return null;
+  const { data, shape } = decodeArray(r.confusion);
+  const [rows, cols] = [shape[0] ?? 0, shape[1] ?? 0];
+  if (rows !== cols) throw new RangeError(`confusion matrix must be square, got [${shape.join(", ")}]`);
+  const z: number[][] = [];
+  let max = 0;
+  for (let i = 0; i < rows; i++) {
+    const row = Array.from(data.subarray(i * cols, (i + 1) * cols));
+    for (const v of row) max = Math.max(max, v);
+    z.push(row);
+  }
+  const names = r.classes.length === rows ? r.classes : z.map((_, i) => String(i));
+  return { z, labels: names.map(plotlySafe), annotate: rows <= 20, max };
+}
+
+/** Plotly data + layout for the figure (fixed size: autosize on a detached node is untested). */
+export function heatmapSpec(fig: HeatmapFigure): { data: object[]; layout: object } {
+  const c = fig.labels.length;
+  const side = Math.max(220, Math.min(520, 60 + 28 * c));
+  // Numeric axes with the names as tick text: two classes named alike stay two rows.
+  const idx = fig.labels.map((_, i) => i);
+  const trace: Record<string, unknown> = {
+    type: "heatmap",
+    z: fig.z,
+    x: idx,
+    y: idx,
+    // White to a mid blue: dark cell text stays readable at every count.
+    colorscale: [
+      [0, "#f7fbff"],
+      [1, "#4a90d9"],
+    ],
+    zmin: 0,
+    zmax: Math.max(1, fig.max),
+    showscale: false,
+    customdata: fig.z.map((row, i) => row.map((_, j) => [fig.labels[i], fig.labels[j]])),
+    hovertemplate: "true %{customdata[0]}<br>predicted %{customdata[1]}<br>%{z}<extra></extra>",
+  };
+  if (fig.annotate) {
+    trace.text = fig.z.map((row) => row.map(String));
+    trace.texttemplate = "%{text}";
+  }
+  const axis = { tickvals: idx, ticktext: fig.labels, automargin: true, showgrid: false };
+  return {
+    data: [trace],
+    layout: {
+      width: side + 80,
+      height: side,
+      margin: { l: 60, r: 10, t: 10, b: 50 },
+      xaxis: { ...axis, title: { text: "predicted" }, side: "bottom" },
+      yaxis: { ...axis, title: { text: "true" }, autorange: "reversed" },
+    },
+  };
+}

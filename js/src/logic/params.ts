@@ -1,0 +1,151 @@
+// Parameter table logic without a DOM: columns, sorting, the subtree filter, and which
+// parameters get a histogram. views/params.ts renders it.
+
+import { formatDims, formatInt, formatStat } from "../core/format";
+import type { ParamRecord } from "../model";
+import { inSubtree } from "./tree";
+
+export type SortKey =
+  | "name"
+  | "shape"
+  | "numel"
+  | "dtype"
+  | "device"
+  | "trainable"
+  | "mean"
+  | "std"
+  | "min"
+  | "max"
+  | "nonfinite";
+
+export type SortDir = "asc" | "desc";
+
+export interface Sort {
+  key: SortKey;
+  dir: SortDir;
+}
+
+export interface Column {
+  key: SortKey;
+  label: string;
+  numeric: boolean;
+  title: string;
+  text(r: ParamRecord): string;
+}
+
+/** The table's columns, in display order. */
+export const COLUMNS: Column[] = [
+  { key: "name", label: "name", numeric: false, title: "Every name the tensor is reachable by", text: (r) => r.names.join(", ") },
+  { key: "shape", label: "shape", numeric: false, title: "Dimensions", text: (r) => formatDims(r.shape) },
+  { key: "numel", label: "count", numeric: true, title: "Number of elements", text: (r) => formatInt(r.numel) },
+  { key: "dtype", label: "dtype", numeric: false, title: "Data type", text: (r) => r.dtype },
+  { key: "device", label: "device", numeric: false, title: "Device", text: (r) => r.device },
+  { key: "trainable", label: "trainable", numeric: false, title: "requires_grad", text: (r) => (r.trainable ? "yes" : "no") },
+  { key: "mean", label: "mean", numeric: true, title: "Mean of the finite values", text: (r) => formatStat(r.mean) },
+  { key: "std", label: "std", numeric: true, title: "Standard deviation of the finite values", text: (r) => formatStat(r.std) },
+  { key: "min", label: "min", numeric: true, title: "Smallest finite value", text: (r) => formatStat(r.min) },
+  { key: "max", label: "max", numeric: true, title: "Largest finite value", text: (r) => formatStat(r.max) },
+  {
+    key: "nonfinite",
+    label: "NaN/Inf",
+    numeric: true,
+    title: "Number of NaN and infinite values",
+    text: (r) => (r.nan || r.inf ? `${formatInt(r.nan)} / ${formatInt(r.inf)}` : "0"),
+  },
+];
+
+/** Natural order for names: "layers.2" before "layers.10". */
+export function naturalCompare(a: string, b: string): number {
+  const ax = a.match(/\d+|\D+/g) ?? [];
+  const bx = b.match(/\d+|\D+/g) ?? [];
+  const n = Math.min(ax.length, bx.length);
+  for (let i = 0; i < n; i++) {
+    const x = ax[i] as string;
+    const y = bx[i] as string;
+    if (x === y) continue;
+    const xd = /^\d/.test(x);
+    const yd = /^\d/.test(y);
+    if (xd && yd) {
+      const d = Number(x) - Number(y);
+      if (d !== 0) return d;
+      continue;
+    }
+    return x < y ? -1 : 1;
+  }
+  return ax.length - bx.length;
+}
+
+function sortValue(r: ParamRecord, key: SortKey): number | string | null {
+  switch (key) {
+    case "name":
+      return r.names[0] ?? "";
+    case "shape":
+      return r.shape.length ? r.shape.join("x") : "";
+    case "numel":
+      return r.numel;
+    case "dtype":
+      return r.dtype;
+    case "device":
+      return r.device;
+    case "trainable":
+      return r.trainable ? 1 : 0;
+    case "nonfinite":
+      return (r.nan ?? 0) + (r.inf ?? 0);
+    default:
+      return r[key];
+  }
+}
+
+/**
+ * A sorted copy. Stable (ties keep the kernel's order); missing values (null statistics of
+ * an all-NaN tensor) go last in both directions, so flipping the order never buries the data.
+ */
+export function sortRecords(records: readonly ParamRecord[], key: SortKey, dir: SortDir): ParamRecord[] {
+  const sign = dir === "asc" ? 1 : -1;
+  const keyed = records.map((r, i) => ({ r, i, v: sortValue(r, key) }));
+  keyed.sort((a, b) => {
+    const av = a.v;
+    const bv = b.v;
+    const am = av === null || (typeof av === "number" && Number.isNaN(av));
+    const bm = bv === null || (typeof bv === "number" && Number.isNaN(bv));
+    if (am || bm) return am && bm ? a.i - b.i : am ? 1 : -1;
+    let c: number;
+    if (typeof av === "number" && typeof bv === "number") c = av - bv;
+    else c = naturalCompare(String(av), String(bv));
+    return c !== 0 ? sign * c : a.i - b.i;
+  });
+  return keyed.map((k) => k.r);
+}
+
+/** The records held by a module in the selected subtree (null selection: all). */
+export function filterBySubtree(records: readonly ParamRecord[], selected: string | null): ParamRecord[] {
+  if (selected === null) return records.slice();
+  return records.filter((r) => r.owners.some((o) => inSubtree(o, selected)));
+}
+
+/** Next sort state after clicking a column header: a new column sorts ascending, the same one flips. */
+export function nextSort(current: Sort | null, key: SortKey): Sort {
+  if (current && current.key === key) return { key, dir: current.dir === "asc" ? "desc" : "asc" };
+  return { key, dir: "asc" };
+}
+
+/** How many histograms show when the user has not picked any. */
+export const DEFAULT_HISTOGRAMS = 4;
+
+/**
+ * The parameter ids to draw: the user's explicit picks that are still in the table, or else
+ * the first few rows of the table as displayed.
+ */
+export function histogramIds(displayed: readonly ParamRecord[], picked: ReadonlySet<number>): number[] {
+  if (picked.size) {
+    const ids = displayed.filter((r) => picked.has(r.id)).map((r) => r.id);
+    if (ids.length) return ids;
+  }
+  return displayed.slice(0, DEFAULT_HISTOGRAMS).map((r) => r.id);
+}
+
+/** The table's records as displayed: filtered to the selected subtree, then sorted. */
+export function displayedRecords(records: readonly ParamRecord[] | null, state: { selectedPath: string | null; sort: Sort | null }): ParamRecord[] {
+  const rows = filterBySubtree(records ?? [], state.selectedPath);
+  return state.sort ? sortRecords(rows, state.sort.key, state.sort.dir) : rows;
+}

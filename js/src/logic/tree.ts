@@ -1,0 +1,190 @@
+// Layer tree logic without a DOM: build the tree from the summary's flat layer list, decide
+// which rows are visible (expansion state, search filter), derive badges, decide what a key
+// does. views/tree.ts renders it.
+
+import type { Layer, Summary } from "../model";
+
+export interface TreeNode {
+  index: number; // position in the layers list (and in Tree.nodes)
+  layer: Layer;
+  parent: number; // index of the parent node, -1 for top level (parent = root)
+  children: number[];
+  calledInSubtree: boolean; // this module or a descendant ran in the captured forward
+}
+
+export interface Tree {
+  nodes: TreeNode[];
+  roots: number[]; // top-level modules, in order
+  byPath: Map<string, number>;
+  forwardRan: boolean;
+  totalParams: number;
+}
+
+/** Build the tree. Layers come in named_modules() order: parents before their children. */
+export function buildTree(summary: Pick<Summary, "layers" | "input_shapes" | "total_params">): Tree {
+  const layers = summary.layers ?? [];
+  const byPath = new Map<string, number>();
+  const nodes: TreeNode[] = [];
+  const roots: number[] = [];
+  layers.forEach((layer, index) => {
+    const parent = layer.parent ? (byPath.get(layer.parent) ?? -1) : -1;
+    const node: TreeNode = { index, layer, parent, children: [], calledInSubtree: layer.calls > 0 };
+    nodes.push(node);
+    byPath.set(layer.path, index);
+    if (parent >= 0) (nodes[parent] as TreeNode).children.push(index);
+    else roots.push(index);
+  });
+  // Children come after parents, so one backwards pass carries "called" up to the ancestors.
+  for (let i = nodes.length - 1; i >= 0; i--) {
+    const node = nodes[i] as TreeNode;
+    if (node.calledInSubtree && node.parent >= 0) (nodes[node.parent] as TreeNode).calledInSubtree = true;
+  }
+  const forwardRan = summary.input_shapes != null || layers.some((l) => l.calls > 0);
+  return { nodes, roots, byPath, forwardRan, totalParams: summary.total_params ?? 0 };
+}
+
+export interface Badges {
+  frozen: boolean; // some of its parameters do not require grad
+  shared: boolean; // holds a tensor another module also holds (tied weights)
+  unused: boolean; // never called in the captured forward
+}
+
+/**
+ * Badges of one node. "unused" only when a forward ran, and not for containers such as
+ * ModuleList whose own forward never runs but whose children do.
+ */
+export function badgesOf(tree: Tree, node: TreeNode): Badges {
+  const l = node.layer;
+  return {
+    frozen: l.trainable_params < l.params,
+    shared: Boolean(l.shared),
+    unused: tree.forwardRan && !node.calledInSubtree,
+  };
+}
+
+/**
+ * The paths to expand at first: every node above `maxDepth` (so rows up to depth maxDepth
+ * show), level by level, stopping before the visible rows would pass `maxRows`.
+ */
+export function initialExpanded(tree: Tree, maxDepth = 2, maxRows = 200): Set<string> {
+  const expanded = new Set<string>();
+  let visible = tree.roots.length;
+  let level = tree.roots;
+  for (let depth = 1; depth < maxDepth && level.length; depth++) {
+    const next: number[] = [];
+    for (const i of level) {
+      const node = tree.nodes[i] as TreeNode;
+      if (!node.children.length) continue;
+      if (visible + node.children.length > maxRows) return expanded;
+      expanded.add(node.layer.path);
+      visible += node.children.length;
+      next.push(...node.children);
+    }
+    level = next;
+  }
+  return expanded;
+}
+
+/** Every path with children (for "expand all"). */
+export function allExpandable(tree: Tree): Set<string> {
+  const out = new Set<string>();
+  for (const node of tree.nodes) if (node.children.length) out.add(node.layer.path);
+  return out;
+}
+
+/** Does the node match a (lower-cased, trimmed) query: by name, path or type. */
+export function matches(node: TreeNode, query: string): boolean {
+  const l = node.layer;
+  return (
+    l.name.toLowerCase().includes(query) ||
+    l.path.toLowerCase().includes(query) ||
+    l.kind.toLowerCase().includes(query)
+  );
+}
+
+export interface VisibleRows {
+  rows: number[]; // node indices in display order
+  matched: Set<number> | null; // nodes matching the query (null without a query)
+}
+
+/**
+ * The rows to display. Without a query: top-level rows and the children of expanded rows.
+ * With a query: the matching rows and their ancestors (shown open), nothing else.
+ */
+export function visibleRows(tree: Tree, expanded: ReadonlySet<string>, query = ""): VisibleRows {
+  const q = query.trim().toLowerCase();
+  const rows: number[] = [];
+  if (!q) {
+    const stack = tree.roots.slice().reverse();
+    while (stack.length) {
+      const i = stack.pop() as number;
+      rows.push(i);
+      const node = tree.nodes[i] as TreeNode;
+      if (node.children.length && expanded.has(node.layer.path)) {
+        for (let c = node.children.length - 1; c >= 0; c--) stack.push(node.children[c] as number);
+      }
+    }
+    return { rows, matched: null };
+  }
+  const matched = new Set<number>();
+  const keep = new Uint8Array(tree.nodes.length);
+  for (let i = tree.nodes.length - 1; i >= 0; i--) {
+    const node = tree.nodes[i] as TreeNode;
+    if (matches(node, q)) {
+      matched.add(i);
+      keep[i] = 1;
+    }
+    if (keep[i] && node.parent >= 0) keep[node.parent] = 1;
+  }
+  // Pre-order = the layers' own order, so a filter over the list keeps the tree order.
+  for (let i = 0; i < tree.nodes.length; i++) if (keep[i]) rows.push(i);
+  return { rows, matched };
+}
+
+/** Is `path` the selected path or inside its subtree? ("" = the root holds everything.) */
+export function inSubtree(path: string, selected: string): boolean {
+  return selected === "" || path === selected || path.startsWith(selected + ".");
+}
+
+/** What a key press does: select the display row `row`, and/or replace the expanded set. */
+export interface KeyAction {
+  row?: number;
+  expanded?: Set<string>;
+}
+
+/**
+ * The tree's keyboard: Up/Down/Home/End move the selection along the displayed rows;
+ * Right expands a closed row, Left collapses an open one or moves to the parent. Expansion is
+ * fixed while a search shows its matches. Returns null for a key the tree leaves to the page,
+ * and an empty action for one it swallows without effect (Right on a leaf).
+ */
+export function keyAction(
+  tree: Tree,
+  rows: readonly number[],
+  expanded: ReadonlySet<string>,
+  query: string,
+  selected: string | null,
+  key: string,
+): KeyAction | null {
+  if (!rows.length) return null;
+  const current = selected === null ? -1 : rows.indexOf(tree.byPath.get(selected) ?? -2);
+  const node = current >= 0 ? (tree.nodes[rows[current] as number] as TreeNode) : null;
+  if (key === "ArrowDown") return { row: Math.min(rows.length - 1, current + 1) };
+  if (key === "ArrowUp") return { row: Math.max(0, current - 1) };
+  if (key === "Home") return { row: 0 };
+  if (key === "End") return { row: rows.length - 1 };
+  if ((key !== "ArrowRight" && key !== "ArrowLeft") || !node || query) return null;
+  const path = node.layer.path;
+  const open = expanded.has(path);
+  if (key === "ArrowRight") return node.children.length && !open ? { expanded: new Set(expanded).add(path) } : {};
+  if (open) return { expanded: toggled(expanded, path) };
+  return node.parent >= 0 ? { row: rows.indexOf(node.parent) } : {};
+}
+
+/** `expanded` with `path` opened if it was closed, closed if it was open. */
+export function toggled(expanded: ReadonlySet<string>, path: string): Set<string> {
+  const next = new Set(expanded);
+  if (next.has(path)) next.delete(path);
+  else next.add(path);
+  return next;
+}

@@ -1,0 +1,187 @@
+// Weight histograms: Plotly bar charts (small multiples) of the binned counts the kernel sends
+// in `_hist`, for the parameters picked in the table (default: its first rows). A click
+// enlarges one. `_hist` is decoded once per version; plots are drawn only while visible and
+// at most once per animation frame; every plot is purged on cleanup.
+//
+// No model string goes into Plotly (its titles parse a subset of HTML): names are captions
+// set with textContent.
+
+import type { AnyModel } from "@anywidget/types";
+import type { ViewContext } from "../core/context";
+import { h } from "../core/dom";
+import { formatInt } from "../core/format";
+import Plotly from "../core/plotly";
+import type { Store } from "../core/store";
+import { type DecodedHist, barsFor, decodeHist } from "../logic/histograms";
+import { displayedRecords, histogramIds } from "../logic/params";
+import { type Model, type ParamRecord, histOf } from "../model";
+
+const SMALL = { width: 216, height: 140 };
+const LARGE = { width: 640, height: 320 };
+
+interface Item {
+  id: number;
+  figure: HTMLElement;
+  plot: HTMLElement;
+  caption: HTMLElement;
+  visible: boolean;
+  drawn: string; // what is on screen: "<version>:<size>", "" = nothing
+}
+
+/** Mount the histograms into `root`; returns its cleanup. */
+export function mountHistograms(root: HTMLElement, model: AnyModel<Model>, ctx: ViewContext, store: Store): () => void {
+  let decoded: DecodedHist | null = null;
+  let decodeError = "";
+  let enlarged: number | null = null;
+  const items = new Map<number, Item>();
+  const title = h("div", "mp-hist-title", "Weight histograms");
+  const note = h("div", "mp-hint");
+  const grid = h("div", "mp-hist-grid");
+  root.replaceChildren(title, note, grid);
+
+  const io =
+    typeof IntersectionObserver === "function"
+      ? new IntersectionObserver((entries) => {
+          for (const e of entries) {
+            const item = items.get(Number((e.target as HTMLElement).dataset.id));
+            if (item) item.visible = e.isIntersecting;
+          }
+          ctx.schedule(plotVisible);
+        })
+      : null;
+
+  function readHist() {
+    const raw = histOf(model.get("_hist"));
+    if (!raw) {
+      decoded = null;
+      return;
+    }
+    if (decoded && decoded.version === Number(raw.version)) return; // once per version
+    try {
+      decoded = decodeHist(raw);
+      decodeError = "";
+    } catch (err) {
+      decoded = null;
+      decodeError = `Cannot read the histograms: ${(err as Error).message}`;
+    }
+    for (const item of items.values()) item.drawn = "";
+  }
+
+  function captionFor(item: Item, r: ParamRecord | undefined) {
+    const bits: string[] = [];
+    if (r) {
+      if (r.sampled) bits.push("sampled");
+      if (r.nan || r.inf) bits.push(`${formatInt(r.nan)} NaN, ${formatInt(r.inf)} Inf not binned`);
+    }
+    const name = h("span", "mp-hist-name", r ? r.names.join(", ") : `#${item.id}`);
+    item.caption.replaceChildren(name);
+    if (bits.length) item.caption.appendChild(h("span", "mp-hist-note", bits.join("; ")));
+    // Cleared too: a later snapshot of the same tensor may be exact.
+    item.figure.title = r?.sampled ? "Histogram of a strided sample of this tensor" : "";
+  }
+
+  function sync() {
+    readHist();
+    const records = model.get("_params") ?? [];
+    const byId = new Map(records.map((r) => [r.id, r]));
+    const ids = histogramIds(displayedRecords(records, store.get()), store.get().picked);
+    if (enlarged !== null && !ids.includes(enlarged)) enlarged = null;
+    note.textContent =
+      decodeError ||
+      (!decoded ? "No histograms yet." : ids.length ? "Click a histogram to enlarge it." : "No parameters in this selection.");
+    for (const [id, item] of items) {
+      if (ids.includes(id)) continue;
+      io?.unobserve(item.plot);
+      Plotly.purge(item.plot);
+      items.delete(id);
+    }
+    const order: HTMLElement[] = [];
+    for (const id of ids) {
+      let item = items.get(id);
+      if (!item) {
+        const figure = h("figure", "mp-hist-item");
+        const plot = h("div", "mp-hist-plot");
+        plot.dataset.id = String(id);
+        const caption = h("figcaption", "mp-hist-caption");
+        figure.append(plot, caption);
+        item = { id, figure, plot, caption, visible: io === null, drawn: "" };
+        items.set(id, item);
+        io?.observe(plot);
+      }
+      const r = byId.get(id);
+      item.plot.dataset.name = r?.names[0] ?? "";
+      item.figure.dataset.name = r?.names[0] ?? "";
+      item.figure.classList.toggle("mp-hist-enlarged", enlarged === id);
+      captionFor(item, r);
+      order.push(item.figure);
+    }
+    grid.replaceChildren(...order);
+    plotVisible();
+  }
+
+  function plotVisible() {
+    if (!decoded) return;
+    for (const item of items.values()) {
+      if (!item.visible) continue;
+      const size = enlarged === item.id ? LARGE : SMALL;
+      const key = `${decoded.version}:${size.width}`;
+      if (item.drawn === key) continue;
+      const bars = barsFor(decoded, item.id);
+      if (!bars) continue;
+      item.drawn = key;
+      item.plot.style.width = `${size.width}px`;
+      item.plot.style.height = `${size.height}px`;
+      void Plotly.react(
+        item.plot,
+        [
+          {
+            type: "bar",
+            x: bars.x,
+            y: bars.y,
+            width: bars.width,
+            marker: { color: "#1976d2" },
+            hovertemplate: "%{x:.4g}: %{y} values<extra></extra>",
+          },
+        ],
+        {
+          width: size.width,
+          height: size.height,
+          margin: { l: 40, r: 8, t: 6, b: 26 },
+          bargap: 0,
+          showlegend: false,
+          paper_bgcolor: "rgba(0,0,0,0)",
+          plot_bgcolor: "rgba(0,0,0,0)",
+          font: { size: 9, color: "#777" },
+          // No zoom/pan: a click on the chart enlarges it (and a double click would toggle twice).
+          dragmode: false,
+          xaxis: { zeroline: false, showgrid: false, fixedrange: true },
+          yaxis: { rangemode: "tozero", gridcolor: "rgba(128,128,128,0.2)", fixedrange: true },
+        },
+        { displayModeBar: false, responsive: false, doubleClick: false },
+      );
+    }
+  }
+
+  const onClick = (ev: MouseEvent) => {
+    const fig = (ev.target as HTMLElement).closest(".mp-hist-item") as HTMLElement | null;
+    const plot = fig?.querySelector(".mp-hist-plot") as HTMLElement | null;
+    if (!plot) return;
+    const id = Number(plot.dataset.id);
+    enlarged = enlarged === id ? null : id;
+    ctx.schedule(sync);
+  };
+  ctx.listen(grid, "click", onClick);
+
+  const resync = () => ctx.schedule(sync);
+  resync(); // after the tree and the table, like every later update
+  ctx.on("change:_hist", resync);
+  ctx.on("change:_params", resync);
+  const unsubscribe = store.subscribe(resync);
+  return () => {
+    unsubscribe();
+    io?.disconnect();
+    for (const item of items.values()) Plotly.purge(item.plot);
+    items.clear();
+    root.replaceChildren();
+  };
+}

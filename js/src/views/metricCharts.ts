@@ -1,0 +1,88 @@
+// One Plotly line chart per metric series in `_metrics`, step-level series first. Long series
+// are thinned for drawing (logic/metrics.ts keeps the spikes). Names are captions set with
+// textContent: Plotly gets numbers only, because its titles parse HTML.
+//
+// Stable class names (browser tests rely on them):
+//   .mp-metrics, .mp-metric[data-name], .mp-metric-plot[data-name]
+
+import type { AnyModel } from "@anywidget/types";
+import type { ViewContext } from "../core/context";
+import { h } from "../core/dom";
+import Plotly from "../core/plotly";
+import { type Series, decodeMetrics, thinSeries } from "../logic/metrics";
+import type { Model } from "../model";
+
+const MAX_POINTS = 1500; // per drawn line; the kernel keeps up to 2x its metric_points
+
+interface Chart {
+  box: HTMLElement;
+  plot: HTMLElement;
+}
+
+/** Mount the metric charts into `root` (.mp-metrics); returns its cleanup. */
+export function mountMetricCharts(root: HTMLElement, model: AnyModel<Model>, ctx: ViewContext): () => void {
+  const charts = new Map<string, Chart>();
+  const render = () => {
+    let series: Series[];
+    try {
+      series = decodeMetrics(model.get("_metrics"));
+    } catch {
+      return; // a malformed update: keep the last good charts
+    }
+    const seen = new Set<string>();
+    for (const s of series) {
+      seen.add(s.name);
+      let chart = charts.get(s.name);
+      if (!chart) {
+        chart = buildChart(s);
+        charts.set(s.name, chart);
+      }
+      root.appendChild(chart.box);
+      draw(chart.plot, s);
+    }
+    for (const [name, chart] of charts) {
+      if (!seen.has(name)) {
+        Plotly.purge(chart.plot);
+        chart.box.remove();
+        charts.delete(name);
+      }
+    }
+  };
+  render();
+  ctx.on("change:_metrics", () => ctx.schedule(render));
+  return () => {
+    for (const chart of charts.values()) Plotly.purge(chart.plot);
+    charts.clear();
+    root.replaceChildren();
+  };
+}
+
+function buildChart(s: Series): Chart {
+  const box = h("div", "mp-metric");
+  box.dataset.name = s.name;
+  const plot = h("div", "mp-metric-plot");
+  plot.dataset.name = s.name;
+  box.append(h("div", "mp-metric-name", s.epochLevel ? `${s.name} (per epoch)` : s.name), plot);
+  return { box, plot };
+}
+
+function draw(plot: HTMLElement, s: Series): void {
+  const pts = thinSeries(s.x, s.y, MAX_POINTS);
+  const trace = {
+    x: pts.x,
+    y: pts.y,
+    type: "scatter",
+    mode: s.epochLevel || pts.x.length < 2 ? "lines+markers" : "lines",
+    line: { width: 1.5 },
+    hovertemplate: "%{x}: %{y:.4g}<extra></extra>",
+  };
+  const layout = {
+    width: 320,
+    height: 180,
+    margin: { l: 48, r: 8, t: 6, b: 30 },
+    xaxis: { title: { text: s.epochLevel ? "epoch" : "step" }, automargin: true },
+    yaxis: { automargin: true },
+    showlegend: false,
+  };
+  void Plotly.react(plot, [trace], layout, { displayModeBar: false, responsive: false });
+}

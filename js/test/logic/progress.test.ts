@@ -1,0 +1,43 @@
+// tqdm-like text of the progress bars: the same meter tqdm prints in a terminal.
+import { describe, expect, it } from "vitest";
+import { barText, formatInterval, formatRate, fractionDone, orderBars } from "../../src/logic/progress";
+import type { ProgressBar } from "../../src/model";
+
+function bar(over: Partial<ProgressBar> = {}): ProgressBar {
+  return { id: 1, level: 0, desc: "epoch", n: 9, total: 20, unit: "it", rate: 2.5, elapsed: 3.6, remaining: 4.4,
+    postfix: "loss=0.31", state: "running", error: "", ...over };
+}
+
+describe("tqdm-like text", () => {
+  it("formats intervals as tqdm.format_interval", () => {
+    expect(formatInterval(0)).toBe("00:00");
+    expect(formatInterval(65.9)).toBe("01:05");
+    expect(formatInterval(3725)).toBe("1:02:05");
+    expect(formatInterval(null)).toBe("?");
+    expect(formatInterval(Number.NaN)).toBe("?");
+  });
+
+  it("formats rates, inverting below one per second", () => {
+    expect(formatRate(12.5, "it")).toBe("12.50it/s");
+    expect(formatRate(0.3125, "epoch")).toBe("3.20s/epoch");
+    expect(formatRate(null, "it")).toBe("?it/s");
+  });
+
+  it("builds the meter parts from a record", () => {
+    expect(barText(bar())).toEqual({ desc: "epoch", percent: " 45%", count: "9/20", meta: "[00:03<00:04, 2.50it/s, loss=0.31]" });
+    // tqdm's prefix arrives with ": " from set_description; no total: count with unit, no ETA.
+    expect(barText(bar({ desc: "train: ", total: null, n: 7, unit: "batch", postfix: "" }))).toEqual({
+      desc: "train", percent: "", count: "7batch", meta: "[00:03, 2.50batch/s]" });
+    // A finished bar shows no time left, whatever the last estimate said.
+    expect(barText(bar({ n: 20, state: "done", remaining: 12 })).meta).toBe("[00:03<00:00, 2.50it/s, loss=0.31]");
+  });
+
+  it("clamps the fraction and orders bars by level, then age", () => {
+    expect(fractionDone({ n: 30, total: 20 })).toBe(1);
+    expect(fractionDone({ n: 3, total: null })).toBeNull();
+    expect(fractionDone({ n: 3, total: 0 })).toBeNull();
+    const ordered = orderBars([bar({ id: 5, level: 1 }), bar({ id: 2, level: 0 }), bar({ id: 3, level: 1 })]);
+    expect(ordered.map((b) => b.id)).toEqual([2, 3, 5]);
+    expect(orderBars(null)).toEqual([]);
+  });
+});

@@ -1,0 +1,102 @@
+// The layer tree in a DOM: a window of rows for big models, expansion, search, keyboard,
+// badges and the hover / selection detail line.
+import { afterEach, describe, expect, it } from "vitest";
+import { createStore } from "../../src/core/store";
+import { mountTree } from "../../src/views/tree";
+import { mountView, nestedSummary, nextFrame, resetViews, stackSummary } from "../helpers";
+
+afterEach(resetViews);
+
+function mountTreeOnly(summary: unknown) {
+  const store = createStore();
+  const view = mountView((root, model, ctx) => mountTree(root, model, ctx, store), { _summary: summary, _params: [] });
+  const { root } = view;
+  const paths = () => Array.from(root.querySelectorAll<HTMLElement>(".mp-tree-row")).map((r) => r.dataset.path);
+  return { ...view, store, paths };
+}
+
+describe("tree view", () => {
+  it("renders only a window of rows for 2,000 modules, and scrolls", async () => {
+    const t = mountTreeOnly(stackSummary(2000));
+    const rendered = t.paths();
+    expect(rendered.length).toBeGreaterThan(10);
+    expect(rendered.length).toBeLessThan(60);
+    expect(rendered[0]).toBe("0");
+    const spacer = t.root.querySelector<HTMLElement>(".mp-tree-spacer");
+    expect(spacer?.style.height).toBe(`${2000 * 22}px`);
+    const body = t.root.querySelector<HTMLElement>(".mp-tree-body") as HTMLElement;
+    body.scrollTop = 1000 * 22;
+    body.dispatchEvent(new Event("scroll"));
+    await nextFrame();
+    expect(t.paths()).toContain("1000");
+    expect(t.paths()).not.toContain("0");
+    t.cleanup();
+    t.ctx.dispose();
+  });
+
+  it("expands, collapses, expands all, collapses all, and searches keeping ancestors", async () => {
+    const t = mountTreeOnly(nestedSummary());
+    expect(t.paths()).toEqual(["encoder", "encoder.block0", "encoder.block1", "head", "tied", "spare", "spare.0"]);
+    t.root.querySelector<HTMLElement>('.mp-tree-row[data-path="encoder"] .mp-tree-toggle')?.click();
+    expect(t.paths()).toEqual(["encoder", "head", "tied", "spare", "spare.0"]);
+    t.root.querySelector<HTMLElement>(".mp-expand-all")?.click();
+    expect(t.paths()).toHaveLength(11);
+    t.root.querySelector<HTMLElement>(".mp-collapse-all")?.click();
+    expect(t.paths()).toEqual(["encoder", "head", "tied", "spare"]);
+    const search = t.root.querySelector<HTMLInputElement>(".mp-search") as HTMLInputElement;
+    search.value = "gelu";
+    search.dispatchEvent(new Event("input"));
+    await nextFrame();
+    expect(t.paths()).toEqual(["encoder", "encoder.block1", "encoder.block1.act"]);
+    search.value = "";
+    search.dispatchEvent(new Event("input"));
+    await nextFrame();
+    expect(t.paths()).toEqual(["encoder", "head", "tied", "spare"]);
+    t.cleanup();
+    t.ctx.dispose();
+  });
+
+  it("moves the selection and expands with the keyboard", async () => {
+    const t = mountTreeOnly(nestedSummary());
+    const body = t.root.querySelector<HTMLElement>(".mp-tree-body") as HTMLElement;
+    const key = (k: string) => body.dispatchEvent(new KeyboardEvent("keydown", { key: k, bubbles: true }));
+    key("ArrowDown");
+    expect(t.store.get().selectedPath).toBe("encoder");
+    key("ArrowDown");
+    expect(t.store.get().selectedPath).toBe("encoder.block0");
+    key("ArrowRight"); // expand block0: its two children appear
+    expect(t.paths()).toContain("encoder.block0.fc");
+    key("ArrowDown");
+    expect(t.store.get().selectedPath).toBe("encoder.block0.fc");
+    key("ArrowLeft"); // a leaf: go to the parent
+    expect(t.store.get().selectedPath).toBe("encoder.block0");
+    key("ArrowLeft"); // open: collapse it
+    expect(t.paths()).not.toContain("encoder.block0.fc");
+    key("End");
+    expect(t.store.get().selectedPath).toBe("spare.0");
+    key("Home");
+    expect(t.store.get().selectedPath).toBe("encoder");
+    t.cleanup();
+    t.ctx.dispose();
+  });
+
+  it("shows badges, shares and the formula on hover and selection", async () => {
+    const t = mountTreeOnly(nestedSummary());
+    const row = (p: string) => t.root.querySelector<HTMLElement>(`.mp-tree-row[data-path="${p}"]`) as HTMLElement;
+    expect(row("head").querySelector(".mp-badge-frozen")).not.toBeNull();
+    expect(row("tied").querySelector(".mp-badge-shared")).not.toBeNull();
+    expect(row("spare").querySelector(".mp-badge-unused")).not.toBeNull();
+    expect(row("encoder").querySelector(".mp-badge")).toBeNull();
+    expect(row("head").title).toBe("weight 16×16 = 256 + bias 16 = 16");
+    expect(row("encoder").querySelector(".mp-share")?.textContent).toBe("40.0%");
+    row("head").querySelector<HTMLElement>(".mp-tree-name")?.click();
+    expect(t.store.get().selectedPath).toBe("head");
+    await nextFrame();
+    expect(row("head").classList.contains("mp-selected")).toBe(true);
+    expect(t.root.querySelector(".mp-tree-detail")?.textContent).toBe("head (Linear): weight 16×16 = 256 + bias 16 = 16");
+    row("head").querySelector<HTMLElement>(".mp-tree-name")?.click(); // again: deselect
+    expect(t.store.get().selectedPath).toBeNull();
+    t.cleanup();
+    t.ctx.dispose();
+  });
+});
