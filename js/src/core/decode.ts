@@ -2,7 +2,7 @@
 // {view: <bytes>, dtype, shape}, little-endian and C-contiguous. Views call decodeArray once
 // per update and never see the wire format.
 
-export type WireDtype = "float32" | "float64" | "uint32" | "int32";
+export type WireDtype = "float32" | "float64" | "uint32" | "int32" | "uint8";
 
 /**
  * An array as the kernel sends it. In the browser `view` is a DataView (ipywidgets turns each
@@ -14,7 +14,7 @@ export interface WireArray {
   shape: number[];
 }
 
-export type NumericArray = Float32Array | Float64Array | Uint32Array | Int32Array;
+export type NumericArray = Float32Array | Float64Array | Uint32Array | Int32Array | Uint8Array;
 
 export interface Decoded<T extends NumericArray = NumericArray> {
   data: T;
@@ -28,6 +28,7 @@ const CTORS: Record<WireDtype, Ctor> = {
   float64: Float64Array,
   uint32: Uint32Array,
   int32: Int32Array,
+  uint8: Uint8Array,
 };
 
 function product(shape: number[]): number {

@@ -1,14 +1,14 @@
 // Histogram logic without Plotly: turn one row of the decoded `_hist` arrays into bar-chart
 // data. views/histograms.ts draws it.
 
-import { decodeArray } from "../core/decode";
+import { type NumericArray, decodeArray } from "../core/decode";
 import type { Histograms } from "../model";
 
 export interface DecodedHist {
   version: number;
   bins: number;
-  counts: Float32Array | Float64Array | Uint32Array | Int32Array; // [n_params * bins]
-  range: Float32Array | Float64Array | Uint32Array | Int32Array; // [n_params * 2]
+  counts: NumericArray; // [n_params * bins]
+  range: NumericArray; // [n_params * 2]
   n: number;
 }
 

@@ -30,6 +30,14 @@ describe("decodeArray", () => {
     expect(Array.from(decodeArray({ view: sub, dtype: "int32", shape: [2] }).data)).toEqual([-3, 5]);
   });
 
+  it("reads uint8 at any offset (no alignment to copy for)", () => {
+    const bytes = new Uint8Array([9, 1, 0, 255, 9]);
+    const out = decodeArray({ view: new DataView(bytes.buffer, 1, 3), dtype: "uint8", shape: [3] });
+    expect(out.data).toBeInstanceOf(Uint8Array);
+    expect(Array.from(out.data)).toEqual([1, 0, 255]);
+    expect(out.data.buffer).toBe(bytes.buffer);
+  });
+
   it("handles empty arrays", () => {
     const out = decodeArray({ view: new ArrayBuffer(0), dtype: "uint32", shape: [0, 64] });
     expect(out.data.length).toBe(0);
