@@ -2,6 +2,8 @@
 // src/modelpanel/panel/widget.py. The contract is docs/widget-state.md: change all three together.
 // Every trait is written by the kernel only; the views keep their own state (selection,
 // expansion, sort order) locally and talk back through custom messages (see core/context.ts).
+// Big traits travel as columns and appends; core/ decodes them once into the row types below
+// (Layer, Summary, ParamRecord), so the views read rows and never the wire format.
 
 import type { WireArray } from "./core/decode";
 
@@ -26,7 +28,7 @@ export interface Layer {
 /** A tensor shape ([1, 10]), or nested tuples / lists / dicts of shapes, as the kernel sends it. */
 export type Shape = number[] | Shape[] | { [key: string]: Shape | null };
 
-/** `Summary.to_dict()`. The trait may be an empty dict before the first summary arrives. */
+/** `_summary` after core/columns.ts decoded its layer columns into rows. */
 export interface Summary {
   model_kind: string;
   total_params: number;
@@ -46,9 +48,9 @@ export interface Summary {
   layers: Layer[];
 }
 
-/** One parameter tensor (tied tensors once, with all their names). */
+/** One parameter tensor (tied tensors once, with all their names): `_params` + `_param_stats` row. */
 export interface ParamRecord {
-  id: number; // row index into the histogram arrays
+  id: number; // row of `_params`: the id that hist_watch, `_hist` and hist_history use
   names: string[];
   owners: string[]; // module paths that hold it directly ("" = root)
   shape: number[];
@@ -65,17 +67,65 @@ export interface ParamRecord {
   sampled: boolean; // statistics / histogram from a strided sample
 }
 
-export interface Histograms {
-  bins: number;
-  counts: WireArray; // uint32 [n_params, bins]
-  range: WireArray; // float64 [n_params, 2]: lo, hi (lo == hi: constant tensor)
-  version: number; // bumps on every refresh
+/**
+ * A column of repeated values sent once each: row i's value is `values[index[i]]`
+ * (index: uint32 [n]). Kinds, dtypes and shapes repeat across thousands of rows.
+ */
+export interface DictColumn<T> {
+  values: T[];
+  index: WireArray;
 }
 
-export interface HistHistory {
-  steps: WireArray; // float64 [T]
-  counts: WireArray; // uint32 [n_params, T, bins]
-  range: WireArray; // float64 [n_params, T, 2]
+/** `_summary.layer_columns`: the layers as columns, root excluded, named_modules() order. */
+export interface LayerColumns {
+  n: number;
+  path: string[];
+  name: string[];
+  parent: WireArray; // int32 [n]: parent row, -1 = the root
+  depth: WireArray; // int32 [n]
+  calls: WireArray; // int32 [n]
+  params: WireArray; // float64 [n]
+  own_params: WireArray; // float64 [n]
+  trainable_params: WireArray; // float64 [n]
+  macs: WireArray; // float64 [n]: NaN = not counted yet
+  shared: number[]; // rows that hold a parameter another module also holds
+  kind: DictColumn<string>;
+  param_formula: DictColumn<string>;
+  input_shape: DictColumn<Shape | null>;
+  output_shape: DictColumn<Shape | null>;
+}
+
+/** `_summary` as the kernel sends it; core/columns.ts turns it into a Summary. */
+export type SummaryWire = Omit<Summary, "layers"> & { layer_columns: LayerColumns };
+
+/** `_params`: the static facts of every tensor, sent at construction and on an explicit refresh. */
+export interface ParamColumns {
+  n: number;
+  names: string[][];
+  owners: string[][];
+  shape: number[][];
+  numel: WireArray; // float64 [n]
+  dtype: DictColumn<string>;
+  device: DictColumn<string>;
+  frozen: number[]; // ids (rows) whose trainable is false
+}
+
+/** `_param_stats`: the statistics of the tensors of `_params`, on every refresh. */
+export interface ParamStats {
+  version: number;
+  stats: WireArray; // float32 [n, 4]: mean, std, min, max (NaN = none)
+  nonfinite: WireArray; // uint32 [n, 2]: NaN count, Inf count
+  sampled: number[]; // ids whose statistics come from a strided sample
+}
+
+/** `_hist`: histograms of the tensors some view watches (hist_watch), not of all of them. */
+export interface Histograms {
+  bins: number;
+  version: number; // bumps on every refresh
+  step: number | null; // training step of this snapshot (null outside training)
+  ids: number[]; // tensor ids of the rows below, in order
+  counts: WireArray; // uint32 [ids.length, bins]
+  range: WireArray; // float64 [ids.length, 2]: lo, hi (lo == hi: constant tensor)
 }
 
 export interface ProgressBar {
@@ -97,6 +147,16 @@ export interface MetricSeries {
   step: WireArray; // float64 [k]
   value: WireArray; // float64 [k]
   epoch_level: boolean;
+}
+
+/**
+ * `_metrics`: the points logged since the previous message only. `seq` counts messages within
+ * one `reset`; a new `reset` (the user cleared the history) drops everything before it.
+ */
+export interface MetricsDelta {
+  reset: number;
+  seq: number;
+  series: Record<string, MetricSeries>;
 }
 
 /** `{}` until the first refresh that has something to say. */
@@ -149,6 +209,30 @@ export interface EvaluateRequest {
   batch_size: number;
 }
 
+/** hist_watch's reply: the current histograms of the watched ids (JSON lists, small). */
+export interface HistWatchReply extends Reply {
+  bins: number;
+  ids: number[];
+  counts: number[][]; // one row of `bins` counts per id
+  range: number[][]; // [lo, hi] per id
+}
+
+/** hist_history's reply: every snapshot of one tensor, oldest first. */
+export interface HistHistoryReply extends Reply {
+  tensor: number;
+  bins: number;
+  steps: number[];
+  counts: number[][]; // one row of `bins` counts per step
+  range: number[][]; // [lo, hi] per step
+}
+
+/** metrics_history's reply: the whole (kernel-bounded) history, to continue appending from `seq`. */
+export interface MetricsHistoryReply extends Reply {
+  reset: number;
+  seq: number;
+  series: Record<string, { step: number[]; value: number[]; epoch_level: boolean }>;
+}
+
 export interface Reply {
   kind: string; // "<request kind>_reply"
   id: string;
@@ -159,26 +243,16 @@ export interface Reply {
 
 /** All synced traits of ModelPanel (src/modelpanel/panel/widget.py). */
 export interface Model {
-  _summary: Summary | Record<string, never> | null;
-  _params: ParamRecord[] | null;
+  _summary: SummaryWire | Record<string, never> | null;
+  _params: ParamColumns | Record<string, never> | null;
+  _param_stats: ParamStats | Record<string, never> | null;
   _hist: Histograms | Record<string, never> | null;
-  _hist_history: HistHistory | Record<string, never> | null;
+  _error: string | null;
   _progress: ProgressBar[] | null;
-  _metrics: Record<string, MetricSeries> | null;
+  _metrics: MetricsDelta | Record<string, never> | null;
   _diagnostics: Diagnostics | null; // all fields optional: {} until the first refresh
   _devices: string[] | null;
   _eval_data: EvalData | null;
   _eval_result: EvalResult | null;
   _eval_running: boolean | null; // true while an evaluation runs (from the view or from code)
-  _error: string | null;
-}
-
-/** The summary, or null while the kernel has not sent one (empty dict or null). */
-export function summaryOf(value: Model["_summary"]): Summary | null {
-  return value && Array.isArray((value as Summary).layers) ? (value as Summary) : null;
-}
-
-/** The histograms, or null while there are none. */
-export function histOf(value: Model["_hist"]): Histograms | null {
-  return value && (value as Histograms).counts ? (value as Histograms) : null;
 }

@@ -21,7 +21,8 @@
 //                                        data-id = _params id); th[data-key] sorts; rows with a
 //                                        histogram drawn carry .mp-plotted
 //   .mp-hist, .mp-hist-plot[data-name]   weight histograms (small multiples, Plotly inside);
-//                                        .mp-hist-item wraps one, .mp-hist-enlarged when clicked
+//                                        .mp-hist-item wraps one, .mp-hist-enlarged when clicked,
+//                                        .mp-hist-loading until the kernel sent its counts
 //   .mp-training, .mp-inference          training and inference sections (the training views
 //                                        list their own classes: views/progressBars.ts, ...)
 //   .mp-error                            last error raised by a callback the view triggered
@@ -29,7 +30,8 @@
 import type { AnyModel, RenderProps } from "@anywidget/types";
 import { type ViewContext, createContext } from "./core/context";
 import { h } from "./core/dom";
-import { createStore } from "./core/store";
+import { type Hists, createHists } from "./core/hists";
+import { type Store, createStore } from "./core/store";
 import type { Model } from "./model";
 import { mountDiagnostics } from "./views/diagnostics";
 import { mountDistribution } from "./views/distribution";
@@ -50,14 +52,20 @@ function section(parent: HTMLElement, className: string): HTMLElement {
  * The training section holds four views, each in its own div. The NaN/Inf line comes first,
  * above the bars, although the diagnostics view that fills it draws its table further down.
  */
-function mountTraining(parent: HTMLElement, model: AnyModel<Model>, ctx: ViewContext): Array<() => void> {
+function mountTraining(
+  parent: HTMLElement,
+  model: AnyModel<Model>,
+  ctx: ViewContext,
+  store: Store,
+  hists: Hists,
+): Array<() => void> {
   const part = (className: string) => parent.appendChild(h("div", className));
   const flag = part("mp-nonfinite");
   return [
     mountProgressBars(part("mp-bars"), model, ctx),
     mountMetricCharts(part("mp-metrics"), model, ctx),
     mountDiagnostics(part("mp-diag"), model, ctx, flag),
-    mountDistribution(part("mp-dist"), model, ctx),
+    mountDistribution(part("mp-dist"), model, ctx, store, hists),
   ];
 }
 
@@ -83,19 +91,21 @@ function render({ model, el }: RenderProps<Model>): () => void {
   showError();
   ctx.on("change:_error", () => ctx.schedule(showError));
 
-  const store = createStore(); // selection, sort and picks of THIS view only
+  const store = createStore(); // selection, sort, picks and watched tensors of THIS view only
+  const hists = createHists(model, ctx, store);
   const cleanups = [
     mountHeader(section(root, "mp-header"), model, ctx),
     mountTree(section(root, "mp-tree"), model, ctx, store),
     mountParams(section(root, "mp-params"), model, ctx, store),
-    mountHistograms(section(root, "mp-hist"), model, ctx, store),
-    ...mountTraining(section(root, "mp-training"), model, ctx),
+    mountHistograms(section(root, "mp-hist"), model, ctx, store, hists),
+    ...mountTraining(section(root, "mp-training"), model, ctx, store, hists),
     mountInference(section(root, "mp-inference"), model, ctx),
   ];
 
   el.appendChild(root);
   return () => {
     for (const fn of cleanups.reverse()) fn();
+    hists.dispose();
     ctx.dispose();
     root.remove();
   };

@@ -1,13 +1,28 @@
 // Test helpers: a model object with anywidget's AnyModel surface (get/set/on/off/send), the
 // real kernel state of two models dumped from ModelPanel (fixtures/*.json, made by
-// ModelPanel(IrisMLP()/HostileNames(), input_size=(1, 4)) with torch.manual_seed(0)), and the
-// harness the view tests share (mountView, a recording Plotly).
+// ModelPanel(IrisMLP()/HostileNames(), input_size=(1, 4)) with torch.manual_seed(0)), encoders
+// from rows (Layer, ParamRecord) to the column traits the kernel sends, and the harness the
+// view tests share (mountView, a recording Plotly).
 
 import type { AnyModel } from "@anywidget/types";
 import { vi } from "vitest";
 import { type ViewContext, createContext } from "../src/core/context";
-import type { WireArray } from "../src/core/decode";
-import type { Diagnostics, Layer, Model, ParamRecord, Summary } from "../src/model";
+import { decodeParams } from "../src/core/columns";
+import type { WireArray, WireDtype } from "../src/core/decode";
+import type {
+  DictColumn,
+  Diagnostics,
+  Histograms,
+  Layer,
+  LayerColumns,
+  MetricsDelta,
+  Model,
+  ParamColumns,
+  ParamRecord,
+  ParamStats,
+  Summary,
+  SummaryWire,
+} from "../src/model";
 import hostileJson from "./fixtures/hostile.json";
 import irisJson from "./fixtures/iris.json";
 
@@ -72,9 +87,11 @@ function revive(v: unknown): unknown {
   return v;
 }
 
+const ARRAYS = { float64: Float64Array, float32: Float32Array, uint32: Uint32Array, int32: Int32Array, uint8: Uint8Array };
+
 /** A wire array as ipywidgets hands it over: a DataView at an offset inside a larger buffer. */
-export function wireArray(data: number[], dtype: "float64" | "uint32", shape: number[]): WireArray {
-  const arr = dtype === "float64" ? new Float64Array(data) : new Uint32Array(data);
+export function wireArray(data: number[], dtype: WireDtype, shape: number[]): WireArray {
+  const arr = new ARRAYS[dtype](data);
   const buf = new ArrayBuffer(arr.byteLength + 16);
   new Uint8Array(buf, 8, arr.byteLength).set(new Uint8Array(arr.buffer));
   return { view: new DataView(buf, 8, arr.byteLength), dtype, shape };
@@ -85,12 +102,137 @@ export function f64(data: number[]): WireArray {
   return wireArray(data, "float64", [data.length]);
 }
 
+/** A dictionary column: each distinct value once (compared as JSON), and an index per row. */
+export function dictColumn<T>(rows: T[]): DictColumn<T> {
+  const values: T[] = [];
+  const seen = new Map<string, number>();
+  const index = rows.map((v) => {
+    const key = JSON.stringify(v);
+    let k = seen.get(key);
+    if (k === undefined) {
+      k = values.length;
+      values.push(v);
+      seen.set(key, k);
+    }
+    return k;
+  });
+  return { values, index: wireArray(index, "uint32", [rows.length]) };
+}
+
+/** `layer_columns` for these rows, as the kernel builds them. */
+export function layerColumns(layers: Layer[]): LayerColumns {
+  const n = layers.length;
+  const row = new Map(layers.map((l, i) => [l.path, i]));
+  const col = (f: (l: Layer) => number, dtype: WireDtype) => wireArray(layers.map(f), dtype, [n]);
+  return {
+    n,
+    path: layers.map((l) => l.path),
+    name: layers.map((l) => l.name),
+    parent: col((l) => (l.parent === "" ? -1 : (row.get(l.parent) ?? -1)), "int32"),
+    depth: col((l) => l.depth, "int32"),
+    calls: col((l) => l.calls, "int32"),
+    params: col((l) => l.params, "float64"),
+    own_params: col((l) => l.own_params, "float64"),
+    trainable_params: col((l) => l.trainable_params, "float64"),
+    macs: col((l) => l.macs ?? Number.NaN, "float64"),
+    shared: layers.flatMap((l, i) => (l.shared ? [i] : [])),
+    kind: dictColumn(layers.map((l) => l.kind)),
+    param_formula: dictColumn(layers.map((l) => l.param_formula)),
+    input_shape: dictColumn(layers.map((l) => l.input_shape)),
+    output_shape: dictColumn(layers.map((l) => l.output_shape)),
+  };
+}
+
+/** `_summary` as the kernel sends it for this summary. */
+export function summaryWire(summary: Summary): SummaryWire {
+  const { layers, ...rest } = summary;
+  return { ...rest, layer_columns: layerColumns(layers) };
+}
+
+/** `_params` for these records (the static facts; record i must have id i). */
+export function paramColumns(records: ParamRecord[]): ParamColumns {
+  return {
+    n: records.length,
+    names: records.map((r) => r.names),
+    owners: records.map((r) => r.owners),
+    shape: records.map((r) => r.shape),
+    numel: wireArray(records.map((r) => r.numel), "float64", [records.length]),
+    dtype: dictColumn(records.map((r) => r.dtype)),
+    device: dictColumn(records.map((r) => r.device)),
+    frozen: records.flatMap((r, i) => (r.trainable ? [] : [i])),
+  };
+}
+
+/** `_param_stats` for these records (null statistics travel as NaN). */
+export function paramStats(records: ParamRecord[], version = 1): ParamStats {
+  const n = records.length;
+  const nan = (x: number | null) => (x === null ? Number.NaN : x);
+  return {
+    version,
+    stats: wireArray(records.flatMap((r) => [nan(r.mean), nan(r.std), nan(r.min), nan(r.max)]), "float32", [n, 4]),
+    nonfinite: wireArray(records.flatMap((r) => [r.nan, r.inf]), "uint32", [n, 2]),
+    sampled: records.flatMap((r, i) => (r.sampled ? [i] : [])),
+  };
+}
+
+/** A `_hist` snapshot of the tensors `ids`: one counts row and one [lo, hi] per id. */
+export function histWire(ids: number[], counts: number[][], range: number[][], step: number | null = null, version = 1): Histograms {
+  const bins = counts[0]?.length ?? 0;
+  return {
+    bins,
+    version,
+    step,
+    ids,
+    counts: wireArray(counts.flat(), "uint32", [ids.length, bins]),
+    range: wireArray(range.flat(), "float64", [ids.length, 2]),
+  };
+}
+
+/** A `_metrics` message: the points of each series new since message seq - 1. */
+export function metricsDelta(reset: number, seq: number, series: Record<string, [number[], number[], boolean?]>): MetricsDelta {
+  return {
+    reset,
+    seq,
+    series: Object.fromEntries(
+      Object.entries(series).map(([name, [x, y, epoch]]) => [name, { step: f64(x), value: f64(y), epoch_level: Boolean(epoch) }]),
+    ),
+  };
+}
+
+/**
+ * The fixtures in the kernel's current format. Fixtures dumped before the columns contract
+ * (rows in `_summary.layers`, `_params` as a list, `_hist` of every tensor) are converted here,
+ * so the same tests run on both until tests/support/make_js_fixtures.py regenerates them.
+ */
+function upgrade(state: Record<string, unknown>): Record<string, unknown> {
+  const out = { ...state };
+  const summary = out._summary as (Summary & { layer_columns?: unknown }) | undefined;
+  if (summary && Array.isArray(summary.layers)) out._summary = summaryWire(summary);
+  if (Array.isArray(out._params)) {
+    const records = out._params as ParamRecord[];
+    out._params = paramColumns(records);
+    out._param_stats = paramStats(records);
+  }
+  const hist = out._hist as (Histograms & { ids?: number[] }) | undefined;
+  if (hist && hist.counts && !Array.isArray(hist.ids)) {
+    out._hist = { ...hist, step: null, ids: Array.from({ length: hist.counts.shape[0] ?? 0 }, (_, i) => i) };
+  }
+  delete out._hist_history;
+  return out;
+}
+
 export function irisState(): Record<string, unknown> {
-  return revive(irisJson) as Record<string, unknown>;
+  return upgrade(revive(irisJson) as Record<string, unknown>);
 }
 
 export function hostileState(): Record<string, unknown> {
-  return revive(hostileJson) as Record<string, unknown>;
+  return upgrade(revive(hostileJson) as Record<string, unknown>);
+}
+
+/** The Iris parameters as the views see them (`_params` + `_param_stats` decoded). */
+export function irisRecords(): ParamRecord[] {
+  const s = irisState();
+  return decodeParams(s._params as Model["_params"], s._param_stats as Model["_param_stats"]);
 }
 
 /** `_diagnostics` reporting NaN/Inf as the kernel does. */
@@ -100,8 +242,7 @@ export function nonfiniteReport(loss: boolean, first_layer: string | null, where
 
 /** The Iris parameters with `nan` NaNs in the tensor named `name`. */
 export function irisParamsWithNan(name: string, nan = 1): ParamRecord[] {
-  const params = irisState()._params as ParamRecord[];
-  return params.map((r) => (r.names[0] === name ? { ...r, nan } : r));
+  return irisRecords().map((r) => (r.names[0] === name ? { ...r, nan } : r));
 }
 
 function layer(path: string, parent: string, depth: number, kind: string, params: number, extra: Partial<Layer> = {}): Layer {

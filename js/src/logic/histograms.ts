@@ -1,27 +1,57 @@
-// Histogram logic without Plotly: turn one row of the decoded `_hist` arrays into bar-chart
-// data. views/histograms.ts draws it.
+// Histogram logic without Plotly: read the kernel's `_hist` snapshot and hist_watch replies
+// into one row per tensor, and turn a row into bar-chart data. core/hists.ts keeps the rows;
+// views/histograms.ts draws them.
 
-import { type NumericArray, decodeArray } from "../core/decode";
-import type { Histograms } from "../model";
+import { decodeArray } from "../core/decode";
+import type { Histograms, HistWatchReply } from "../model";
+
+/** One tensor's histogram: `counts.length` bins over [lo, hi]. */
+export interface HistRow {
+  counts: ArrayLike<number>;
+  lo: number;
+  hi: number;
+}
 
 export interface DecodedHist {
   version: number;
+  step: number | null; // training step of the snapshot; null outside training
   bins: number;
-  counts: NumericArray; // [n_params * bins]
-  range: NumericArray; // [n_params * 2]
-  n: number;
+  ids: number[];
+  rows: HistRow[]; // rows[k] is tensor ids[k]
 }
 
-/** Decode `_hist` (once per version: callers keep the result and compare versions). */
+/** Decode a `_hist` snapshot; the rows are windows on the message's bytes (no copy). */
 export function decodeHist(h: Histograms): DecodedHist {
   const counts = decodeArray(h.counts);
   const range = decodeArray(h.range);
-  const bins = Number(h.bins) || (counts.shape[1] ?? 0);
+  const ids = Array.isArray(h.ids) ? h.ids.map(Number) : [];
   const n = counts.shape[0] ?? 0;
+  const bins = Number(h.bins) || (counts.shape[1] ?? 0);
+  if (n !== ids.length) throw new RangeError(`_hist: counts hold ${n} rows for ${ids.length} ids`);
   if (range.data.length < 2 * n) {
     throw new RangeError(`_hist: range holds ${range.data.length / 2} rows but counts hold ${n}`);
   }
-  return { version: Number(h.version) || 0, bins, counts: counts.data, range: range.data, n };
+  if (counts.data.length < n * bins) throw new RangeError(`_hist: counts hold fewer than ${bins} bins per row`);
+  const rows = ids.map((_, k) => ({
+    counts: counts.data.subarray(k * bins, (k + 1) * bins),
+    lo: Number(range.data[2 * k]),
+    hi: Number(range.data[2 * k + 1]),
+  }));
+  const step = h.step === null || h.step === undefined ? null : Number(h.step);
+  return { version: Number(h.version) || 0, step, bins, ids, rows };
+}
+
+/** The rows of a hist_watch reply, by tensor id; rows with a missing range are left out. */
+export function replyRows(reply: Pick<HistWatchReply, "ids" | "counts" | "range">): Map<number, HistRow> {
+  const out = new Map<number, HistRow>();
+  const ids = reply.ids ?? [];
+  ids.forEach((id, k) => {
+    const counts = reply.counts?.[k];
+    const r = reply.range?.[k];
+    if (!Array.isArray(counts) || !Array.isArray(r) || r.length < 2) return;
+    out.set(Number(id), { counts, lo: Number(r[0]), hi: Number(r[1]) });
+  });
+  return out;
 }
 
 export interface Bars {
@@ -33,25 +63,24 @@ export interface Bars {
   total: number;
 }
 
-/** Bar data for parameter `id`, or null if the kernel sent no row for it. */
-export function barsFor(d: DecodedHist, id: number): Bars | null {
-  if (id < 0 || id >= d.n || d.bins <= 0) return null;
-  const lo = Number(d.range[2 * id]);
-  const hi = Number(d.range[2 * id + 1]);
-  const row = d.counts.subarray(id * d.bins, (id + 1) * d.bins);
+/** Bar data for one tensor's row, or null while there is none (not received yet). */
+export function barsFor(row: HistRow | undefined): Bars | null {
+  if (!row || row.counts.length === 0) return null;
+  const { lo, hi, counts } = row;
+  const bins = counts.length;
   let total = 0;
-  for (let i = 0; i < row.length; i++) total += Number(row[i]);
+  for (let i = 0; i < bins; i++) total += Number(counts[i]);
   if (!(hi > lo)) {
     // Constant tensor (LayerNorm weight at init): one bar at the value holding every count.
     const width = Math.max(Math.abs(lo) * 0.02, 1e-3);
     return { x: [lo], y: [total], width, lo, hi, total };
   }
-  const width = (hi - lo) / d.bins;
-  const x: number[] = new Array(d.bins);
-  const y: number[] = new Array(d.bins);
-  for (let i = 0; i < d.bins; i++) {
+  const width = (hi - lo) / bins;
+  const x: number[] = new Array(bins);
+  const y: number[] = new Array(bins);
+  for (let i = 0; i < bins; i++) {
     x[i] = lo + (i + 0.5) * width;
-    y[i] = Number(row[i]);
+    y[i] = Number(counts[i]);
   }
   return { x, y, width, lo, hi, total };
 }

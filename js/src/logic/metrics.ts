@@ -1,8 +1,9 @@
-// Metric series for views/metricCharts.ts: decode the kernel's `_metrics` trait once, and thin
-// long series for drawing. Pure functions (no DOM, no Plotly).
+// Metric series for views/metricCharts.ts: decode each `_metrics` message (the points new since
+// the previous one), append them to the series kept so far, tell when a message was missed (so
+// the whole history must be asked for), and thin long series. Pure functions (no DOM, no Plotly).
 
 import { decodeArray } from "../core/decode";
-import type { MetricSeries } from "../model";
+import type { MetricSeries, MetricsDelta, MetricsHistoryReply } from "../model";
 
 export interface Series {
   name: string;
@@ -11,7 +12,7 @@ export interface Series {
   epochLevel: boolean;
 }
 
-/** Decode `_metrics` into series: step-level first, then epoch-level, each by name. */
+/** Decode the series of one `_metrics` message (or any name -> wire series map): step-level first, then epoch-level, each by name. */
 export function decodeMetrics(metrics: Record<string, MetricSeries> | null | undefined): Series[] {
   const out: Series[] = [];
   for (const [name, s] of Object.entries(metrics ?? {})) {
@@ -55,4 +56,86 @@ export function thinSeries(x: number[], y: (number | null)[], maxPoints: number)
   }
   keep.push(n - 1);
   return { x: keep.map((i) => x[i] as number), y: keep.map((i) => y[i] ?? null) };
+}
+
+/** The series kept so far, and which message they run up to. */
+export interface Accumulated {
+  reset: number; // -1: nothing received yet
+  seq: number; // last message applied; -1: none since `reset`
+  series: Map<string, Series>;
+}
+
+export function emptyAccumulated(): Accumulated {
+  return { reset: -1, seq: -1, series: new Map() };
+}
+
+/** Points kept per series; past it, the older points are thinned (the newest stay exact). */
+export const MAX_KEPT = 2000;
+
+/**
+ * Apply one `_metrics` message to `acc` (mutated):
+ * - "appended": its points were added (a new `reset` drops everything before);
+ * - "stale": it is one already applied (a history reply covered it), nothing changes;
+ * - "gap": a message was missed (mounted late, page reloaded): ask for the whole history.
+ */
+export function applyDelta(acc: Accumulated, delta: MetricsDelta, maxKept = MAX_KEPT): "appended" | "stale" | "gap" {
+  const reset = Number(delta.reset);
+  const seq = Number(delta.seq);
+  if (reset !== acc.reset) {
+    acc.reset = reset;
+    acc.seq = -1;
+    acc.series.clear();
+  }
+  if (seq <= acc.seq) return "stale";
+  if (seq !== acc.seq + 1) return "gap";
+  for (const s of decodeMetrics(delta.series)) {
+    const kept = acc.series.get(s.name);
+    if (!kept) {
+      acc.series.set(s.name, boundSeries(s, maxKept));
+      continue;
+    }
+    kept.epochLevel = s.epochLevel;
+    for (let i = 0; i < s.x.length; i++) {
+      kept.x.push(s.x[i] as number);
+      kept.y.push(s.y[i] ?? null);
+    }
+    acc.series.set(s.name, boundSeries(kept, maxKept));
+  }
+  acc.seq = seq;
+  return "appended";
+}
+
+/** Replace everything in `acc` by a metrics_history reply, to append from its `seq` on. */
+export function applyHistory(acc: Accumulated, reply: MetricsHistoryReply, maxKept = MAX_KEPT): void {
+  acc.reset = Number(reply.reset);
+  acc.seq = Number(reply.seq);
+  acc.series.clear();
+  for (const [name, s] of Object.entries(reply.series ?? {})) {
+    const x = (s.step ?? []).map(Number);
+    // JSON has no NaN: the kernel may send null for a non-finite value.
+    const y = (s.value ?? []).map((v) => (typeof v === "number" && Number.isFinite(v) ? v : null));
+    if (x.length !== y.length) continue;
+    acc.series.set(name, boundSeries({ name, x, y, epochLevel: Boolean(s.epoch_level) }, maxKept));
+  }
+}
+
+/** The kept series in drawing order: step-level first, then epoch-level, each by name. */
+export function seriesOf(acc: Accumulated): Series[] {
+  return Array.from(acc.series.values()).sort(
+    (a, b) => Number(a.epochLevel) - Number(b.epochLevel) || (a.name < b.name ? -1 : a.name > b.name ? 1 : 0),
+  );
+}
+
+/**
+ * `s` with at most `maxKept` points: past it, the newest quarter stays exact and the older
+ * points are thinned to half of `maxKept` (spikes kept), so thinning runs once per
+ * quarter of `maxKept` appended points rather than at every message.
+ */
+export function boundSeries(s: Series, maxKept = MAX_KEPT): Series {
+  const n = s.x.length;
+  if (n <= maxKept) return s;
+  const recent = Math.floor(maxKept / 4);
+  const cut = n - recent;
+  const old = thinSeries(s.x.slice(0, cut), s.y.slice(0, cut), Math.floor(maxKept / 2));
+  return { ...s, x: old.x.concat(s.x.slice(cut)), y: old.y.concat(s.y.slice(cut)) };
 }

@@ -1,62 +1,105 @@
 // Distributions over time (TensorBoard's "distributions", inside the notebook): a heatmap of one
-// tensor's weight histograms from `_hist_history`, bins x snapshots, with a picker of the
-// tensor. The choice is this view's own: other views of the widget keep theirs.
+// tensor's weight histograms over training, bins x snapshots, with a picker of the tensor. The
+// choice is this view's own: other views of the widget keep theirs.
+//
+// The kernel sends a tensor's history only when asked (hist_history, on mount and when the
+// picker changes); after that each `_hist` snapshot with a step adds one column. The chosen
+// tensor goes into the store's `watched`, so the snapshots include it.
 //
 // Stable class names (browser tests rely on them): .mp-dist, .mp-dist-select, .mp-dist-plot
 
 import type { AnyModel } from "@anywidget/types";
+import { recordsOf } from "../core/columns";
 import type { ViewContext } from "../core/context";
 import { h } from "../core/dom";
+import type { Hists } from "../core/hists";
 import Plotly from "../core/plotly";
-import { type Heatmap, decodeHistory, distributionHeatmap } from "../logic/distributions";
-import type { Model } from "../model";
+import { type Store, setWatched } from "../core/store";
+import { type Heatmap, type TensorHistory, appendColumn, distributionHeatmap, historyFromReply } from "../logic/distributions";
+import type { HistHistoryReply, Model } from "../model";
 
 /** Mount the distributions heatmap into `root` (.mp-dist); returns its cleanup. */
-export function mountDistribution(root: HTMLElement, model: AnyModel<Model>, ctx: ViewContext): () => void {
+export function mountDistribution(
+  root: HTMLElement,
+  model: AnyModel<Model>,
+  ctx: ViewContext,
+  store: Store,
+  hists: Hists,
+): () => void {
   const select = h("select", "mp-dist-select");
   const plot = h("div", "mp-dist-plot");
   let chosen = 0;
   let plotted = false;
+  let history: TensorHistory | null = null;
+  let pending: string | null = null; // id of the hist_history request on its way
+
+  const request = () => {
+    history = null;
+    const n = recordsOf(model).length;
+    if (chosen >= n) chosen = 0;
+    if (!n) {
+      pending = null;
+      setWatched(store, "distribution", []);
+      return;
+    }
+    setWatched(store, "distribution", [chosen]);
+    const tensor = chosen;
+    pending = ctx.send({ kind: "hist_history", tensor }, (reply) => {
+      if (reply.id !== pending) return; // an answer for an earlier choice
+      pending = null;
+      const h = historyFromReply(reply as HistHistoryReply);
+      history = h && h.tensor === tensor ? h : null;
+      ctx.schedule(render);
+    });
+  };
+
+  const onSnapshot = (snapshot: { step: number | null; ids: number[] } | null) => {
+    // Snapshots sent before the reply are in it; and without a history there is nothing to extend.
+    if (!snapshot || snapshot.step === null || pending !== null || !history) return;
+    if (!snapshot.ids.includes(history.tensor)) return;
+    const row = hists.row(history.tensor);
+    if (!row) return;
+    appendColumn(history, snapshot.step, row.counts, [row.lo, row.hi]);
+    ctx.schedule(render);
+  };
 
   const render = () => {
-    let history: ReturnType<typeof decodeHistory>;
-    try {
-      history = decodeHistory(model.get("_hist_history"));
-    } catch {
-      return; // a malformed update: keep the last good heatmap
-    }
-    if (!history || history.t === 0) {
+    const heat = distributionHeatmap(history);
+    if (!heat) {
       root.replaceChildren();
       if (plotted) Plotly.purge(plot);
       plotted = false;
       return;
     }
-    const params = model.get("_params") ?? [];
-    const names = Array.from({ length: history.n }, (_, i) => params[i]?.names?.[0] ?? `tensor ${i}`);
-    setOptions(select, names);
-    if (chosen >= names.length) chosen = 0;
+    const params = recordsOf(model);
+    setOptions(select, params.map((r, i) => r.names[0] ?? `tensor ${i}`));
     select.value = String(chosen);
     if (!root.firstChild) root.append(h("span", "mp-dist-title", "Weights over time "), select, plot);
-    const heat = distributionHeatmap(history, chosen);
-    if (!heat) return;
     draw(plot, heat);
     plotted = true;
   };
 
   ctx.listen(select, "change", () => {
     chosen = Number(select.value);
+    request();
     ctx.schedule(render);
   });
-  render();
-  ctx.on("change:_hist_history", () => ctx.schedule(render));
-  ctx.on("change:_params", () => ctx.schedule(render));
+  request();
+  // A refresh may bring other tensors: the history is asked for again.
+  ctx.on("change:_params", () => {
+    request();
+    ctx.schedule(render);
+  });
+  const unsubscribe = hists.subscribe(onSnapshot);
   return () => {
+    unsubscribe();
+    setWatched(store, "distribution", []);
     if (plotted) Plotly.purge(plot);
     root.replaceChildren();
   };
 }
 
-/** Replace the picker's options when the tensor names changed (rarely: the history refreshes often). */
+/** Replace the picker's options when the tensor names changed (rarely: snapshots come often). */
 function setOptions(select: HTMLSelectElement, names: string[]): void {
   const current = Array.from(select.options);
   if (current.length === names.length && current.every((o, i) => o.textContent === names[i])) return;

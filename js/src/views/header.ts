@@ -3,11 +3,12 @@
 // NaN/Inf has appeared in the loss, the weights or the gradients (issue 4, point 4).
 
 import type { AnyModel } from "@anywidget/types";
+import { recordsOf, summaryOf } from "../core/columns";
 import type { ViewContext } from "../core/context";
 import { h } from "../core/dom";
 import { headerItems } from "../logic/header";
 import { nonfiniteFlag, nonfiniteMessage } from "../logic/nonfinite";
-import { type Model, summaryOf } from "../model";
+import type { Model } from "../model";
 
 /** Mount the header into `root`; returns its cleanup. */
 export function mountHeader(root: HTMLElement, model: AnyModel<Model>, ctx: ViewContext): () => void {
@@ -15,7 +16,7 @@ export function mountHeader(root: HTMLElement, model: AnyModel<Model>, ctx: View
   const warning = h("div", "mp-nonfinite");
   warning.setAttribute("role", "alert");
   const drawWarning = () => {
-    const text = nonfiniteMessage(nonfiniteFlag(model.get("_diagnostics"), model.get("_params")));
+    const text = nonfiniteMessage(nonfiniteFlag(model.get("_diagnostics"), recordsOf(model)));
     if (warning.textContent !== text) warning.textContent = text;
     warning.hidden = !text;
   };
@@ -42,5 +43,6 @@ export function mountHeader(root: HTMLElement, model: AnyModel<Model>, ctx: View
   ctx.on("change:_summary", () => ctx.schedule(draw));
   ctx.on("change:_diagnostics", () => ctx.schedule(drawWarning));
   ctx.on("change:_params", () => ctx.schedule(drawWarning));
+  ctx.on("change:_param_stats", () => ctx.schedule(drawWarning));
   return () => root.replaceChildren();
 }

@@ -1,20 +1,23 @@
-// Weight histograms: Plotly bar charts (small multiples) of the binned counts the kernel sends
-// in `_hist`, for the parameters picked in the table (default: its first rows). A click
-// enlarges one. `_hist` is decoded once per version; plots are drawn only while visible and
-// at most once per animation frame; every plot is purged on cleanup.
+// Weight histograms: Plotly bar charts (small multiples) for the parameters picked in the table
+// (default: its first rows). A click enlarges one. The kernel sends counts only for watched
+// tensors, so the ids shown go into the store's `watched` (core/hists.ts tells the kernel and
+// keeps the rows); a histogram whose counts have not arrived yet shows as loading. Plots are
+// drawn only while visible, at most once per animation frame; every plot is purged on cleanup.
 //
 // No model string goes into Plotly (its titles parse a subset of HTML): names are captions
 // set with textContent.
 
 import type { AnyModel } from "@anywidget/types";
+import { recordsOf } from "../core/columns";
 import type { ViewContext } from "../core/context";
 import { h } from "../core/dom";
 import { formatInt } from "../core/format";
 import Plotly from "../core/plotly";
-import type { Store } from "../core/store";
-import { type DecodedHist, barsFor, decodeHist } from "../logic/histograms";
+import type { Hists } from "../core/hists";
+import { type Store, setWatched } from "../core/store";
+import { barsFor } from "../logic/histograms";
 import { displayedRecords, histogramIds } from "../logic/params";
-import { type Model, type ParamRecord, histOf } from "../model";
+import type { Model, ParamRecord } from "../model";
 
 const SMALL = { width: 216, height: 140 };
 const LARGE = { width: 640, height: 320 };
@@ -25,13 +28,17 @@ interface Item {
   plot: HTMLElement;
   caption: HTMLElement;
   visible: boolean;
-  drawn: string; // what is on screen: "<version>:<size>", "" = nothing
+  drawn: string; // what is on screen: "<row rev>:<size>", "" = nothing
 }
 
 /** Mount the histograms into `root`; returns its cleanup. */
-export function mountHistograms(root: HTMLElement, model: AnyModel<Model>, ctx: ViewContext, store: Store): () => void {
-  let decoded: DecodedHist | null = null;
-  let decodeError = "";
+export function mountHistograms(
+  root: HTMLElement,
+  model: AnyModel<Model>,
+  ctx: ViewContext,
+  store: Store,
+  hists: Hists,
+): () => void {
   let enlarged: number | null = null;
   const items = new Map<number, Item>();
   const title = h("div", "mp-hist-title", "Weight histograms");
@@ -50,23 +57,6 @@ export function mountHistograms(root: HTMLElement, model: AnyModel<Model>, ctx: 
         })
       : null;
 
-  function readHist() {
-    const raw = histOf(model.get("_hist"));
-    if (!raw) {
-      decoded = null;
-      return;
-    }
-    if (decoded && decoded.version === Number(raw.version)) return; // once per version
-    try {
-      decoded = decodeHist(raw);
-      decodeError = "";
-    } catch (err) {
-      decoded = null;
-      decodeError = `Cannot read the histograms: ${(err as Error).message}`;
-    }
-    for (const item of items.values()) item.drawn = "";
-  }
-
   function captionFor(item: Item, r: ParamRecord | undefined) {
     const bits: string[] = [];
     if (r) {
@@ -81,14 +71,14 @@ export function mountHistograms(root: HTMLElement, model: AnyModel<Model>, ctx: 
   }
 
   function sync() {
-    readHist();
-    const records = model.get("_params") ?? [];
+    const records = recordsOf(model);
     const byId = new Map(records.map((r) => [r.id, r]));
     const ids = histogramIds(displayedRecords(records, store.get()), store.get().picked);
+    setWatched(store, "histograms", ids);
     if (enlarged !== null && !ids.includes(enlarged)) enlarged = null;
     note.textContent =
-      decodeError ||
-      (!decoded ? "No histograms yet." : ids.length ? "Click a histogram to enlarge it." : "No parameters in this selection.");
+      hists.error ||
+      (!records.length ? "No histograms yet." : ids.length ? "Click a histogram to enlarge it." : "No parameters in this selection.");
     for (const [id, item] of items) {
       if (ids.includes(id)) continue;
       io?.unobserve(item.plot);
@@ -120,13 +110,14 @@ export function mountHistograms(root: HTMLElement, model: AnyModel<Model>, ctx: 
   }
 
   function plotVisible() {
-    if (!decoded) return;
     for (const item of items.values()) {
-      if (!item.visible) continue;
+      const row = hists.row(item.id);
+      item.figure.classList.toggle("mp-hist-loading", !row);
+      if (!item.visible || !row) continue;
       const size = enlarged === item.id ? LARGE : SMALL;
-      const key = `${decoded.version}:${size.width}`;
+      const key = `${row.rev}:${size.width}`;
       if (item.drawn === key) continue;
-      const bars = barsFor(decoded, item.id);
+      const bars = barsFor(row);
       if (!bars) continue;
       item.drawn = key;
       item.plot.style.width = `${size.width}px`;
@@ -174,11 +165,14 @@ export function mountHistograms(root: HTMLElement, model: AnyModel<Model>, ctx: 
 
   const resync = () => ctx.schedule(sync);
   resync(); // after the tree and the table, like every later update
-  ctx.on("change:_hist", resync);
   ctx.on("change:_params", resync);
+  ctx.on("change:_param_stats", resync);
   const unsubscribe = store.subscribe(resync);
+  const unsubscribeHists = hists.subscribe(() => ctx.schedule(plotVisible));
   return () => {
     unsubscribe();
+    unsubscribeHists();
+    setWatched(store, "histograms", []);
     io?.disconnect();
     for (const item of items.values()) Plotly.purge(item.plot);
     items.clear();

@@ -1,4 +1,5 @@
-// One Plotly line chart per metric series in `_metrics`, step-level series first. Long series
+// One Plotly line chart per metric series, step-level series first. The series are kept across
+// `_metrics` messages by core/metricsFeed.ts (each message brings only new points). Long series
 // are thinned for drawing (logic/metrics.ts keeps the spikes). Names are captions set with
 // textContent: Plotly gets numbers only, because its titles parse HTML.
 //
@@ -8,11 +9,12 @@
 import type { AnyModel } from "@anywidget/types";
 import type { ViewContext } from "../core/context";
 import { h } from "../core/dom";
+import { createMetricsFeed } from "../core/metricsFeed";
 import Plotly from "../core/plotly";
-import { type Series, decodeMetrics, thinSeries } from "../logic/metrics";
+import { type Series, thinSeries } from "../logic/metrics";
 import type { Model } from "../model";
 
-const MAX_POINTS = 1500; // per drawn line; the kernel keeps up to 2x its metric_points
+const MAX_POINTS = 1500; // per drawn line; the feed keeps up to 2,000 per series
 
 interface Chart {
   box: HTMLElement;
@@ -23,12 +25,7 @@ interface Chart {
 export function mountMetricCharts(root: HTMLElement, model: AnyModel<Model>, ctx: ViewContext): () => void {
   const charts = new Map<string, Chart>();
   const render = () => {
-    let series: Series[];
-    try {
-      series = decodeMetrics(model.get("_metrics"));
-    } catch {
-      return; // a malformed update: keep the last good charts
-    }
+    const series = feed.series();
     const seen = new Set<string>();
     for (const s of series) {
       seen.add(s.name);
@@ -48,8 +45,8 @@ export function mountMetricCharts(root: HTMLElement, model: AnyModel<Model>, ctx
       }
     }
   };
+  const feed = createMetricsFeed(model, ctx, () => ctx.schedule(render));
   render();
-  ctx.on("change:_metrics", () => ctx.schedule(render));
   return () => {
     for (const chart of charts.values()) Plotly.purge(chart.plot);
     charts.clear();

@@ -3,6 +3,7 @@
 // histograms; Ctrl/Cmd-click adds or removes it.
 
 import type { AnyModel } from "@anywidget/types";
+import { recordsOf } from "../core/columns";
 import type { ViewContext } from "../core/context";
 import { button, h } from "../core/dom";
 import type { Store } from "../core/store";
@@ -42,7 +43,7 @@ export function mountParams(root: HTMLElement, model: AnyModel<Model>, ctx: View
 
   function draw() {
     const state = store.get();
-    const all = model.get("_params") ?? [];
+    const all = recordsOf(model);
     const rows = displayedRecords(all, state);
     const plotted = new Set(histogramIds(rows, state.picked));
     const sel = state.selectedPath;
@@ -98,7 +99,7 @@ export function mountParams(root: HTMLElement, model: AnyModel<Model>, ctx: View
     let picked: Set<number>;
     if (ev.ctrlKey || ev.metaKey) {
       // Start from what is drawn now, so Ctrl-click adds to the default picks too.
-      picked = new Set(histogramIds(displayedRecords(model.get("_params"), state), state.picked));
+      picked = new Set(histogramIds(displayedRecords(recordsOf(model), state), state.picked));
       if (picked.has(id)) picked.delete(id);
       else picked.add(id);
     } else {
@@ -119,6 +120,7 @@ export function mountParams(root: HTMLElement, model: AnyModel<Model>, ctx: View
   const redraw = () => ctx.schedule(draw);
   redraw();
   ctx.on("change:_params", redraw);
+  ctx.on("change:_param_stats", redraw);
   const unsubscribe = store.subscribe(redraw);
   return () => {
     unsubscribe();

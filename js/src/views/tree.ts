@@ -4,6 +4,7 @@
 // The module where a NaN/Inf first appeared (logic/nonfinite.ts) carries a badge.
 
 import type { AnyModel } from "@anywidget/types";
+import { recordsOf, summaryOf } from "../core/columns";
 import type { ViewContext } from "../core/context";
 import { button, h } from "../core/dom";
 import { formatInt, formatShape, formatShare } from "../core/format";
@@ -20,7 +21,7 @@ import {
   toggled,
   visibleRows,
 } from "../logic/tree";
-import { type Model, type Summary, summaryOf } from "../model";
+import type { Model, Summary } from "../model";
 
 /** Row height in px; must match --mp-row-h in widget.css. */
 export const ROW_H = 22;
@@ -83,7 +84,7 @@ export function mountTree(root: HTMLElement, model: AnyModel<Model>, ctx: ViewCo
   const load = () => loadSummary(v, summaryOf(model.get("_summary")));
   // The root ("") has no row: the header names it.
   const loadNonfinite = () => {
-    const f = nonfiniteFlag(model.get("_diagnostics"), model.get("_params"));
+    const f = nonfiniteFlag(model.get("_diagnostics"), recordsOf(model));
     v.nonfinite = f?.where && f.firstLayer ? { path: f.firstLayer, where: f.where } : null;
     drawRows(v);
   };
@@ -104,6 +105,7 @@ export function mountTree(root: HTMLElement, model: AnyModel<Model>, ctx: ViewCo
   ctx.on("change:_summary", () => ctx.schedule(load));
   ctx.on("change:_diagnostics", () => ctx.schedule(loadNonfinite));
   ctx.on("change:_params", () => ctx.schedule(loadNonfinite));
+  ctx.on("change:_param_stats", () => ctx.schedule(loadNonfinite));
   const unsubscribe = store.subscribe(() => ctx.schedule(drawWindow));
 
   return () => {

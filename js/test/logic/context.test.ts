@@ -77,7 +77,7 @@ describe("ViewContext", () => {
 
   it("accepts only the change events of the synced traits", () => {
     const ctx = createContext(new FakeModel({}).asModel());
-    ctx.on("change:_hist_history", () => {});
+    ctx.on("change:_param_stats", () => {});
     // @ts-expect-error: no trait is called _sumary (tsc --noEmit checks this line)
     ctx.on("change:_sumary", () => {});
     ctx.dispose();

@@ -1,21 +1,23 @@
-// Distributions over time: one tensor's snapshots re-binned onto a shared value axis.
+// Distributions over time: one tensor's history from the hist_history reply, a column per
+// later snapshot, re-binned onto a shared value axis.
 import { describe, expect, it } from "vitest";
-import { decodeHistory, distributionHeatmap } from "../../src/logic/distributions";
-import { wireArray as wire } from "../helpers";
+import { type TensorHistory, appendColumn, distributionHeatmap, historyFromReply } from "../../src/logic/distributions";
+import type { HistHistoryReply } from "../../src/model";
+
+function reply(over: Partial<HistHistoryReply> = {}): HistHistoryReply {
+  // Three snapshots, four bins; the tensor widens from [0, 4] to [-4, 4].
+  return {
+    kind: "hist_history_reply", id: "r1", ok: true, tensor: 1, bins: 4,
+    steps: [0, 10, 20],
+    counts: [[0, 2, 2, 0], [1, 1, 1, 1], [4, 0, 0, 4]],
+    range: [[0, 4], [0, 4], [-4, 4]],
+    ...over,
+  };
+}
 
 describe("distributions over time", () => {
-  // Two tensors, three snapshots, four bins; tensor 1 widens from [0, 4] to [-4, 4].
-  const history = {
-    steps: wire([0, 10, 20], "float64", [3]),
-    counts: wire([
-      1, 1, 1, 1, 0, 0, 0, 4, 4, 0, 0, 0, // tensor 0 (not inspected)
-      0, 2, 2, 0, 1, 1, 1, 1, 4, 0, 0, 4, // tensor 1
-    ], "uint32", [2, 3, 4]),
-    range: wire([0, 1, 0, 1, 0, 1, 0, 4, 0, 4, -4, 4], "float64", [2, 3, 2]),
-  };
-
   it("re-bins every snapshot onto one shared value axis as fractions", () => {
-    const heat = distributionHeatmap(decodeHistory(history), 1);
+    const heat = distributionHeatmap(historyFromReply(reply()));
     expect(heat?.x).toEqual([0, 10, 20]);
     expect(heat?.y).toEqual([-3, -1, 1, 3]); // shared range [-4, 4], 4 bins
     // z[bin][snapshot]; snapshot 0 had bins centred at 0.5..3.5 -> shared bins 2 and 3.
@@ -24,12 +26,34 @@ describe("distributions over time", () => {
     for (let t = 0; t < 3; t++) expect(heat?.z.reduce((s, row) => s + (row[t] as number), 0)).toBeCloseTo(1);
   });
 
-  it("handles constant tensors and missing rows", () => {
-    const constant = {
-      steps: wire([0], "float64", [1]), counts: wire([0, 0, 5], "uint32", [1, 1, 3]), range: wire([2, 2], "float64", [1, 1, 2]),
-    };
-    expect(distributionHeatmap(decodeHistory(constant), 0)).toEqual({ x: [0], y: [2, 2, 2], z: [[1], [0], [0]] });
-    expect(distributionHeatmap(decodeHistory(constant), 3)).toBeNull();
-    expect(decodeHistory({})).toBeNull();
+  it("handles constant tensors, empty histories and failed or misaligned replies", () => {
+    const constant = historyFromReply(reply({ steps: [0], counts: [[0, 0, 5]], range: [[2, 2]] }));
+    expect(distributionHeatmap(constant)).toEqual({ x: [0], y: [2, 2, 2], z: [[1], [0], [0]] });
+    expect(distributionHeatmap(historyFromReply(reply({ steps: [], counts: [], range: [] })))).toBeNull();
+    expect(historyFromReply(reply({ ok: false, error: "no such tensor" }))).toBeNull();
+    expect(historyFromReply(reply({ steps: [0, 1] }))).toBeNull();
+    expect(distributionHeatmap(null)).toBeNull();
+  });
+
+  it("appends a column per new step and replaces the last one for the same step", () => {
+    const h = historyFromReply(reply()) as TensorHistory;
+    appendColumn(h, 30, new Uint32Array([0, 8, 0, 0]), [-4, 4]);
+    expect(h.steps).toEqual([0, 10, 20, 30]);
+    expect(h.counts[3]).toEqual([0, 8, 0, 0]);
+    appendColumn(h, 30, [0, 0, 8, 0], [-4, 4]);
+    expect(h.steps).toEqual([0, 10, 20, 30]);
+    expect(h.counts[3]).toEqual([0, 0, 8, 0]);
+    expect(distributionHeatmap(h)?.z.map((row) => row[3])).toEqual([0, 0, 1, 0]);
+    // An empty history (no snapshot before training) grows from nothing.
+    const empty = historyFromReply(reply({ steps: [], counts: [], range: [] })) as TensorHistory;
+    expect(distributionHeatmap(appendColumn(empty, 5, [1, 1], [0, 1]))?.x).toEqual([5]);
+  });
+
+  it("thins the older half past the column limit, keeping the newest columns exact", () => {
+    const h: TensorHistory = { tensor: 0, steps: [], counts: [], range: [] };
+    for (let s = 0; s < 9; s++) appendColumn(h, s, [1], [0, 1], 8);
+    expect(h.steps).toEqual([0, 2, 4, 5, 6, 7, 8]);
+    expect(h.counts).toHaveLength(7);
+    expect(h.range).toHaveLength(7);
   });
 });

@@ -1,49 +1,49 @@
+// Histograms: `_hist` snapshots of the watched tensors and hist_watch replies, read into one row
+// per tensor, and a row into bars.
 import { describe, expect, it } from "vitest";
-import { barsFor, decodeHist } from "../../src/logic/histograms";
+import { barsFor, decodeHist, replyRows } from "../../src/logic/histograms";
 import type { Histograms } from "../../src/model";
-import { irisState } from "../helpers";
-
-function hist(counts: number[][], range: number[][], version = 1): Histograms {
-  const bins = counts[0]?.length ?? 0;
-  return {
-    bins,
-    counts: { view: new Uint32Array(counts.flat()), dtype: "uint32", shape: [counts.length, bins] },
-    range: { view: new Float64Array(range.flat()), dtype: "float64", shape: [range.length, 2] },
-    version,
-  };
-}
+import { histWire, irisRecords, irisState } from "../helpers";
 
 describe("decodeHist / barsFor", () => {
-  it("puts bars at bin centres with the bin width", () => {
-    const d = decodeHist(hist([[1, 2, 3, 4], [0, 0, 9, 0]], [[0, 4], [-1, 1]], 7));
-    expect(d.version).toBe(7);
-    expect(barsFor(d, 0)).toEqual({ x: [0.5, 1.5, 2.5, 3.5], y: [1, 2, 3, 4], width: 1, lo: 0, hi: 4, total: 10 });
-    expect(barsFor(d, 1)?.x).toEqual([-0.75, -0.25, 0.25, 0.75]);
-    expect(barsFor(d, 2)).toBeNull();
+  it("reads one row per listed id and puts bars at bin centres with the bin width", () => {
+    const d = decodeHist(histWire([5, 2], [[1, 2, 3, 4], [0, 0, 9, 0]], [[0, 4], [-1, 1]], 30, 7));
+    expect([d.version, d.step, d.bins, d.ids]).toEqual([7, 30, 4, [5, 2]]);
+    expect(barsFor(d.rows[0])).toEqual({ x: [0.5, 1.5, 2.5, 3.5], y: [1, 2, 3, 4], width: 1, lo: 0, hi: 4, total: 10 });
+    expect(barsFor(d.rows[1])?.x).toEqual([-0.75, -0.25, 0.25, 0.75]);
+    expect(barsFor(undefined)).toBeNull(); // not received yet
+    expect(decodeHist(histWire([], [], [])).rows).toEqual([]);
   });
 
   it("draws a constant tensor (lo == hi) as one bar holding every value", () => {
-    const d = decodeHist(hist([[0, 768, 0]], [[1, 1]]));
-    const b = barsFor(d, 0);
+    const b = barsFor(decodeHist(histWire([0], [[0, 768, 0]], [[1, 1]])).rows[0]);
     expect(b?.x).toEqual([1]);
     expect(b?.y).toEqual([768]);
     expect(b?.width).toBeGreaterThan(0);
   });
 
   it("reads the kernel's real buffers (DataViews at an offset): counts sum to numel", () => {
-    const state = irisState();
-    const d = decodeHist(state._hist as Histograms);
-    const params = state._params as Array<{ id: number; numel: number; min: number; max: number }>;
-    for (const p of params) {
-      const b = barsFor(d, p.id);
+    const d = decodeHist(irisState()._hist as Histograms);
+    for (const p of irisRecords()) {
+      const b = barsFor(d.rows[d.ids.indexOf(p.id)]);
       expect(b?.total).toBe(p.numel);
-      expect(b?.lo).toBeLessThanOrEqual(p.min);
-      expect(b?.hi).toBeGreaterThanOrEqual(p.max);
+      expect(b?.lo).toBeLessThanOrEqual(p.min as number);
+      expect(b?.hi).toBeGreaterThanOrEqual(p.max as number);
     }
   });
 
-  it("rejects a range array shorter than the counts", () => {
-    const h = hist([[1], [2]], [[0, 1]]);
-    expect(() => decodeHist(h)).toThrow(/range holds 1 rows but counts hold 2/);
+  it("rejects counts or ranges that do not match the ids", () => {
+    const h = histWire([0, 1], [[1], [2]], [[0, 1], [0, 1]]);
+    expect(() => decodeHist({ ...h, ids: [0] })).toThrow(/2 rows for 1 ids/);
+    expect(() => decodeHist({ ...h, range: histWire([0], [[1]], [[0, 1]]).range })).toThrow(/range holds 1 rows but counts hold 2/);
+  });
+});
+
+describe("replyRows", () => {
+  it("keys a hist_watch reply's rows by tensor id, skipping rows without a range", () => {
+    const rows = replyRows({ ids: [3, 1, 4], counts: [[1, 2], [3, 4], [5, 6]], range: [[0, 2], [-1, 1]] });
+    expect(Array.from(rows.keys())).toEqual([3, 1]);
+    expect(barsFor(rows.get(1))?.y).toEqual([3, 4]);
+    expect(rows.get(1)).toMatchObject({ lo: -1, hi: 1 });
   });
 });

@@ -1,7 +1,17 @@
-// Metric series: decode with gaps for non-finite values, and thinning that keeps spikes.
+// Metric series: decode with gaps for non-finite values, append `_metrics` messages, detect a
+// missed message, replace by the history, bound the kept points, and thin keeping spikes.
 import { describe, expect, it } from "vitest";
-import { decodeMetrics, thinSeries } from "../../src/logic/metrics";
-import { wireArray as wire } from "../helpers";
+import {
+  applyDelta,
+  applyHistory,
+  boundSeries,
+  decodeMetrics,
+  emptyAccumulated,
+  seriesOf,
+  thinSeries,
+} from "../../src/logic/metrics";
+import type { MetricsHistoryReply } from "../../src/model";
+import { metricsDelta, wireArray as wire } from "../helpers";
 
 describe("metrics", () => {
   it("decodes series with gaps for non-finite values, step-level first", () => {
@@ -33,5 +43,74 @@ describe("metrics", () => {
     expect(t.x.every((v, i) => i === 0 || v > (t.x[i - 1] as number))).toBe(true);
     const short = thinSeries([1, 2], [3, 4], 500);
     expect(short).toEqual({ x: [1, 2], y: [3, 4] });
+  });
+});
+
+describe("accumulated metrics", () => {
+  const xy = (acc: ReturnType<typeof emptyAccumulated>, name: string) => {
+    const s = acc.series.get(name);
+    return s ? [s.x, s.y] : null;
+  };
+
+  it("appends each message's new points, and starts a new series when a name appears", () => {
+    const acc = emptyAccumulated();
+    expect(applyDelta(acc, metricsDelta(0, 0, { loss: [[0, 1], [2, 1.5]] }))).toBe("appended");
+    expect(applyDelta(acc, metricsDelta(0, 1, { loss: [[2], [Number.NaN]], "val (epoch)": [[0], [0.4], true] }))).toBe("appended");
+    expect(applyDelta(acc, metricsDelta(0, 2, {}))).toBe("appended");
+    expect(xy(acc, "loss")).toEqual([[0, 1, 2], [2, 1.5, null]]);
+    expect(seriesOf(acc).map((s) => [s.name, s.epochLevel])).toEqual([["loss", false], ["val (epoch)", true]]);
+    expect(acc.seq).toBe(2);
+  });
+
+  it("ignores a message already applied, and reports a gap for a missed one or a late first one", () => {
+    const acc = emptyAccumulated();
+    applyDelta(acc, metricsDelta(0, 0, { loss: [[0], [1]] }));
+    expect(applyDelta(acc, metricsDelta(0, 0, { loss: [[0], [1]] }))).toBe("stale");
+    expect(applyDelta(acc, metricsDelta(0, 2, { loss: [[5], [1]] }))).toBe("gap");
+    expect(xy(acc, "loss")).toEqual([[0], [1]]); // nothing appended across the gap
+    expect(applyDelta(emptyAccumulated(), metricsDelta(0, 7, { loss: [[9], [1]] }))).toBe("gap"); // mounted late
+  });
+
+  it("drops everything on a new reset (the user cleared the history), then appends from seq 0", () => {
+    const acc = emptyAccumulated();
+    applyDelta(acc, metricsDelta(0, 0, { loss: [[0, 1], [3, 2]] }));
+    applyDelta(acc, metricsDelta(0, 1, { acc: [[1], [0.5]] }));
+    expect(applyDelta(acc, metricsDelta(1, 0, { loss: [[0], [9]] }))).toBe("appended");
+    expect(seriesOf(acc).map((s) => s.name)).toEqual(["loss"]);
+    expect(xy(acc, "loss")).toEqual([[0], [9]]);
+    // A new reset seen late: emptied, and the history must be asked for.
+    expect(applyDelta(acc, metricsDelta(2, 3, { loss: [[4], [1]] }))).toBe("gap");
+    expect(acc.series.size).toBe(0);
+  });
+
+  it("replaces everything by a history reply and appends again from its seq", () => {
+    const acc = emptyAccumulated();
+    applyDelta(acc, metricsDelta(0, 0, { old: [[0], [1]] }));
+    const reply: MetricsHistoryReply = {
+      kind: "metrics_history_reply", id: "r", ok: true, reset: 1, seq: 5,
+      series: { loss: { step: [0, 1, 2], value: [3, null as unknown as number, 1], epoch_level: false } },
+    };
+    applyHistory(acc, reply);
+    expect(seriesOf(acc).map((s) => s.name)).toEqual(["loss"]);
+    expect(xy(acc, "loss")).toEqual([[0, 1, 2], [3, null, 1]]);
+    expect(applyDelta(acc, metricsDelta(1, 5, { loss: [[2], [1]] }))).toBe("stale");
+    expect(applyDelta(acc, metricsDelta(1, 6, { loss: [[3], [0.5]] }))).toBe("appended");
+    expect(xy(acc, "loss")?.[0]).toEqual([0, 1, 2, 3]);
+  });
+
+  it("keeps at most MAX_KEPT points per series: the newest exact, the older thinned", () => {
+    const acc = emptyAccumulated();
+    let seq = 0;
+    for (let chunk = 0; chunk < 50; chunk++) {
+      const x = Array.from({ length: 100 }, (_, i) => chunk * 100 + i);
+      applyDelta(acc, metricsDelta(0, seq++, { loss: [x, x.map((v) => (v === 1234 ? 1e6 : Math.sin(v)))] }), 2000);
+      expect((acc.series.get("loss")?.x.length ?? 0) <= 2000).toBe(true);
+    }
+    const s = acc.series.get("loss");
+    expect(s?.x.slice(-500)).toEqual(Array.from({ length: 500 }, (_, i) => 4500 + i));
+    expect(s?.y).toContain(1e6); // the spike survives thinning
+    expect(s?.x.every((v, i) => i === 0 || v > (s.x[i - 1] as number))).toBe(true);
+    const short = { name: "a", x: [1], y: [2], epochLevel: false };
+    expect(boundSeries(short, 2000)).toBe(short);
   });
 });

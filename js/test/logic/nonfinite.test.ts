@@ -3,10 +3,10 @@
 import { describe, expect, it } from "vitest";
 import { nonfiniteFlag, nonfiniteMessage } from "../../src/logic/nonfinite";
 import type { ParamRecord } from "../../src/model";
-import { irisParamsWithNan, irisState, nonfiniteReport } from "../helpers";
+import { irisParamsWithNan, irisRecords, nonfiniteReport } from "../helpers";
 
 describe("nonfiniteFlag / nonfiniteMessage", () => {
-  const iris = irisState()._params as ParamRecord[];
+  const iris = irisRecords();
 
   it("says nothing while everything is finite", () => {
     expect(nonfiniteFlag({}, iris)).toBeNull();

@@ -1,32 +1,84 @@
-// The distributions-over-time heatmap in a DOM: the tensor picker, names as text, a clean cleanup.
+// The distributions-over-time heatmap in a DOM: the history asked for on mount and on a new
+// pick, a column per `_hist` snapshot after it, the picked tensor watched, names as text.
 import { afterEach, describe, expect, it, vi } from "vitest";
+import { createHists } from "../../src/core/hists";
+import { createStore } from "../../src/core/store";
+import type { ParamRecord } from "../../src/model";
 import { mountDistribution } from "../../src/views/distribution";
-import { HOSTILE, f64, lastPlotData, mountView, nextFrame, resetViews } from "../helpers";
+import { HOSTILE, histWire, lastPlotData, mountView, nextFrame, paramColumns, paramStats, resetViews } from "../helpers";
 
 vi.mock("../../src/core/plotly", async () => ({ default: (await import("../helpers")).plotlyMock }));
 
-const mount = (state: Record<string, unknown>) => mountView(mountDistribution, state);
+function rec(id: number, name: string): ParamRecord {
+  return {
+    id, names: [name], owners: [""], shape: [2], numel: 2, dtype: "float32", device: "cpu", trainable: true,
+    mean: 0, std: 1, min: -1, max: 1, nan: 0, inf: 0, sampled: false,
+  };
+}
+
+function mount() {
+  const records = [rec(0, "fc1.weight"), rec(1, HOSTILE)];
+  const store = createStore();
+  let disposeHists = () => {};
+  const view = mountView(
+    (root, model, ctx) => {
+      const hists = createHists(model, ctx, store);
+      disposeHists = () => hists.dispose();
+      return mountDistribution(root, model, ctx, store, hists);
+    },
+    { _params: paramColumns(records), _param_stats: paramStats(records), _hist: {} },
+  );
+  type Sent = { kind: string; id: string; tensor?: number; ids?: number[] };
+  const sent = () => view.model.sent as Sent[];
+  const last = (kind: string) => sent().filter((m) => m.kind === kind).pop() as Sent;
+  const reply = (ask: Sent, steps: number[], counts: number[][], range: number[][]) =>
+    view.model.emit("msg:custom", { kind: "hist_history_reply", id: ask.id, ok: true, tensor: ask.tensor, bins: 2, steps, counts, range });
+  return { ...view, store, sent, last, reply, disposeHists };
+}
+
+const plottedX = () => lastPlotData<{ x: number[] }[]>()[0]?.x;
+const plottedY = () => lastPlotData<{ y: number[] }[]>()[0]?.y;
 
 afterEach(resetViews);
 
 describe("distribution over time", () => {
-  it("draws the chosen tensor's distribution over time and follows the picker", async () => {
-    const hist = {
-      steps: f64([0, 5]),
-      counts: { view: new Uint32Array([1, 1, 2, 0, 0, 2, 1, 1]), dtype: "uint32", shape: [2, 2, 2] },
-      range: { view: new Float64Array([0, 1, 0, 1, -1, 1, -2, 2]), dtype: "float64", shape: [2, 2, 2] },
-    };
-    const { root, cleanup } = mount({ _hist_history: hist, _params: [{ names: ["fc1.weight"] }, { names: [HOSTILE] }] });
-    const select = root.querySelector<HTMLSelectElement>(".mp-dist-select");
-    expect(Array.from(select?.options ?? []).map((o) => o.textContent)).toEqual(["fc1.weight", HOSTILE]);
-    expect(lastPlotData<{ y: number[] }[]>()[0]?.y).toEqual([0.25, 0.75]);
-    if (select) {
-      select.value = "1";
-      select.dispatchEvent(new Event("change"));
-    }
+  it("asks for the picked tensor's history, watches it, and adds a column per snapshot", async () => {
+    const v = mount();
+    const ask = v.last("hist_history");
+    expect(ask.tensor).toBe(0);
+    expect(v.root.children.length).toBe(0); // nothing to draw before the history
     await nextFrame();
-    expect(lastPlotData<{ y: number[] }[]>()[0]?.y).toEqual([-1, 1]);
-    cleanup();
-    expect(root.children.length).toBe(0);
+    expect(v.last("hist_watch").ids).toEqual([0]);
+    v.reply(ask, [0, 5], [[1, 1], [2, 0]], [[0, 1], [0, 1]]);
+    await nextFrame();
+    const select = v.root.querySelector<HTMLSelectElement>(".mp-dist-select") as HTMLSelectElement;
+    expect(Array.from(select.options).map((o) => o.textContent)).toEqual(["fc1.weight", HOSTILE]);
+    expect(v.root.querySelector("img")).toBeNull();
+    expect(plottedX()).toEqual([0, 5]);
+    expect(plottedY()).toEqual([0.25, 0.75]);
+    v.model.set("_hist", histWire([0], [[0, 2]], [[0, 1]], 10, 2));
+    await nextFrame();
+    expect(plottedX()).toEqual([0, 5, 10]);
+    v.model.set("_hist", histWire([0], [[2, 0]], [[0, 1]], 10, 3)); // same step again: replaced
+    v.model.set("_hist", histWire([0], [[2, 0]], [[0, 1]], null, 4)); // outside training: no column
+    await nextFrame();
+    expect(plottedX()).toEqual([0, 5, 10]);
+
+    select.value = "1";
+    select.dispatchEvent(new Event("change"));
+    const ask1 = v.last("hist_history");
+    expect(ask1.tensor).toBe(1);
+    v.model.set("_hist", histWire([1], [[1, 1]], [[-1, 1]], 11, 5)); // before the reply: in it
+    v.reply(ask, [0], [[9, 9]], [[0, 1]]); // a late answer to the earlier pick: ignored
+    v.reply(ask1, [0, 11], [[0, 2], [1, 1]], [[-1, 1], [-1, 1]]);
+    await nextFrame();
+    expect(plottedX()).toEqual([0, 11]);
+    expect(plottedY()).toEqual([-0.5, 0.5]);
+    expect(v.last("hist_watch").ids).toEqual([1]);
+    v.cleanup();
+    expect(v.root.children.length).toBe(0);
+    expect(v.store.get().watched.distribution).toEqual([]);
+    v.disposeHists();
+    expect(v.last("hist_watch").ids).toEqual([]);
   });
 });

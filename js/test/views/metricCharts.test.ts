@@ -1,34 +1,60 @@
-// The metric charts in a DOM: one chart per series, bursts coalesced per frame, names as text.
+// The metric charts in a DOM: each `_metrics` message appends to the charts, bursts coalesce per
+// frame, a missed message asks for the history, names stay text.
 import { afterEach, describe, expect, it, vi } from "vitest";
 import { mountMetricCharts } from "../../src/views/metricCharts";
-import { HOSTILE, f64, mountView, nextFrame, plotlyMock as plotly, resetViews } from "../helpers";
+import { HOSTILE, metricsDelta, mountView, nextFrame, plotlyMock as plotly, resetViews } from "../helpers";
 
 vi.mock("../../src/core/plotly", async () => ({ default: (await import("../helpers")).plotlyMock }));
 
 const mount = (state: Record<string, unknown>) => mountView(mountMetricCharts, state);
 
+/** The x values of the last line drawn for `name`. */
+function lastX(name: string): number[] | undefined {
+  const calls = plotly.react.mock.calls.filter((c) => (c[0] as HTMLElement).dataset.name === name);
+  return ((calls[calls.length - 1] as unknown[] | undefined)?.[1] as { x: number[] }[] | undefined)?.[0]?.x;
+}
+
 afterEach(resetViews);
 
 describe("metric charts", () => {
-  it("draws one chart per metric, coalescing bursts into one redraw per frame", async () => {
-    const { model, root, cleanup } = mount({
-      _metrics: { loss: { step: f64([0, 1]), value: f64([2, 1]), epoch_level: false } },
-    });
+  it("appends each message's points, coalescing bursts into one redraw per frame", async () => {
+    const { model, root, cleanup } = mount({ _metrics: metricsDelta(0, 0, { loss: [[0, 1], [2, 1]] }) });
     expect(plotly.react).toHaveBeenCalledTimes(1);
-    for (let i = 0; i < 5; i++) {
-      model.set("_metrics", {
-        loss: { step: f64([0, 1, 2 + i]), value: f64([2, 1, 0.5]), epoch_level: false },
-        [HOSTILE]: { step: f64([0]), value: f64([0.9]), epoch_level: true },
-      });
+    for (let i = 1; i <= 5; i++) {
+      model.set("_metrics", metricsDelta(0, i, { loss: [[1 + i], [1 / i]], ...(i === 1 ? { [HOSTILE]: [[0], [0.9], true] } : {}) }));
     }
     await nextFrame();
     expect(plotly.react).toHaveBeenCalledTimes(3); // first draw + one per chart in the frame
     const names = Array.from(root.querySelectorAll<HTMLElement>(".mp-metric-plot")).map((p) => p.dataset.name);
     expect(names).toEqual(["loss", HOSTILE]);
-    const lastLoss = plotly.react.mock.calls.find((c) => (c[0] as HTMLElement).dataset.name === "loss" && c !== plotly.react.mock.calls[0]);
-    expect(((lastLoss as unknown[] | undefined)?.[1] as { x: number[] }[])[0]?.x).toEqual([0, 1, 6]);
+    expect(lastX("loss")).toEqual([0, 1, 2, 3, 4, 5, 6]);
     expect(root.querySelector("img")).toBeNull();
+    expect(model.sent).toEqual([]); // no message missed: no history asked for
+    model.set("_metrics", metricsDelta(1, 0, { acc: [[0], [0.5]] })); // the user cleared the history
+    await nextFrame();
+    expect(Array.from(root.querySelectorAll<HTMLElement>(".mp-metric-plot")).map((p) => p.dataset.name)).toEqual(["acc"]);
     cleanup();
-    expect(plotly.purge).toHaveBeenCalledTimes(2);
+    expect(plotly.purge).toHaveBeenCalledTimes(3);
+  });
+
+  it("asks for the history when mounted late or after a missed message, then appends from it", async () => {
+    const { model, root, cleanup } = mount({ _metrics: metricsDelta(0, 7, { loss: [[70], [0.1]] }) });
+    expect(root.querySelectorAll(".mp-metric")).toHaveLength(0);
+    const ask = model.sent[0] as { kind: string; id: string };
+    expect(ask.kind).toBe("metrics_history");
+    model.set("_metrics", metricsDelta(0, 8, { loss: [[80], [0.1]] })); // covered by the reply on its way
+    expect(model.sent).toHaveLength(1);
+    model.emit("msg:custom", {
+      kind: "metrics_history_reply", id: ask.id, ok: true, reset: 0, seq: 8,
+      series: { loss: { step: [0, 70, 80], value: [1, 0.1, 0.1], epoch_level: false } },
+    });
+    await nextFrame();
+    expect(lastX("loss")).toEqual([0, 70, 80]);
+    model.set("_metrics", metricsDelta(0, 9, { loss: [[90], [0.05]] }));
+    await nextFrame();
+    expect(lastX("loss")).toEqual([0, 70, 80, 90]);
+    model.set("_metrics", metricsDelta(0, 11, { loss: [[110], [0.05]] })); // seq 10 never came
+    expect((model.sent[1] as { kind: string }).kind).toBe("metrics_history");
+    cleanup();
   });
 });

@@ -4,7 +4,7 @@ import { createContext } from "../../src/core/context";
 import { createStore } from "../../src/core/store";
 import { mountHeader } from "../../src/views/header";
 import { mountTree } from "../../src/views/tree";
-import { FakeModel, irisParamsWithNan, irisState, nextFrame, nonfiniteReport } from "../helpers";
+import { FakeModel, irisParamsWithNan, irisState, nextFrame, nonfiniteReport, paramStats } from "../helpers";
 
 describe("header warning and tree badge", () => {
   function mount(state: Record<string, unknown>) {
@@ -50,9 +50,9 @@ describe("header warning and tree badge", () => {
     v.done();
   });
 
-  it("flag a NaN weight found by a refresh outside training, from _params", async () => {
+  it("flag a NaN weight found by a refresh outside training, from _param_stats", async () => {
     const v = mount({ ...irisState(), _diagnostics: {} });
-    v.model.set("_params", irisParamsWithNan("fc1.bias", 3));
+    v.model.set("_param_stats", paramStats(irisParamsWithNan("fc1.bias", 3), 2));
     await nextFrame();
     expect(v.warning().textContent).toBe("NaN/Inf in weights, first at fc1");
     expect(v.badged()).toEqual(["fc1"]);

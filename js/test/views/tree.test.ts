@@ -3,13 +3,14 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { createStore } from "../../src/core/store";
 import { mountTree } from "../../src/views/tree";
-import { mountView, nestedSummary, nextFrame, resetViews, stackSummary } from "../helpers";
+import type { Summary } from "../../src/model";
+import { mountView, nestedSummary, nextFrame, resetViews, stackSummary, summaryWire } from "../helpers";
 
 afterEach(resetViews);
 
-function mountTreeOnly(summary: unknown) {
+function mountTreeOnly(summary: Summary) {
   const store = createStore();
-  const view = mountView((root, model, ctx) => mountTree(root, model, ctx, store), { _summary: summary, _params: [] });
+  const view = mountView((root, model, ctx) => mountTree(root, model, ctx, store), { _summary: summaryWire(summary), _params: {} });
   const { root } = view;
   const paths = () => Array.from(root.querySelectorAll<HTMLElement>(".mp-tree-row")).map((r) => r.dataset.path);
   return { ...view, store, paths };
