@@ -1,6 +1,7 @@
 // Test helpers: a model object with anywidget's AnyModel surface (get/set/on/off/send), the
 // real kernel state of two models dumped from ModelPanel (fixtures/*.json, made by
-// ModelPanel(IrisMLP()/HostileNames(), input_size=(1, 4)) with torch.manual_seed(0)), encoders
+// tests/support/make_js_fixtures.py from ModelPanel(IrisMLP()/HostileNames(), input_size=(1, 4))
+// with torch.manual_seed(0)), encoders
 // from rows (Layer, ParamRecord) to the column traits the kernel sends, and the harness the
 // view tests share (mountView, a recording Plotly).
 
@@ -199,34 +200,12 @@ export function metricsDelta(reset: number, seq: number, series: Record<string, 
   };
 }
 
-/**
- * The fixtures in the kernel's current format. Fixtures dumped before the columns contract
- * (rows in `_summary.layers`, `_params` as a list, `_hist` of every tensor) are converted here,
- * so the same tests run on both until tests/support/make_js_fixtures.py regenerates them.
- */
-function upgrade(state: Record<string, unknown>): Record<string, unknown> {
-  const out = { ...state };
-  const summary = out._summary as (Summary & { layer_columns?: unknown }) | undefined;
-  if (summary && Array.isArray(summary.layers)) out._summary = summaryWire(summary);
-  if (Array.isArray(out._params)) {
-    const records = out._params as ParamRecord[];
-    out._params = paramColumns(records);
-    out._param_stats = paramStats(records);
-  }
-  const hist = out._hist as (Histograms & { ids?: number[] }) | undefined;
-  if (hist && hist.counts && !Array.isArray(hist.ids)) {
-    out._hist = { ...hist, step: null, ids: Array.from({ length: hist.counts.shape[0] ?? 0 }, (_, i) => i) };
-  }
-  delete out._hist_history;
-  return out;
-}
-
 export function irisState(): Record<string, unknown> {
-  return upgrade(revive(irisJson) as Record<string, unknown>);
+  return revive(irisJson) as Record<string, unknown>;
 }
 
 export function hostileState(): Record<string, unknown> {
-  return upgrade(revive(hostileJson) as Record<string, unknown>);
+  return revive(hostileJson) as Record<string, unknown>;
 }
 
 /** The Iris parameters as the views see them (`_params` + `_param_stats` decoded). */
