@@ -84,6 +84,27 @@ describe("widget.render", () => {
     expect(plotly.purge).toHaveBeenCalled();
   });
 
+  it("sends one hist_watch per render: the union of the histograms' and the distribution's ids", async () => {
+    const model = new FakeModel(irisState());
+    const a = document.createElement("div");
+    const b = document.createElement("div");
+    document.body.append(a, b);
+    const ca = widget.render({ model: model.asModel(), el: a } as never) as () => void;
+    const cb = widget.render({ model: model.asModel(), el: b } as never) as () => void;
+    await nextFrame();
+    await nextFrame();
+    type Sent = { kind: string; view?: string; ids?: number[]; tensor?: number };
+    const sent = () => model.sent as Sent[];
+    expect(sent().filter((m) => m.kind === "hist_history").map((m) => m.tensor)).toEqual([0, 0]);
+    const lastWatch = new Map(sent().filter((m) => m.kind === "hist_watch").map((m) => [m.view, m.ids]));
+    expect(lastWatch.size).toBe(2); // one token per render
+    for (const ids of lastWatch.values()) expect(ids).toEqual([0, 1, 2, 3]);
+    ca();
+    cb();
+    const after = new Map(sent().filter((m) => m.kind === "hist_watch").map((m) => [m.view, m.ids]));
+    for (const ids of after.values()) expect(ids).toEqual([]);
+  });
+
   it("shows the kernel's last error as text", async () => {
     const { model, el, cleanup } = renderWidget({ ...irisState(), _error: "" });
     expect(el.querySelector<HTMLElement>(".mp-error")?.hidden).toBe(true);
