@@ -98,6 +98,7 @@ describe("widget.render", () => {
     expect(sent().filter((m) => m.kind === "hist_history").map((m) => m.tensor)).toEqual([0, 0]);
     const lastWatch = new Map(sent().filter((m) => m.kind === "hist_watch").map((m) => [m.view, m.ids]));
     expect(lastWatch.size).toBe(2); // one token per render
+    expect(sent().filter((m) => m.kind === "hist_watch")).toHaveLength(2); // one message each at mount
     for (const ids of lastWatch.values()) expect(ids).toEqual([0, 1, 2, 3]);
     ca();
     cb();
