@@ -73,7 +73,7 @@ export interface ParamRecord {
  */
 export interface DictColumn<T> {
   values: T[];
-  index: WireArray;
+  index: WireArray; // uint8 or uint32 [n]
 }
 
 /** `_summary.layer_columns`: the layers as columns, root excluded, named_modules() order. */
@@ -82,17 +82,19 @@ export interface LayerColumns {
   path: string[];
   name: string[];
   parent: WireArray; // int32 [n]: parent row, -1 = the root
-  depth: WireArray; // int32 [n]
-  calls: WireArray; // int32 [n]
-  params: WireArray; // float64 [n]
-  own_params: WireArray; // float64 [n]
-  trainable_params: WireArray; // float64 [n]
+  // Counts: any numeric dtype (the kernel sends uint32 when they fit, else float64).
+  depth: WireArray;
+  calls: WireArray;
+  params: WireArray;
+  own_params: WireArray;
+  trainable_params: WireArray;
   macs: WireArray; // float64 [n]: NaN = not counted yet
   shared: number[]; // rows that hold a parameter another module also holds
   kind: DictColumn<string>;
   param_formula: DictColumn<string>;
-  input_shape: DictColumn<Shape | null>;
-  output_shape: DictColumn<Shape | null>;
+  // One shape per row: a dictionary column, or the per-row list (or its JSON text).
+  input_shape: DictColumn<Shape | null> | (Shape | null)[] | string;
+  output_shape: DictColumn<Shape | null> | (Shape | null)[] | string;
 }
 
 /** `_summary` as the kernel sends it; core/columns.ts turns it into a Summary. */
@@ -101,10 +103,11 @@ export type SummaryWire = Omit<Summary, "layers"> & { layer_columns: LayerColumn
 /** `_params`: the static facts of every tensor, sent at construction and on an explicit refresh. */
 export interface ParamColumns {
   n: number;
-  names: string[][];
-  owners: string[][];
-  shape: number[][];
-  numel: WireArray; // float64 [n]
+  // Nested lists, each as a list or as its JSON text (cheaper for ipywidgets to walk).
+  names: string[][] | string;
+  owners: string[][] | string;
+  shape: number[][] | string;
+  numel: WireArray; // [n], uint32 or float64
   dtype: DictColumn<string>;
   device: DictColumn<string>;
   frozen: number[]; // ids (rows) whose trainable is false

@@ -26,6 +26,23 @@ export function dictColumn<T>(col: DictColumn<T>, n: number, what: string): T[] 
   return out;
 }
 
+/**
+ * A list the kernel may send as one JSON text: ipywidgets walks every list of a state looking
+ * for buffers, and thousands of small nested lists cost more to walk than one string to parse.
+ */
+export function listOf<T>(value: T[] | string | null | undefined, n: number, what: string): T[] {
+  const list = typeof value === "string" ? (JSON.parse(value) as unknown) : value;
+  if (!Array.isArray(list)) throw new TypeError(`${what}: expected a list or its JSON text`);
+  if (list.length < n) throw new RangeError(`${what}: ${list.length} values for ${n} rows`);
+  return list as T[];
+}
+
+/** A per-row column sent as a dictionary column, a list, or the list's JSON text. */
+function perRow<T>(col: DictColumn<T> | T[] | string, n: number, what: string): T[] {
+  if (col && typeof col === "object" && !Array.isArray(col)) return dictColumn(col, n, what);
+  return listOf(col as T[] | string, n, what);
+}
+
 /** NaN (the wire's "unknown") -> null. */
 function orNull(x: number | undefined): number | null {
   return x === undefined || Number.isNaN(x) ? null : x;
@@ -46,8 +63,8 @@ export function decodeLayers(c: LayerColumns): Layer[] {
   const macs = numbers(c.macs, n, "macs");
   const kind = dictColumn(c.kind, n, "kind");
   const formula = dictColumn(c.param_formula, n, "param_formula");
-  const input = dictColumn(c.input_shape, n, "input_shape");
-  const output = dictColumn(c.output_shape, n, "output_shape");
+  const input = perRow(c.input_shape, n, "input_shape");
+  const output = perRow(c.output_shape, n, "output_shape");
   const shared = new Set(c.shared ?? []);
   const layers = new Array<Layer>(n);
   for (let i = 0; i < n; i++) {
@@ -110,6 +127,9 @@ export function decodeParams(params: Model["_params"], stats: Model["_param_stat
   const dtype = dictColumn(p.dtype, n, "dtype");
   const device = dictColumn(p.device, n, "device");
   const frozen = new Set(p.frozen ?? []);
+  const names = listOf(p.names, n, "names");
+  const owners = listOf(p.owners, n, "owners");
+  const shapes = listOf(p.shape, n, "shape");
   let st: NumericArray | null = null;
   let nf: NumericArray | null = null;
   let sampled = new Set<number>();
@@ -127,9 +147,9 @@ export function decodeParams(params: Model["_params"], stats: Model["_param_stat
   for (let i = 0; i < n; i++) {
     out[i] = {
       id: i,
-      names: p.names?.[i] ?? [],
-      owners: p.owners?.[i] ?? [],
-      shape: p.shape?.[i] ?? [],
+      names: names[i] ?? [],
+      owners: owners[i] ?? [],
+      shape: shapes[i] ?? [],
       numel: numel[i] as number,
       dtype: dtype[i] as string,
       device: device[i] as string,

@@ -48,6 +48,21 @@ describe("decodeLayers", () => {
     expect(decodeSummary(summaryWire(summary))).toEqual(summary);
   });
 
+  it("accepts the compact forms: shapes as a per-row JSON text, uint8 indices, uint32 counts", () => {
+    const c = handColumns();
+    const compact: LayerColumns = {
+      ...c,
+      params: wireArray([50, 50], "uint32", [2]),
+      own_params: wireArray([0, 50], "uint32", [2]),
+      trainable_params: wireArray([40, 40], "uint32", [2]),
+      kind: { values: ["Sequential", "Linear"], index: wireArray([0, 1], "uint8", [2]) },
+      input_shape: JSON.stringify([[[1, 4]], [[1, 4]]]),
+      output_shape: [{ logits: [1, 10] }, null],
+    };
+    expect(decodeLayers(compact)).toEqual(decodeLayers(c));
+    expect(() => decodeLayers({ ...c, input_shape: "[[1, 4]]" })).toThrow(/input_shape: 1 values for 2 rows/);
+  });
+
   it("says which column is short, and which dictionary index points nowhere", () => {
     const c = handColumns();
     expect(() => decodeLayers({ ...c, depth: wireArray([1], "int32", [1]) })).toThrow(/depth: 1 values for 2 rows/);
@@ -106,6 +121,18 @@ describe("decodeParams", () => {
       [1, "float16", "cpu", true, true, 0, 1],
     ]);
     expect([out[0]?.mean, out[0]?.max, out[1]?.mean, out[1]?.std]).toEqual([null, null, 0.5, 0]);
+  });
+
+  it("accepts names, owners and shapes as JSON text", () => {
+    const columns = paramColumns(records);
+    const compact = {
+      ...columns,
+      names: JSON.stringify(columns.names),
+      owners: JSON.stringify(columns.owners),
+      shape: JSON.stringify(columns.shape),
+      numel: wireArray([4, 4, 4], "uint32", [3]),
+    };
+    expect(decodeParams(compact, paramStats(records))).toEqual(records);
   });
 
   it("reads statistics of another row count as missing, never as another tensor's numbers", () => {

@@ -4,7 +4,18 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { createHists } from "../../src/core/hists";
 import { createStore } from "../../src/core/store";
 import { mountHistograms } from "../../src/views/histograms";
-import { HOSTILE, histWire, irisState, mountView, nextFrame, plotlyMock as plotly, resetViews } from "../helpers";
+import {
+  HOSTILE,
+  histWire,
+  irisRecords,
+  irisState,
+  mountView,
+  nextFrame,
+  paramColumns,
+  paramStats,
+  plotlyMock as plotly,
+  resetViews,
+} from "../helpers";
 
 vi.mock("../../src/core/plotly", async () => ({ default: (await import("../helpers")).plotlyMock }));
 
@@ -66,10 +77,13 @@ describe("histograms", () => {
   });
 
   it("show a name as text and say when the kernel's histograms cannot be read", async () => {
-    const state = irisState();
-    const params = state._params as { names: string[][] };
-    params.names[0] = [HOSTILE];
-    const v = mount({ ...state, _hist: { ...histWire([0], [[1]], [[0, 1]]), ids: [0, 1] } });
+    const records = irisRecords().map((r) => (r.id === 0 ? { ...r, names: [HOSTILE] } : r));
+    const v = mount({
+      ...irisState(),
+      _params: paramColumns(records),
+      _param_stats: paramStats(records),
+      _hist: { ...histWire([0], [[1]], [[0, 1]]), ids: [0, 1] },
+    });
     await nextFrame();
     expect(v.root.querySelector(".mp-hist-note, .mp-hint")?.textContent).toMatch(/Cannot read the histograms: .*2 ids/);
     expect(v.root.querySelector(".mp-hist-name")?.textContent).toBe(HOSTILE);
