@@ -42,10 +42,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "support"
 
 from zoo import SmallCNN, gpt2_tiny, linear_stack  # noqa: E402
 
-from modelpanel._core.walk import count_params, walk_modules  # noqa: E402
+from modelpanel._core.nested import call_shapes, mirror_shapes  # noqa: E402
+from modelpanel._core.walk import walk_modules  # noqa: E402
 from modelpanel.summary import summarize  # noqa: E402
-from modelpanel.summary.capture import call_shapes, capture, mirror_shapes  # noqa: E402
+from modelpanel.summary.capture import capture  # noqa: E402
 from modelpanel.summary.macs import count_macs  # noqa: E402
+from modelpanel.summary.params import count_params  # noqa: E402
 
 
 def per_module_hooks(model: nn.Module, x: torch.Tensor) -> None:
@@ -93,6 +95,8 @@ def summarize_at(ref: str, into: Path) -> Callable[..., object]:
     (into / "src" / "modelpanel").rename(package)
     (package / "__init__.py").write_text("")  # its submodules only: no widget imports
     sys.path.insert(0, str(into))
+    # Before the second wave summary was one module (summary.py); after it, a package whose
+    # __init__ holds summarize: either imports as modelpanel_before.summary.
     return importlib.import_module("modelpanel_before.summary").summarize
 
 
@@ -156,7 +160,7 @@ def main() -> None:
     for name, model, x in cases:
         if opts.only not in name:
             continue
-        modules = list(model.named_modules())
+        tree = walk_modules(model)
 
         def bare(model: nn.Module = model, x: torch.Tensor = x) -> None:
             with torch.no_grad():
@@ -170,14 +174,14 @@ def main() -> None:
             "summarize() default": lambda model=model, x=x: summarize(model, input_data=x),
             "  + to_dict() (panel)": lambda model=model, x=x: summarize(model, input_data=x).to_dict(),
             "  + .layers": lambda model=model, x=x: summarize(model, input_data=x).layers,
-            "  its hooked forward": lambda model=model, x=x, modules=modules: capture(model, (x,), {}, modules),
+            "  its hooked forward": lambda x=x, tree=tree: capture(tree, (x,), {}),
             "  its walk + counting": counting,
             "no-op global hook (floor)": lambda model=model, x=x: noop_hook_forward(model, x),
         }  # fmt: skip
         if before is not None:
             variants[f"summarize() at {opts.before[:10]}"] = lambda model=model, x=x: before(model, input_data=x)
         variants.update({
-            "MAC pass alone": lambda model=model, x=x, modules=modules: count_macs(model, (x,), {}, modules),
+            "MAC pass alone": lambda x=x, tree=tree: count_macs(tree, (x,), {}),
             "per-module hooks (alt.)": lambda model=model, x=x: per_module_hooks(model, x),
         })  # fmt: skip
         if torchinfo is not None:

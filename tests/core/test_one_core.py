@@ -19,24 +19,29 @@ from modelpanel.training.diagnostics import ActivationMonitor, first_nonfinite, 
 TREE_PATHS = {"fc1", "relu", "fc2"}  # IrisMLP's own named_modules(), root excluded
 
 
-def wrappers(model: nn.Module) -> list[nn.Module]:
+def wrap(model: nn.Module, kind: str) -> nn.Module:
     # backend="eager": an OptimizedModule without needing a C compiler for inductor.
-    return [nn.DataParallel(model), torch.compile(model, backend="eager"),
-            nn.DataParallel(torch.compile(model, backend="eager"))]
+    # (With CUDA, DataParallel moves the model to cuda:0; inputs follow it below.)
+    if kind == "DataParallel":
+        return nn.DataParallel(model)
+    if kind == "compile":
+        return torch.compile(model, backend="eager")
+    return nn.DataParallel(torch.compile(model, backend="eager"))
 
 
 @pytest.mark.parametrize("kind", ["DataParallel", "compile", "DataParallel(compile)"])
 def test_every_engine_keys_a_wrapped_model_by_the_tree_paths(kind: str) -> None:
     torch.manual_seed(0)
     model = IrisMLP()
-    wrapped = wrappers(model)[["DataParallel", "compile", "DataParallel(compile)"].index(kind)]
+    wrapped = wrap(model, kind)
     assert unwrap(wrapped) is model
+    device = next(model.parameters()).device
     layers = {layer.path for layer in summarize(wrapped, input_size=(2, 4)).layers}
     assert layers == TREE_PATHS
     assert {o for info in collect_params(wrapped) for o in info.owners} == {"fc1", "fc2"}
     assert {n for info in collect_params(wrapped) for n in info.names} == {
         "fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"}
-    wrapped(torch.randn(5, 4)).sum().backward()
+    wrapped(torch.randn(5, 4, device=device)).sum().backward()
     norms, bad = grad_norms(wrapped)
     assert set(norms) == {"fc1", "fc2"} and bad is None
     # By hand: the norm of fc1's two gradients together.
@@ -46,7 +51,7 @@ def test_every_engine_keys_a_wrapped_model_by_the_tree_paths(kind: str) -> None:
     monitor.attach()
     try:
         with torch.no_grad():
-            wrapped(torch.randn(5, 4))
+            wrapped(torch.randn(5, 4, device=device))
         assert set(monitor.read()) == TREE_PATHS
     finally:
         monitor.detach()

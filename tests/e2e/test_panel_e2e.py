@@ -25,7 +25,7 @@ import torch
 torch.manual_seed(0)
 from zoo import IrisMLP
 from modelpanel.panel import ModelPanel
-from modelpanel.panel.wire import wire_to_array
+from modelpanel.stats import weight_snapshot
 model = IrisMLP()
 p = ModelPanel(model, input_size=(1, 4))
 p"""
@@ -106,7 +106,7 @@ def test_iris_panel_in_lab(open_notebook: Any, page: Any, artifacts: Path) -> No
     page.set_viewport_size({"width": 1400, "height": 1000})
 
     # Hovering a row tells how its count is derived (the kernel's param_formula).
-    formula = kernel_value(nb, scratch, "p._summary['layers'][0]['param_formula']")
+    formula = kernel_value(nb, scratch, "p.summary.layers[0].param_formula")
     assert formula.startswith("weight") and formula.endswith("= 50")
     root.locator('.mp-tree-row[data-path="fc1"]').hover()
     expect(root.locator(".mp-tree-detail")).to_contain_text(formula)
@@ -117,7 +117,7 @@ def test_iris_panel_in_lab(open_notebook: Any, page: Any, artifacts: Path) -> No
     plot = root.locator('.mp-hist-plot[data-name="fc2.weight"]')
     expect(root.locator(".mp-hist-plot")).to_have_count(1)
     expect(plot.locator("svg.main-svg").first).to_be_visible()
-    counts = kernel_value(nb, scratch, "wire_to_array(p._hist['counts'])[2].tolist()")
+    counts = kernel_value(nb, scratch, "weight_snapshot(model).counts[2].tolist()")
     bars = plot.evaluate(BARS_JS)
     assert bars["y"] == counts
     assert bars["drawn"] == sum(1 for c in counts if c > 0) > 1
@@ -138,7 +138,7 @@ def test_iris_panel_in_lab(open_notebook: Any, page: Any, artifacts: Path) -> No
     row = root.locator('.mp-param-row[data-name="fc1.weight"]')
     expect(row).to_contain_text("0.25")
     assert kernel_value(
-        nb, scratch, "[p._params[0]['mean'], p._hist['version'], p._summary['training']]"
+        nb, scratch, "[p.weights[0]['mean'], p._hist['version'], p._summary['training']]"
     ) == [
         0.25,
         1,
@@ -189,7 +189,7 @@ def test_tree_expand_collapse_and_search(open_notebook: Any, page: Any) -> None:
     )
     nb.run(0)
     root = panel_root(nb, 0)
-    every = [layer["path"] for layer in kernel_value(nb, 1, "p._summary['layers']")]
+    every = [layer["path"] for layer in kernel_value(nb, 1, "p.summary.to_dict()['layers']")]
     assert len(every) == 15
     tree_rows = root.locator(".mp-tree-row")
     # Opened to depth 2: a model this small shows every module.
@@ -241,7 +241,7 @@ def test_hostile_names_render_as_text_and_run_nothing(
     root = panel_root(nb, 0)
     hostile = kernel_value(nb, 1, "list(HOSTILE_STRINGS)")
     layers = kernel_value(
-        nb, 1, "[(l['path'], l['name'], l['kind']) for l in p._summary['layers']]"
+        nb, 1, "[(l.path, l.name, l.kind) for l in p.summary.layers]"
     )
     shown = rows(root)
     # Every module's name and class name shows literally, character for character.
@@ -274,7 +274,7 @@ def test_smoke_in_notebook7(
     plot = root.locator('.mp-hist-plot[data-name="fc1.bias"]')
     expect(root.locator(".mp-hist-plot")).to_have_count(1)
     expect(plot.locator("svg.main-svg").first).to_be_visible()
-    counts = kernel_value(nb, 1, "wire_to_array(p._hist['counts'])[1].tolist()")
+    counts = kernel_value(nb, 1, "weight_snapshot(model).counts[1].tolist()")
     assert plot.evaluate(BARS_JS)["y"] == counts
     root.screenshot(path=str(artifacts / "notebook7-iris.png"))
     assert_clean(page)  # Notebook 7's own "reading 'schema'" error is filtered in conftest

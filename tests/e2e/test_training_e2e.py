@@ -100,7 +100,7 @@ def test_training_streams_while_the_cell_runs(open_notebook, page, artifacts):
         "([el, b]) => { const t = el.textContent.trim(); return /\\[\\d+\\]/.test(t) && t !== b; }",
         arg=[prompt.element_handle(), before], timeout=60_000)
     kernel = kernel_value(nb, 2, "{'bars': [(b['level'], b['n'], b['total'], b['state']) for b in p._progress], "
-                                 "'points': len(p._metrics['loss']['step']['shape']) and p._metrics['loss']['step']['shape'][0]}")
+                                 "'points': len(p.history['loss'])}")
     expect(root.locator('.mp-bar[data-level="0"] .mp-bar-count')).to_have_text("3/3")
     final = root.evaluate(VIEW_JS)
     assert [[str(lv), f"{n}/{t}", s] for lv, n, t, s in kernel["bars"]] == [
@@ -108,7 +108,7 @@ def test_training_streams_while_the_cell_runs(open_notebook, page, artifacts):
     assert kernel["bars"] == [[0, 3, 3, "done"], [1, 150, 150, "done"]]
     assert final["points"] == kernel["points"] == 450
     # Weight distributions over time: one column per kernel snapshot, for the chosen tensor.
-    hist = kernel_value(nb, 2, "{'T': p._hist_history['steps']['shape'][0], 'names': [r['names'][0] for r in p._params]}")
+    hist = kernel_value(nb, 2, "{'T': len(p._training.hist), 'names': [w['name'] for w in p.weights]}")
     assert hist["T"] >= 2  # ~7 s of training at one snapshot per 2 s, plus the final one
     dist = root.locator(".mp-dist-plot")
     dist.locator(".main-svg").first.wait_for(timeout=10_000)
@@ -156,7 +156,7 @@ def test_a_later_view_shows_the_same_progress_and_history(open_notebook, page):
         [b["level"], b["count"], b["state"], b["desc"]] for b in first["bars"]]
     assert second["points"] == first["points"] == 40, (first, second)
     assert second["drawn"] >= 1
-    points = kernel_value(nb, 3, "p._metrics['loss']['step']['shape'][0]")
+    points = kernel_value(nb, 3, "len(p.history['loss'])")
     assert points == 40
     assert page.mp_errors == [] and page.mp_dialogs == [] and page.mp_external == []
 

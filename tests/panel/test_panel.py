@@ -9,13 +9,13 @@ comm's ``publish_msg``, the last Python stop before the wire.
 from __future__ import annotations
 
 import gc
-import json
 import weakref
 from typing import Any
 
 import numpy as np
 import pytest
 import torch
+from panel_state import layers, params
 from torch import nn
 from widget_wire import Wire, send_from_view
 from zoo import HOSTILE_STRINGS, HostileNames, IrisMLP
@@ -50,29 +50,25 @@ def test_summary_trait_matches_the_summary(panel: ModelPanel, iris: nn.Module) -
     assert isinstance(panel.summary, Summary)
     state = panel._summary
     assert state["total_params"] == 83 == panel.summary.total_params
-    rows = {layer["path"]: layer for layer in state["layers"]}
-    assert [layer["path"] for layer in state["layers"]] == ["fc1", "relu", "fc2"]
+    decoded = layers(state)
+    rows = {layer["path"]: layer for layer in decoded}
+    assert [layer["path"] for layer in decoded] == ["fc1", "relu", "fc2"]
     assert (rows["fc1"]["params"], rows["relu"]["params"], rows["fc2"]["params"]) == (50, 0, 33)
     assert rows["fc1"]["output_shape"] == [1, 10]
-    # Everything the summary says reaches the trait, except the fields read live on purpose.
+    # Everything the summary says reaches the trait, decoded back to the same rows.
     expected = panel.summary.to_dict()
-    for key in ("training", "devices", "dtypes"):
-        expected.pop(key, None)
+    assert decoded == expected.pop("layers")
     assert {k: v for k, v in state.items() if k in expected} == expected
-    assert (
-        state["training"] is True and state["devices"] == ["cpu"] and state["dtypes"] == ["float32"]
-    )
-    # The trait is JSON-safe: it goes over the wire as it is.
-    json.dumps(state)
+    assert state["training"] is True and state["devices"] == ["cpu"] and state["dtypes"] == ["float32"]
 
 
 def test_params_and_hist_traits_match_the_weights(iris: nn.Module) -> None:
     panel = ModelPanel(iris, input_size=(1, 4), bins=16)
-    names = [rec["names"][0] for rec in panel._params]
+    names = [rec["names"][0] for rec in params(panel)]
     assert names == ["fc1.weight", "fc1.bias", "fc2.weight", "fc2.bias"]
-    assert [rec["id"] for rec in panel._params] == [0, 1, 2, 3]
+    assert [rec["id"] for rec in params(panel)] == [0, 1, 2, 3]
     hist = panel._hist
-    assert hist["bins"] == 16
+    assert hist["bins"] == 16 and hist["ids"] == [0, 1, 2, 3]
     counts = wire_to_array(hist["counts"])
     ranges = wire_to_array(hist["range"])
     assert counts.shape == (4, 16) and ranges.shape == (4, 2)
@@ -82,7 +78,7 @@ def test_params_and_hist_traits_match_the_weights(iris: nn.Module) -> None:
     np.testing.assert_allclose(ranges[0], [w.min(), w.max()], rtol=1e-6)
     ref, _ = np.histogram(w, bins=16, range=(ranges[0][0], ranges[0][1]))
     assert np.abs(counts[0].astype(np.int64) - ref).sum() <= 2  # float32 edges may move a value
-    rec = panel._params[0]
+    rec = params(panel)[0]
     assert rec["mean"] == pytest.approx(w.mean(), rel=1e-5)
     assert rec["min"] == pytest.approx(w.min()) and rec["max"] == pytest.approx(w.max())
 
@@ -124,9 +120,10 @@ def test_refresh_sends_one_message_with_every_changed_trait(
     panel.refresh()
     updates = wire.updates()
     assert len(updates) == 1, [sorted(u["state"]) for u in updates]
-    assert {"_summary", "_params", "_hist"} <= set(updates[0]["state"])
+    # (_params, the static columns, is unchanged: traitlets does not resend an equal value.)
+    assert {"_summary", "_param_stats", "_hist"} <= set(updates[0]["state"])
     # The new state is in it: the weights, the version and the train/eval flag.
-    assert panel._params[0]["mean"] == pytest.approx(0.5) and panel._params[0][
+    assert params(panel)[0]["mean"] == pytest.approx(0.5) and params(panel)[0][
         "std"
     ] == pytest.approx(0.0)
     assert panel._hist["version"] == 1
@@ -180,7 +177,7 @@ def test_refresh_message_from_the_view(panel: ModelPanel, iris: nn.Module) -> No
         iris.fc2.bias.zero_()
     send_from_view(panel, {"kind": "refresh", "id": "r"})
     assert wire.customs() == [{"kind": "refresh_reply", "id": "r", "ok": True, "version": 1}]
-    assert panel._params[3]["max"] == 0.0
+    assert params(panel)[3]["max"] == 0.0
 
 
 def test_failing_handler_replies_and_sets_error_then_success_clears_it(iris: nn.Module) -> None:
@@ -336,8 +333,8 @@ def test_failing_forward_raises_forward_error_and_leaves_the_model_as_it_was() -
 def test_without_input_the_panel_shows_the_structure_only() -> None:
     panel = ModelPanel(IrisMLP())
     assert panel._summary["total_params"] == 83 and panel._summary["input_shapes"] is None
-    assert [layer["output_shape"] for layer in panel._summary["layers"]] == [None, None, None]
-    assert len(panel._params) == 4  # weights need no forward
+    assert [layer["output_shape"] for layer in layers(panel._summary)] == [None, None, None]
+    assert len(params(panel)) == 4  # weights need no forward
 
 
 def test_bad_input_size_is_an_input_error_before_any_widget_exists(iris: nn.Module) -> None:
@@ -360,13 +357,13 @@ def test_device_argument_moves_nothing(iris: nn.Module) -> None:
 
 def test_hostile_names_stay_literal_strings_in_state() -> None:
     panel = ModelPanel(HostileNames(), input_size=(2, 4))
-    wired = json.loads(json.dumps(panel._summary))  # what the view receives
-    paths = [layer["path"] for layer in wired["layers"]]
-    kinds = [layer["kind"] for layer in wired["layers"]]
+    wired = layers(panel._summary)  # what the view decodes
+    paths = [layer["path"] for layer in wired]
+    kinds = [layer["kind"] for layer in wired]
     assert HOSTILE_STRINGS[0] in paths and HOSTILE_STRINGS[1] in paths
     assert HOSTILE_STRINGS[0] in kinds  # the class whose __name__ is markup
     assert any(p.endswith(HOSTILE_STRINGS[2]) for p in paths)
-    names = [n for rec in panel._params for n in rec["names"]]
+    names = [n for rec in params(panel) for n in rec["names"]]
     assert f"{HOSTILE_STRINGS[1]}.weight" in names
     # Nothing was escaped on the way: escaping is the view's textContent's job, not the kernel's.
     assert not any("&lt;" in p for p in paths)

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import torch
 import torch.nn.functional as F
-from widget_wire import Wire
+from widget_wire import Wire, accumulated_metrics, send_from_view
 from zoo import IrisMLP, SmallCNN
 
 from modelpanel.errors import InputError
@@ -81,7 +81,10 @@ def test_10000_fast_iterations_are_throttled():
     elapsed = time.monotonic() - start
     assert len(wire.states()) <= elapsed / 0.1 + 4, (len(wire.states()), elapsed)
     assert panel._progress[0]["n"] == 10_000 and panel._progress[0]["state"] == "done"
-    x = wire_to_array(panel._metrics["value"]["step"])
+    # The view got every point as appends; the kernel keeps a bounded history.
+    sent = accumulated_metrics(wire)["value"]
+    assert [s for s, _ in sent] == list(range(10_000))
+    x = [s for s, _ in panel.history["value"]]
     assert x[-1] == 9_999 and len(x) <= 2 * panel.metric_points
 
 
@@ -98,8 +101,8 @@ def test_logging_tensors_does_not_sync_per_step(monkeypatch):
     # updates are throttled by time, so syncs per second are bounded whatever the step rate.
     assert len(wire.states()) <= elapsed / 0.1 + 4
     assert syncs.calls <= 3 * len(wire.states()) + 2, (syncs.calls, len(wire.states()))
-    losses = wire_to_array(panel._metrics["loss"]["value"])
-    assert losses[-1] < losses[0]  # training happened and its last value arrived
+    losses = [v for _, v in accumulated_metrics(wire)["loss"]]
+    assert len(losses) == steps and losses[-1] < losses[0]  # every value arrived, as appends
 
 
 def test_final_state_matches_kernel_and_bars_do_not_pile_up():
@@ -108,8 +111,7 @@ def test_final_state_matches_kernel_and_bars_do_not_pile_up():
     for _run in range(2):  # the same cell run twice
         train(panel, model, steps=20, epochs=3)
     assert [(b["desc"], b["n"], b["state"]) for b in panel._progress] == [("epoch", 3, "done")]
-    loss = panel._metrics["loss"]
-    assert len(wire_to_array(loss["step"])) == 120 and loss["epoch_level"] is False
+    assert len(panel.history["loss"]) == 120 and panel._metrics["series"]["loss"]["epoch_level"] is False
 
 
 def test_hist_history_is_recorded_and_bounded():
@@ -126,24 +128,33 @@ def test_hist_history_is_recorded_and_bounded():
         opt.step()
         panel.log(loss=loss)
         time.sleep(0.012)
-    hist = panel._hist_history
-    counts, ranges, steps = (wire_to_array(hist[k]) for k in ("counts", "range", "steps"))
-    n_params = len(panel._params)
-    assert counts.shape[0] == n_params and counts.shape[2] == 64 and 4 <= counts.shape[1] <= 8
-    assert ranges.shape == (n_params, counts.shape[1], 2) and steps.shape == (counts.shape[1],)
-    assert np.all(np.diff(steps) > 0) and steps[-1] == 39
-    # Each snapshot bins every element of each tensor; the live histograms moved on too.
-    assert np.all(counts.sum(axis=2) == np.array([p["numel"] for p in panel._params])[:, None])
-    assert panel._hist["version"] > version
+    # The whole history of one tensor travels only when a view asks for it.
+    numels = [p.numel() for p in model.parameters()]
+    wire = Wire(panel)
+    for tensor, numel in enumerate(numels):
+        send_from_view(panel, {"kind": "hist_history", "id": tensor, "tensor": tensor})
+        reply = wire.customs()[-1]
+        assert reply["ok"] is True and reply["id"] == tensor and reply["bins"] == 64
+        counts, ranges, steps = np.array(reply["counts"]), np.array(reply["range"]), np.array(reply["steps"])
+        assert counts.shape[1] == 64 and 4 <= counts.shape[0] <= 8
+        assert ranges.shape == (counts.shape[0], 2) and steps.shape == (counts.shape[0],)
+        assert np.all(np.diff(steps) > 0) and steps[-1] == 39
+        # Each snapshot bins every element of the tensor.
+        assert np.all(counts.sum(axis=1) == numel)
+    assert panel._hist["version"] > version and panel._hist["step"] == 39
     final = wire_to_array(panel._hist["range"])
     assert np.allclose(final[:, 0], [p.detach().min().item() for p in model.parameters()])
+    send_from_view(panel, {"kind": "hist_history", "id": "bad", "tensor": 99})
+    assert wire.customs()[-1]["ok"] is False and "tensor id in 0..3" in wire.customs()[-1]["error"]
 
 
 def test_histograms_off_and_bad_config():
     model = IrisMLP()
     panel = Panel(model, input_size=(1, 4), hist_every=None)
     train(panel, model, steps=5)
-    assert panel._hist_history == {}
+    wire = Wire(panel)
+    send_from_view(panel, {"kind": "hist_history", "id": 1, "tensor": 0})
+    assert wire.customs()[-1]["steps"] == []
     with pytest.raises(InputError, match="hist_every"):
         panel.watch(hist_every=0)
     with pytest.raises(InputError, match="grad_norms"):
@@ -218,12 +229,15 @@ def test_clear_history_starts_the_next_run_from_a_clean_slate():
     for _ in panel.progress(range(3)):
         panel.log(loss=torch.tensor(float("nan")))
         time.sleep(0.002)
-    assert panel._metrics and panel._hist_history and panel._diagnostics["nonfinite"]["loss"]
+    assert panel.history and panel._diagnostics["nonfinite"]["loss"]
+    reset = panel._metrics["reset"]
     panel.clear_history()
-    assert (panel._metrics, panel._hist_history, panel._diagnostics) == ({}, {}, {})
+    assert panel._metrics == {"reset": reset + 1, "seq": 1, "series": {}}
+    assert panel.history == {} and panel._diagnostics == {}
+    wire = Wire(panel)
     for i in panel.progress(range(2)):
         panel.log(loss=0.5 if i == 0 else float("nan"))
-    assert wire_to_array(panel._metrics["loss"]["step"]).tolist() == [0.0, 1.0]
+    assert [s for s, _ in accumulated_metrics(wire)["loss"]] == [0.0, 1.0]
     # The first run's flag was forgotten, so the new run's NaN loss is reported again.
     assert panel._diagnostics["nonfinite"]["loss"] is True
 

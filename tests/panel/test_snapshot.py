@@ -13,7 +13,7 @@ from zoo import HOSTILE_STRINGS, HostileNames, IrisMLP, linear_stack
 from modelpanel.inference import evaluate
 from modelpanel.panel.html import HIST_H, MAX_LAYER_ROWS, render_page, render_snapshot
 from modelpanel.panel.inference import eval_state
-from modelpanel.panel.training import hist_state
+from modelpanel.panel.training import all_hist_state
 from modelpanel.panel.wire import array_to_wire
 from modelpanel.stats import weight_snapshot
 from modelpanel.summary import summarize
@@ -47,7 +47,7 @@ def state_for(model, **summary_kwargs) -> dict:
     return {
         "summary": summarize(model, **summary_kwargs).to_dict(),
         "params": weight_snapshot(model).records,
-        "hist": hist_state(weight_snapshot(model), 1),
+        "hist": all_hist_state(weight_snapshot(model)),
         "metrics": {},
         "eval_result": None,
     }

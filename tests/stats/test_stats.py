@@ -16,8 +16,6 @@ from zoo import IrisMLP, gpt2_small, gpt2_tiny
 import modelpanel.stats as stats_module
 import modelpanel.stats.histograms as kernels
 from modelpanel.errors import InputError
-from modelpanel.panel.training import hist_state
-from modelpanel.panel.wire import wire_to_array
 from modelpanel.stats import (
     STAT_COLUMNS,
     WeightSnapshot,
@@ -217,18 +215,6 @@ def test_weight_snapshot_records_follow_the_contract() -> None:
         assert rec["std"] == pytest.approx(values.std(), rel=1e-6)
         assert (rec["min"], rec["max"]) == (values.min(), values.max())
     assert [r["owners"] for r in snap.records] == [["fc1"], ["fc1"], ["fc2"], ["fc2"]]
-
-
-def test_hist_state_sends_binned_counts_only() -> None:
-    snap = weight_snapshot(gpt2_tiny(), bins=BINS)
-    state = hist_state(snap, version=3)
-    assert state["bins"] == BINS and state["version"] == 3
-    counts, ranges = wire_to_array(state["counts"]), wire_to_array(state["range"])
-    assert state["counts"]["dtype"] == "uint32" and state["range"]["dtype"] == "float64"
-    np.testing.assert_array_equal(counts, snap.counts)
-    np.testing.assert_array_equal(ranges, snap.ranges)
-    n = len(snap.records)
-    assert len(state["counts"]["view"]) == 4 * BINS * n and len(state["range"]["view"]) == 16 * n
 
 
 def test_meta_model_gives_rows_without_values() -> None:

@@ -17,13 +17,33 @@ export interface MetricsFeed {
 export function createMetricsFeed(model: AnyModel<Model>, ctx: ViewContext, onChange: () => void): MetricsFeed {
   const acc: Accumulated = emptyAccumulated();
   let pending: string | null = null;
+  // Messages that arrive while the history is on its way. The kernel answers requests only
+  // between cells (a running cell holds its message loop), so a view that must wait keeps
+  // what arrives meanwhile and applies the part the reply does not cover.
+  let held: MetricsDelta[] = [];
+
+  const apply = (delta: MetricsDelta): ReturnType<typeof applyDelta> => {
+    try {
+      return applyDelta(acc, delta);
+    } catch {
+      return "gap"; // a malformed message: the history replaces what it would have added
+    }
+  };
 
   const requestHistory = () => {
     const id = ctx.send({ kind: "metrics_history" }, (reply) => {
       if (reply.id !== pending) return;
       pending = null;
+      const later = held;
+      held = [];
       if (!reply.ok) return; // the next gap asks again
       applyHistory(acc, reply as MetricsHistoryReply);
+      for (const delta of later) {
+        if (apply(delta) === "gap") {
+          requestHistory();
+          break;
+        }
+      }
       onChange();
     });
     pending = id;
@@ -32,14 +52,11 @@ export function createMetricsFeed(model: AnyModel<Model>, ctx: ViewContext, onCh
   const read = (notify: boolean) => {
     const delta = model.get("_metrics") as MetricsDelta | null;
     if (!delta || typeof delta.seq !== "number" || !delta.series) return;
-    // Messages older than the reply on its way are in it; newer ones follow the reply.
-    if (pending !== null) return;
-    let outcome: ReturnType<typeof applyDelta>;
-    try {
-      outcome = applyDelta(acc, delta);
-    } catch {
-      outcome = "gap"; // a malformed message: the history replaces what it would have added
+    if (pending !== null) {
+      held.push(delta);
+      return;
     }
+    const outcome = apply(delta);
     if (outcome === "gap") requestHistory();
     // After a gap too: a new `reset` may have emptied the series while the history is on its way.
     if (outcome !== "stale" && notify) onChange();

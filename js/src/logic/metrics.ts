@@ -82,8 +82,9 @@ export function applyDelta(acc: Accumulated, delta: MetricsDelta, maxKept = MAX_
   const reset = Number(delta.reset);
   const seq = Number(delta.seq);
   if (reset !== acc.reset) {
+    // The kernel numbers the messages of each reset from 1: message 1 needs nothing before it.
     acc.reset = reset;
-    acc.seq = -1;
+    acc.seq = 0;
     acc.series.clear();
   }
   if (seq <= acc.seq) return "stale";

@@ -32,9 +32,14 @@ export function mountDistribution(
   let plotted = false;
   let history: TensorHistory | null = null;
   let pending: string | null = null; // id of the hist_history request on its way
+  // Columns that arrive while the request is on its way. The kernel answers only between
+  // cells, so when training runs in the cell that showed the panel these are all there is
+  // until it ends: they are drawn meanwhile, and the newer ones extend the reply.
+  let held: TensorHistory | null = null;
 
   const request = () => {
     history = null;
+    held = null;
     const n = recordsOf(model).length;
     if (chosen >= n) chosen = 0;
     if (!n) {
@@ -44,27 +49,35 @@ export function mountDistribution(
     }
     setWatched(store, "distribution", [chosen]);
     const tensor = chosen;
+    held = { tensor, steps: [], counts: [], range: [] };
     pending = ctx.send({ kind: "hist_history", tensor }, (reply) => {
       if (reply.id !== pending) return; // an answer for an earlier choice
       pending = null;
       const h = historyFromReply(reply as HistHistoryReply);
+      if (h && h.tensor === tensor && held) {
+        const last = h.steps.length ? (h.steps[h.steps.length - 1] as number) : -Infinity;
+        held.steps.forEach((step, i) => {
+          if (step > last) appendColumn(h, step, held?.counts[i] ?? [], (held?.range[i] ?? [0, 0]) as [number, number]);
+        });
+      }
       history = h && h.tensor === tensor ? h : null;
+      held = null;
       ctx.schedule(render);
     });
   };
 
   const onSnapshot = (snapshot: { step: number | null; ids: number[] } | null) => {
-    // Snapshots sent before the reply are in it; and without a history there is nothing to extend.
-    if (!snapshot || snapshot.step === null || pending !== null || !history) return;
-    if (!snapshot.ids.includes(history.tensor)) return;
-    const row = hists.row(history.tensor);
+    const target = pending !== null ? held : history;
+    if (!snapshot || snapshot.step === null || !target) return;
+    if (!snapshot.ids.includes(target.tensor)) return;
+    const row = hists.row(target.tensor);
     if (!row) return;
-    appendColumn(history, snapshot.step, row.counts, [row.lo, row.hi]);
+    appendColumn(target, snapshot.step, row.counts, [row.lo, row.hi]);
     ctx.schedule(render);
   };
 
   const render = () => {
-    const heat = distributionHeatmap(history);
+    const heat = distributionHeatmap(history ?? held);
     if (!heat) {
       root.replaceChildren();
       if (plotted) Plotly.purge(plot);

@@ -54,28 +54,29 @@ describe("accumulated metrics", () => {
 
   it("appends each message's new points, and starts a new series when a name appears", () => {
     const acc = emptyAccumulated();
-    expect(applyDelta(acc, metricsDelta(0, 0, { loss: [[0, 1], [2, 1.5]] }))).toBe("appended");
-    expect(applyDelta(acc, metricsDelta(0, 1, { loss: [[2], [Number.NaN]], "val (epoch)": [[0], [0.4], true] }))).toBe("appended");
-    expect(applyDelta(acc, metricsDelta(0, 2, {}))).toBe("appended");
+    // The kernel numbers each reset's messages from 1.
+    expect(applyDelta(acc, metricsDelta(0, 1, { loss: [[0, 1], [2, 1.5]] }))).toBe("appended");
+    expect(applyDelta(acc, metricsDelta(0, 2, { loss: [[2], [Number.NaN]], "val (epoch)": [[0], [0.4], true] }))).toBe("appended");
+    expect(applyDelta(acc, metricsDelta(0, 3, {}))).toBe("appended");
     expect(xy(acc, "loss")).toEqual([[0, 1, 2], [2, 1.5, null]]);
     expect(seriesOf(acc).map((s) => [s.name, s.epochLevel])).toEqual([["loss", false], ["val (epoch)", true]]);
-    expect(acc.seq).toBe(2);
+    expect(acc.seq).toBe(3);
   });
 
   it("ignores a message already applied, and reports a gap for a missed one or a late first one", () => {
     const acc = emptyAccumulated();
-    applyDelta(acc, metricsDelta(0, 0, { loss: [[0], [1]] }));
-    expect(applyDelta(acc, metricsDelta(0, 0, { loss: [[0], [1]] }))).toBe("stale");
-    expect(applyDelta(acc, metricsDelta(0, 2, { loss: [[5], [1]] }))).toBe("gap");
+    applyDelta(acc, metricsDelta(0, 1, { loss: [[0], [1]] }));
+    expect(applyDelta(acc, metricsDelta(0, 1, { loss: [[0], [1]] }))).toBe("stale");
+    expect(applyDelta(acc, metricsDelta(0, 3, { loss: [[5], [1]] }))).toBe("gap");
     expect(xy(acc, "loss")).toEqual([[0], [1]]); // nothing appended across the gap
     expect(applyDelta(emptyAccumulated(), metricsDelta(0, 7, { loss: [[9], [1]] }))).toBe("gap"); // mounted late
   });
 
-  it("drops everything on a new reset (the user cleared the history), then appends from seq 0", () => {
+  it("drops everything on a new reset (the user cleared the history), then appends from seq 1", () => {
     const acc = emptyAccumulated();
-    applyDelta(acc, metricsDelta(0, 0, { loss: [[0, 1], [3, 2]] }));
-    applyDelta(acc, metricsDelta(0, 1, { acc: [[1], [0.5]] }));
-    expect(applyDelta(acc, metricsDelta(1, 0, { loss: [[0], [9]] }))).toBe("appended");
+    applyDelta(acc, metricsDelta(0, 1, { loss: [[0, 1], [3, 2]] }));
+    applyDelta(acc, metricsDelta(0, 2, { acc: [[1], [0.5]] }));
+    expect(applyDelta(acc, metricsDelta(1, 1, { loss: [[0], [9]] }))).toBe("appended");
     expect(seriesOf(acc).map((s) => s.name)).toEqual(["loss"]);
     expect(xy(acc, "loss")).toEqual([[0], [9]]);
     // A new reset seen late: emptied, and the history must be asked for.
@@ -100,7 +101,7 @@ describe("accumulated metrics", () => {
 
   it("keeps at most MAX_KEPT points per series: the newest exact, the older thinned", () => {
     const acc = emptyAccumulated();
-    let seq = 0;
+    let seq = 1;
     for (let chunk = 0; chunk < 50; chunk++) {
       const x = Array.from({ length: 100 }, (_, i) => chunk * 100 + i);
       applyDelta(acc, metricsDelta(0, seq++, { loss: [x, x.map((v) => (v === 1234 ? 1e6 : Math.sin(v)))] }), 2000);

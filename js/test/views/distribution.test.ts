@@ -81,4 +81,22 @@ describe("distribution over time", () => {
     v.disposeHists();
     expect(v.last("hist_watch").ids).toEqual([]);
   });
+
+  it("draws the columns that arrive before the reply, and extends the reply with the newer ones", async () => {
+    // Training in the cell that shows the panel: the kernel answers only when the cell ends.
+    const v = mount();
+    const ask = v.last("hist_history");
+    await nextFrame();
+    v.model.set("_hist", histWire([0], [[1, 1]], [[0, 1]], 3, 1));
+    await nextFrame();
+    expect(plottedX()).toEqual([3]); // live, before any reply
+    v.model.set("_hist", histWire([0], [[2, 0]], [[0, 1]], 7, 2));
+    await nextFrame();
+    expect(plottedX()).toEqual([3, 7]);
+    v.reply(ask, [0, 3], [[0, 2], [1, 1]], [[0, 1], [0, 1]]); // the kernel's history up to step 3
+    await nextFrame();
+    expect(plottedX()).toEqual([0, 3, 7]);
+    v.cleanup();
+    v.disposeHists();
+  });
 });

@@ -18,10 +18,10 @@ afterEach(resetViews);
 
 describe("metric charts", () => {
   it("appends each message's points, coalescing bursts into one redraw per frame", async () => {
-    const { model, root, cleanup } = mount({ _metrics: metricsDelta(0, 0, { loss: [[0, 1], [2, 1]] }) });
+    const { model, root, cleanup } = mount({ _metrics: metricsDelta(0, 1, { loss: [[0, 1], [2, 1]] }) });
     expect(plotly.react).toHaveBeenCalledTimes(1);
     for (let i = 1; i <= 5; i++) {
-      model.set("_metrics", metricsDelta(0, i, { loss: [[1 + i], [1 / i]], ...(i === 1 ? { [HOSTILE]: [[0], [0.9], true] } : {}) }));
+      model.set("_metrics", metricsDelta(0, i + 1, { loss: [[1 + i], [1 / i]], ...(i === 1 ? { [HOSTILE]: [[0], [0.9], true] } : {}) }));
     }
     await nextFrame();
     expect(plotly.react).toHaveBeenCalledTimes(3); // first draw + one per chart in the frame
@@ -30,7 +30,7 @@ describe("metric charts", () => {
     expect(lastX("loss")).toEqual([0, 1, 2, 3, 4, 5, 6]);
     expect(root.querySelector("img")).toBeNull();
     expect(model.sent).toEqual([]); // no message missed: no history asked for
-    model.set("_metrics", metricsDelta(1, 0, { acc: [[0], [0.5]] })); // the user cleared the history
+    model.set("_metrics", metricsDelta(1, 1, { acc: [[0], [0.5]] })); // the user cleared the history
     await nextFrame();
     expect(Array.from(root.querySelectorAll<HTMLElement>(".mp-metric-plot")).map((p) => p.dataset.name)).toEqual(["acc"]);
     cleanup();
@@ -55,6 +55,22 @@ describe("metric charts", () => {
     expect(lastX("loss")).toEqual([0, 70, 80, 90]);
     model.set("_metrics", metricsDelta(0, 11, { loss: [[110], [0.05]] })); // seq 10 never came
     expect((model.sent[1] as { kind: string }).kind).toBe("metrics_history");
+    cleanup();
+  });
+
+  it("keeps what arrives while the history is on its way (a running cell delays the reply)", async () => {
+    const { model, cleanup } = mount({ _metrics: metricsDelta(0, 3, { loss: [[3], [0.3]] }) });
+    const ask = model.sent[0] as { kind: string; id: string };
+    // The kernel answers only after the cell that trains: these arrive first.
+    model.set("_metrics", metricsDelta(0, 4, { loss: [[4], [0.4]] }));
+    model.set("_metrics", metricsDelta(0, 5, { loss: [[5], [0.5]] }));
+    model.emit("msg:custom", {
+      kind: "metrics_history_reply", id: ask.id, ok: true, reset: 0, seq: 4,
+      series: { loss: { step: [0, 1, 2, 3, 4], value: [0, 0.1, 0.2, 0.3, 0.4], epoch_level: false } },
+    });
+    await nextFrame();
+    expect(lastX("loss")).toEqual([0, 1, 2, 3, 4, 5]); // 4 came with the reply, 5 was kept
+    expect(model.sent).toHaveLength(1);
     cleanup();
   });
 });

@@ -37,14 +37,19 @@ from .walk import ModuleTree, is_uninitialized
 
 @dataclass
 class ModelState:
-    """What :meth:`restore` needs to put a model back; build it with :meth:`take`."""
+    """What :meth:`restore` needs to put a model back; build it with :meth:`take`.
+
+    Lists are aligned with ``tree.modules`` (flags, parameter and buffer dicts) or with
+    ``params`` (every parameter entry, tied ones repeated: harmless, and cheaper than a set).
+    """
 
     tree: ModuleTree
     training: list[bool] = field(default_factory=list)
-    params: list[dict] = field(default_factory=list)
-    buffers: list[dict] = field(default_factory=list)
+    param_dicts: list[dict] = field(default_factory=list)
+    buffer_dicts: list[dict] = field(default_factory=list)
+    params: list[nn.Parameter] = field(default_factory=list)
+    versions: list[int] = field(default_factory=list)
     param_data: list[tuple[nn.Parameter, torch.Tensor, torch.Tensor | None]] = field(default_factory=list)
-    versions: list[tuple[nn.Parameter, int, str]] = field(default_factory=list)
     buffer_copies: list[tuple[torch.Tensor, torch.Tensor]] = field(default_factory=list)
     grad_enabled: bool = True
 
@@ -54,23 +59,32 @@ class ModelState:
 
         ``clone_buffers``: also copy buffer values (a pass that runs in place);
         ``track_storage``: also record parameter storages (a pass that moves the model).
+        Written for 2,000-module models: list comprehensions, no per-parameter tuples.
         """
-        state = cls(tree=tree, grad_enabled=torch.is_grad_enabled())
-        seen: set[int] = set()
-        for path, module in tree.modules:
-            state.training.append(module.training)
-            params, buffers = module._parameters, module._buffers
-            state.params.append(dict(params) if params else {})
-            state.buffers.append(dict(buffers) if buffers else {})
-            for name, p in params.items():
-                if p is None or id(p) in seen or is_uninitialized(p):
-                    continue
-                seen.add(id(p))
-                state.versions.append((p, p._version, f"{path}.{name}" if path else name))
-                if track_storage:
-                    grad = p.grad.data if p.grad is not None else None
-                    state.param_data.append((p, p.data, grad))
-            if clone_buffers and buffers:
+        modules = [m for _, m in tree.modules]
+        parameter_type = nn.Parameter
+        params = [
+            p for m in modules if m._parameters for p in m._parameters.values()
+            if p is not None and (type(p) is parameter_type or not is_uninitialized(p))
+        ]
+        state = cls(
+            tree=tree,
+            training=[m.training for m in modules],
+            param_dicts=[dict(m._parameters) if m._parameters else {} for m in modules],
+            buffer_dicts=[dict(m._buffers) if m._buffers else {} for m in modules],
+            params=params,
+            versions=[p._version for p in params],
+            grad_enabled=torch.is_grad_enabled(),
+        )
+        if track_storage:
+            seen: set[int] = set()
+            for p in params:
+                if id(p) not in seen:
+                    seen.add(id(p))
+                    state.param_data.append((p, p.data, p.grad.data if p.grad is not None else None))
+        if clone_buffers:
+            seen = set()
+            for buffers in state.buffer_dicts:
                 for b in buffers.values():
                     if b is None or id(b) in seen or is_uninitialized(b):
                         continue
@@ -85,7 +99,7 @@ class ModelState:
         the pass in that warning ("evaluation", "summarize").
         """
         torch.set_grad_enabled(self.grad_enabled)
-        for (_, module), params, buffers in zip(self.tree.modules, self.params, self.buffers):
+        for (_, module), params, buffers in zip(self.tree.modules, self.param_dicts, self.buffer_dicts):
             # Put back whole (dict == would compare tensors by value): cheap, and it also
             # drops a tensor the forward added under a new name.
             if params or module._parameters:
@@ -102,7 +116,7 @@ class ModelState:
                 p.data = data
                 if p.grad is not None and grad is not None:
                     p.grad.data = grad
-        changed = [name for p, version, name in self.versions if id(p) not in moved and p._version != version]
+        changed = {id(p) for p, v in zip(self.params, self.versions) if p._version != v} - moved
         # Always copied back: native kernels (BatchNorm's running statistics) update buffers
         # without bumping their version counter, so the counter cannot tell us what changed.
         if self.buffer_copies:
@@ -114,9 +128,12 @@ class ModelState:
                 # object.__setattr__: nn.Module.__setattr__ costs ~5 µs a call on big models.
                 object.__setattr__(module, "training", flag)
         if changed:
+            names = [f"{path}.{name}" if path else name
+                     for (path, _), params in zip(self.tree.modules, self.param_dicts)
+                     for name, p in params.items() if p is not None and id(p) in changed]
             warnings.warn(
-                f"the model's forward changed parameter(s) {', '.join(changed[:5])} in place "
-                f"during {what}; modelpanel restores buffers and modes but cannot undo that",
+                f"the model's forward changed parameter(s) {', '.join(dict.fromkeys(names[:5]))} in "
+                f"place during {what}; modelpanel restores buffers and modes but cannot undo that",
                 RuntimeWarning,
                 stacklevel=3,
             )

@@ -116,6 +116,23 @@ class ModuleTree:
             self._paths = {id(m): p for p, m in self.modules}
         return self._paths
 
+    def all_paths(self) -> list[tuple[str, str, nn.Module]]:
+        """``(path, tree path, module)`` for every name of every module, aliases included
+        (``named_modules(remove_duplicate=False)`` order); without aliases, the tree itself."""
+        if not self.second_parents:
+            return [(p, p, m) for p, m in self.modules]
+        return [(p, self.canonical(p) or p, m)
+                for p, m in self.root.named_modules(remove_duplicate=False)]
+
+    def floating_dtypes(self) -> list[torch.dtype]:
+        """The distinct floating dtypes of the parameters, in order of appearance."""
+        seen: dict[torch.dtype, None] = {}
+        for _, module in self.modules:
+            for p in module._parameters.values():
+                if p is not None and p.is_floating_point():
+                    seen[p.dtype] = None
+        return list(seen)
+
     def canonical(self, path: str) -> str | None:
         """The tree path of the module at ``path``, which may be an alias (a second name).
 

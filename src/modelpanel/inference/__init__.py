@@ -137,11 +137,6 @@ def _amp_context(device: torch.device, amp: bool | torch.dtype):
     return torch.autocast(device_type=device.type, dtype=dtype)
 
 
-def _float_dtype(model: torch.nn.Module) -> torch.dtype | None:
-    dtypes = {p.dtype for p in model.parameters() if p.is_floating_point()}
-    return dtypes.pop() if len(dtypes) == 1 else None
-
-
 class _LazyBar:
     """A progress bar that appears only once a run has lasted PROGRESS_AFTER_S."""
 
@@ -163,11 +158,13 @@ class _LazyBar:
             self.bar.close()
 
 
-def _run(model, batches, *, device, amp, consume, progress, expected, batch_size) -> tuple[str, float]:
+def _run(model, tree, batches, *, device, amp, consume, progress, expected, batch_size) -> tuple[str, float]:
     """Run every batch through ``model`` (already in eval mode, on ``device``); return mode and seconds."""
     mode = "inference_mode"
     bar = _LazyBar(progress, batches.n_batches)
-    dtype = _float_dtype(model)
+    # Inputs take the model's floating dtype when it has one (a half model gets half inputs).
+    floating = tree.floating_dtypes()
+    dtype = floating[0] if len(floating) == 1 else None
     start = time.perf_counter()
     try:
         for i, (x, y) in enumerate(on_device(batches, device, dtype)):
@@ -272,7 +269,7 @@ def evaluate(
     consume = _Consumer(classification=classification, topk=topk, loss_fn=loss_fn)
     with _in_eval(model, tree, target, move):
         mode, seconds = _run(
-            model, batches, device=target, amp=amp, consume=consume, progress=progress,
+            model, tree, batches, device=target, amp=amp, consume=consume, progress=progress,
             expected=expected_shape, batch_size=batch_size,
         )
         return _finish(consume, metric, loss_fn, target, seconds, mode, labels)
@@ -349,7 +346,7 @@ def predict(
     )
     consume = _Consumer(classification=False, topk=1, loss_fn=None)
     with _in_eval(model, tree, target, move):
-        _run(model, batches, device=target, amp=amp, consume=consume, progress=progress,
+        _run(model, tree, batches, device=target, amp=amp, consume=consume, progress=progress,
              expected=expected_shape, batch_size=batch_size)
         if not consume.outputs:
             raise InputError("the data produced no batches: there is nothing to predict")

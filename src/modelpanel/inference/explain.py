@@ -22,7 +22,7 @@ def first_layer_expectation(model: torch.nn.Module) -> tuple[str, list[str | int
     The shape uses "N" for the batch and "*" for free dims, e.g. ``["N", 4]`` or
     ``["N", 3, "H", "W"]``.
     """
-    for path, m in model.named_modules():
+    for path, m in walk_modules(unwrap(model, who="evaluate()")).modules:
         if isinstance(m, torch.nn.Linear) and not isinstance(m, torch.nn.LazyLinear):
             return f"its first layer {path or 'model'} = Linear(in_features={m.in_features})", ["N", m.in_features], -1
         for cls, k in _CONV.items():

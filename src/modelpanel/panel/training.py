@@ -3,9 +3,10 @@
 Owned by :class:`~modelpanel.panel.widget.ModelPanel`, which declares the traits and hands
 the session two callables: ``publish(**traits)`` (several synced traits in one message) and
 ``get_model()`` (the module, or ModelPanelError once it was deleted). The session writes
-``_progress``, ``_metrics``, ``_hist_history``, ``_diagnostics`` and, on the histogram
-throttle, ``_params`` / ``_hist`` (docs/widget-state.md); it keeps the latest weight records,
-layer statistics and metric series for the panel's public read-only views.
+``_progress``, ``_metrics`` (new points only), ``_diagnostics`` and, on the histogram
+throttle, ``_param_stats`` / ``_hist`` (the watched tensors only); whole histories go to a
+view only when it asks (``metrics_history``, ``hist_history`` requests). It keeps the latest
+weight records, layer statistics and metric series for the panel's public read-only views.
 
 Everything the view sees goes through one throttled :meth:`TrainingSession.flush`: at most
 every ``mininterval`` seconds (0.1 s) it reads queued metrics (one stacked transfer), the bars'
@@ -28,9 +29,13 @@ from ..stats import WeightSnapshot, weight_snapshot
 from ..training.diagnostics import ActivationMonitor, first_nonfinite, grad_norms
 from ..training.metric_log import BoundedHistory, MetricLog
 from ..training.progress import BarBoard, PanelTqdm
+from .state import hist_state, param_stats_state, params_state
 from .wire import array_to_wire
 
 __all__ = ["TrainingSession"]
+
+#: Tensors whose histograms are sent before any view said which it shows (the view's default).
+DEFAULT_WATCHED = 4
 
 
 class TrainingSession:
@@ -64,6 +69,9 @@ class TrainingSession:
         self.snapshot: WeightSnapshot | None = None  # the latest weight statistics (panel.weights)
         self.hist_version = -1  # the first snapshot (at construction) is version 0
         self.error = ""
+        self.watched: dict[str, list[int]] = {}  # view token -> tensor ids it draws
+        self.metrics_reset = 0  # bumped by clear(): the view drops what it accumulated
+        self.metrics_seq = 0  # one per _metrics message: a view that missed one asks for all
 
     # -- what the panel's public methods call ----------------------------------------------
 
@@ -99,7 +107,9 @@ class TrainingSession:
         self.hist = BoundedHistory(keep_exact=self.hist.keep_exact)
         self.nonfinite = {"loss": False, "first_layer": None, "where": None}
         self.grad, self.acts = {}, {}
-        self._publish(_metrics={}, _hist_history={}, _diagnostics={})
+        self.metrics_reset += 1
+        self.metrics_seq = 0
+        self._publish(_metrics=self._metrics_delta({}), _diagnostics={})
 
     def start_watching(self) -> None:
         """Attach the activation hooks when activations are watched (while a loop runs)."""
@@ -139,7 +149,7 @@ class TrainingSession:
         if self.board.dirty:
             traits["_progress"] = self.board.snapshot()
         if self.log.drain():
-            traits["_metrics"] = metrics_state(self.log)
+            traits["_metrics"] = self._metrics_delta(self.log.take_new())
             if self.log.nonfinite and not self.nonfinite["loss"]:
                 self.nonfinite["loss"] = True
                 traits["_diagnostics"] = None
@@ -203,22 +213,39 @@ class TrainingSession:
             state["activations"] = dict(self.acts)
         return state
 
-    def weight_traits(self, model: nn.Module) -> dict[str, Any]:
-        """A fresh weight snapshot as the ``_params`` and ``_hist`` traits (kept for panel.weights)."""
+    def weight_traits(self, model: nn.Module, *, full: bool = False, step: float | None = None) -> dict[str, Any]:
+        """A fresh weight snapshot as ``_param_stats`` and ``_hist`` (kept for panel.weights).
+
+        ``_params`` (names, shapes: what does not change while training) is added when
+        ``full`` or when the model's tensors changed since the last snapshot.
+        """
         snapshot = weight_snapshot(model, bins=self.bins)
-        self.snapshot = snapshot
+        previous, self.snapshot = self.snapshot, snapshot
         self.hist_version += 1
-        return {"_params": snapshot.records, "_hist": hist_state(snapshot, self.hist_version)}
+        traits = {
+            "_param_stats": param_stats_state(snapshot, self.hist_version),
+            "_hist": hist_state(snapshot, self.watched_ids(), self.hist_version, step),
+        }
+        if full or previous is None or _structure(previous) != _structure(snapshot):
+            traits["_params"] = params_state(snapshot)
+        return traits
+
+    def watched_ids(self) -> list[int]:
+        """The tensors some view draws (their union), or the first few before any view said."""
+        if not self.watched:
+            return list(range(DEFAULT_WATCHED))
+        return sorted({i for ids in self.watched.values() for i in ids})
 
     def _hist_traits(self, model: nn.Module) -> dict[str, Any]:
-        """Fresh weight histograms (on device, one sync) plus the bounded history."""
-        traits = self.weight_traits(model)
+        """Fresh weight statistics and watched histograms (on device, one sync); the history
+        of every tensor is kept here, bounded, and sent only on request."""
+        x = self.log.last_step if self.log.last_step is not None else float(len(self.hist))
+        traits = self.weight_traits(model, step=x)
         snapshot = self.snapshot
         assert snapshot is not None
         # NaN/Inf weights: the snapshot counted them already (no second pass over the weights).
-        self.bad_weights = next((r["owners"][0] if r["owners"] else "" for r in snapshot.records
-                                 if r["nan"] or r["inf"]), None)
-        x = self.log.last_step if self.log.last_step is not None else float(len(self.hist))
+        bad = np.flatnonzero(snapshot.stats[:, 4] + snapshot.stats[:, 5])
+        self.bad_weights = None if not bad.size else (snapshot.owners[bad[0]] or [""])[0]
         items = self.hist.items()
         if items and items[-1][1].shape != tuple(snapshot.counts.shape):
             self.hist = BoundedHistory(keep_exact=self.hist.keep_exact)  # the model's tensors changed
@@ -228,17 +255,72 @@ class TrainingSession:
             self.hist.replace_last(item)  # no step since the last snapshot: one column per step
         else:
             self.hist.extend([item])
-        items = self.hist.items()
-        traits["_hist_history"] = {
-            "steps": array_to_wire(np.array([i[0] for i in items], np.float64)),
-            "counts": array_to_wire(np.stack([i[1] for i in items], axis=1)),
-            "range": array_to_wire(np.stack([i[2] for i in items], axis=1)),
-        }
         return traits
+
+    # -- requests from the views ----------------------------------------------------------------
+
+    def on_hist_watch(self, content: dict[str, Any], buffers: list[Any]) -> dict[str, Any]:
+        """``{"kind": "hist_watch", "view": token, "ids": [...]}``: the tensors a view draws.
+
+        Replies with their current counts and ranges, so the view draws them at once.
+        """
+        view, ids = content.get("view"), content.get("ids")
+        if not isinstance(view, str) or not isinstance(ids, list) or not all(
+                isinstance(i, int) and not isinstance(i, bool) for i in ids):
+            raise InputError("hist_watch needs a view token (str) and ids (a list of ints)")
+        n = 0 if self.snapshot is None else len(self.snapshot)
+        self.watched[view] = [i for i in ids if 0 <= i < n][:256]
+        if self.snapshot is None:
+            return {"bins": self.bins, "ids": [], "counts": [], "range": []}
+        mine = self.watched[view]
+        return {"bins": self.snapshot.bins, "ids": mine,
+                "counts": self.snapshot.counts[mine].tolist(), "range": self.snapshot.ranges[mine].tolist()}
+
+    def on_hist_history(self, content: dict[str, Any], buffers: list[Any]) -> dict[str, Any]:
+        """``{"kind": "hist_history", "tensor": id}``: that tensor's kept histograms over steps."""
+        tensor = content.get("tensor")
+        n = 0 if self.snapshot is None else len(self.snapshot)
+        if isinstance(tensor, bool) or not isinstance(tensor, int) or not 0 <= tensor < n:
+            raise InputError(f"hist_history needs a tensor id in 0..{n - 1}, got {tensor!r}")
+        items = self.hist.items()
+        return {
+            "tensor": tensor, "bins": self.bins,
+            "steps": [i[0] for i in items],
+            "counts": [i[1][tensor].tolist() for i in items],
+            "range": [i[2][tensor].tolist() for i in items],
+        }
+
+    def on_metrics_history(self, content: dict[str, Any], buffers: list[Any]) -> dict[str, Any]:
+        """``{"kind": "metrics_history"}``: every series as kept, for a view that missed appends."""
+        self.log.drain()
+        if self.log.has_new:
+            # Points drained here would otherwise be sent again as "new": publish them now, so
+            # the reply's seq is the one they carry.
+            self._publish(_metrics=self._metrics_delta(self.log.take_new()))
+        return {
+            "reset": self.metrics_reset, "seq": self.metrics_seq,
+            "series": {name: {"step": x.tolist(), "value": y.tolist(), "epoch_level": level}
+                       for name, (x, y, level) in self.log.series().items()},
+        }
+
+    def _metrics_delta(self, new: dict[str, tuple[np.ndarray, np.ndarray, bool]]) -> dict[str, Any]:
+        """The ``_metrics`` trait: only the points new since the last one, numbered by ``seq``."""
+        self.metrics_seq += 1
+        return {
+            "reset": self.metrics_reset,
+            "seq": self.metrics_seq,
+            "series": {name: {"step": array_to_wire(x, "float64"), "value": array_to_wire(y, "float64"),
+                              "epoch_level": level} for name, (x, y, level) in new.items()},
+        }
+
+
+def _structure(snapshot: WeightSnapshot) -> list[list]:
+    """What ``_params`` holds: when it differs, the table's static columns are resent."""
+    return [snapshot.names, snapshot.shapes, snapshot.dtypes, snapshot.devices, snapshot.trainable]
 
 
 def metrics_state(log: MetricLog) -> dict[str, Any]:
-    """The ``_metrics`` trait: ``{name: {"step", "value", "epoch_level"}}``."""
+    """Every series as ``{name: {"step", "value", "epoch_level"}}`` (the static HTML snapshot)."""
     return {
         name: {
             "step": array_to_wire(x, "float64"),
@@ -249,11 +331,10 @@ def metrics_state(log: MetricLog) -> dict[str, Any]:
     }
 
 
-def hist_state(snapshot: WeightSnapshot, version: int) -> dict[str, Any]:
-    """The ``_hist`` trait: counts and ranges as binary buffers, never raw weights."""
+def all_hist_state(snapshot: WeightSnapshot) -> dict[str, Any]:
+    """Every tensor's counts and ranges as buffers: what the static HTML snapshot draws."""
     return {
         "bins": snapshot.bins,
         "counts": array_to_wire(snapshot.counts, "uint32"),
         "range": array_to_wire(snapshot.ranges, "float64"),
-        "version": int(version),
     }

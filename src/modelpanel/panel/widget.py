@@ -30,6 +30,8 @@ import traitlets
 from torch import nn
 
 from .._core.devices import available_devices
+from .._core.gc import gc_paused
+from .._core.walk import unwrap
 from ..errors import InputError, ModelPanelError
 from ..inference import EvalResult
 from ..summary import Summary, summarize
@@ -37,7 +39,8 @@ from ..training.progress import PanelTqdm
 from .html import render_page, render_snapshot
 from .inference import EvalRunner
 from .messages import dispatch
-from .training import TrainingSession, metrics_state
+from .state import summary_state
+from .training import TrainingSession, all_hist_state, metrics_state
 
 __all__ = ["ModelPanel"]
 
@@ -111,13 +114,13 @@ class ModelPanel(anywidget.AnyWidget):
         _css = _STATIC / "widget.css"
 
     # -- synced traits: written by the kernel only (docs/widget-state.md) ----------------------
-    _summary = traitlets.Dict(help="Summary.to_dict() with the live mode, devices and dtypes").tag(sync=True)
-    _params = traitlets.List(help="one record per parameter tensor (weight_snapshot().records)").tag(sync=True)
-    _hist = traitlets.Dict(help="binned counts and ranges of every parameter, as buffers").tag(sync=True)
+    _summary = traitlets.Dict(help="Summary.totals() with the live train flag, and the layers as columns").tag(sync=True)
+    _params = traitlets.Dict(help="the static facts of each parameter tensor, as columns").tag(sync=True)
+    _param_stats = traitlets.Dict(help="mean/std/min/max and NaN/Inf counts of every tensor, as buffers").tag(sync=True)
+    _hist = traitlets.Dict(help="binned counts and ranges of the tensors the views draw, as buffers").tag(sync=True)
     _error = traitlets.Unicode("", help="the last failure to show next to the widget").tag(sync=True)
     _progress = traitlets.List(help="the live progress bars (tqdm format_dict records)").tag(sync=True)
-    _metrics = traitlets.Dict(help="logged metric series: name -> step/value buffers").tag(sync=True)
-    _hist_history = traitlets.Dict(help="histogram columns over training steps").tag(sync=True)
+    _metrics = traitlets.Dict(help="metric points new since the last message (appends, numbered)").tag(sync=True)
     _diagnostics = traitlets.Dict(help="grad norms, activation statistics, first NaN/Inf").tag(sync=True)
     _devices = traitlets.List(traitlets.Unicode(), help="devices the Run button offers").tag(sync=True)
     _eval_data = traitlets.Dict(allow_none=True, default_value=None, help="what set_eval_data holds").tag(sync=True)
@@ -130,7 +133,7 @@ class ModelPanel(anywidget.AnyWidget):
     activations = traitlets.Bool(False, help="per-layer activation mean/std/zero fraction (forward hooks while a loop runs)")
     diag_every = traitlets.Float(1.0, help="seconds between diagnostics refreshes (grad norms, activations)")
     metric_points = traitlets.Int(1000, help="points kept exact per metric (older ones thinned)")
-    hist_snapshots = traitlets.Int(64, help="weight-histogram snapshots kept for _hist_history")
+    hist_snapshots = traitlets.Int(64, help="weight-histogram snapshots kept (served on request)")
 
     def __new__(cls, *args: Any, **kwargs: Any) -> ModelPanel:
         # Python's own error for a misspelt keyword names only the bad one: name the valid ones
@@ -172,21 +175,29 @@ class ModelPanel(anywidget.AnyWidget):
                 f"{len(eval_data)} items; call panel.set_eval_data(X, y, labels=...) for labels"
             )
 
-        # Everything that can fail on bad input runs before the widget opens its comm, so a
-        # mistake leaves neither a half-built widget in the front end nor a changed model.
-        summary = summarize(model, input_size, input_data, device=device, dtypes=dtypes)
-        self._model_ref = weakref.ref(model)
-        self._summary_obj = summary
-        self._training = TrainingSession(self._publish, self._model, bins=bins,
-                                         metric_points=1000, hist_snapshots=64)
-        self._runner = EvalRunner(self._publish, self._model, summary, self.progress)
-        self._handlers = {"refresh": self._on_refresh, "evaluate": self._runner.on_run}
-        weights = self._training.weight_traits(model)
-        kwargs: dict[str, Any] = {} if layout is None else {"layout": layout}
-        # Initial values go through the constructor so the comm_open message carries them:
-        # one message for the whole first state.
-        super().__init__(_summary=self._summary_state(model), _devices=available_devices(),
-                         **weights, **kwargs)
+        # Thousands of small objects (rows, columns): see _core/gc.py.
+        with gc_paused():
+            # Everything that can fail on bad input runs before the widget opens its comm, so a
+            # mistake leaves neither a half-built widget in the front end nor a changed model.
+            summary = summarize(model, input_size, input_data, device=device, dtypes=dtypes)
+            self._model_ref = weakref.ref(model)
+            self._summary_obj = summary
+            self._training = TrainingSession(self._publish, self._model, bins=bins,
+                                             metric_points=1000, hist_snapshots=64)
+            self._runner = EvalRunner(self._publish, self._model, summary, self.progress)
+            self._handlers = {
+                "refresh": self._on_refresh,
+                "evaluate": self._runner.on_run,
+                "hist_watch": self._training.on_hist_watch,
+                "hist_history": self._training.on_hist_history,
+                "metrics_history": self._training.on_metrics_history,
+            }
+            weights = self._training.weight_traits(model, full=True)
+            kwargs: dict[str, Any] = {} if layout is None else {"layout": layout}
+            # Initial values go through the constructor so the comm_open message carries them:
+            # one message for the whole first state.
+            super().__init__(_summary=self._summary_state(model), _devices=available_devices(),
+                             **weights, **kwargs)
         self.on_msg(self._on_msg)
         self.watch(hist_every=hist_every, grad_norms=grad_norms, activations=activations)
         if eval_data is not None:
@@ -257,7 +268,7 @@ class ModelPanel(anywidget.AnyWidget):
         statistics.
         """
         model = self._model()
-        self._publish(_summary=self._summary_state(model), **self._training.weight_traits(model))
+        self._publish(_summary=self._summary_state(model), **self._training.weight_traits(model, full=True))
 
     # -- training ------------------------------------------------------------------------------
 
@@ -384,9 +395,7 @@ class ModelPanel(anywidget.AnyWidget):
         Shapes and call counts come from the capture; whether the model is in train or eval
         mode can change later, so it is read now.
         """
-        state = self._summary_obj.to_dict()
-        state["training"] = bool(model.training)
-        return state
+        return summary_state(self._summary_obj, bool(unwrap(model).training))
 
     def _publish(self, **traits: Any) -> None:
         """Write several synced traits as one update message."""
@@ -422,10 +431,13 @@ class ModelPanel(anywidget.AnyWidget):
 
         Keys: summary, params, hist, metrics, eval_result; see ``html.render_snapshot``.
         """
+        snapshot = self._training.snapshot
+        summary = self._summary_obj.to_dict()
+        summary["training"] = self._summary.get("training", summary["training"])
         return {
-            "summary": self._summary,
-            "params": self._params,
-            "hist": self._hist,
+            "summary": summary,
+            "params": [] if snapshot is None else snapshot.records,
+            "hist": None if snapshot is None else all_hist_state(snapshot),
             "metrics": metrics_state(self._training.log),
             "eval_result": self._eval_result,
         }
@@ -456,7 +468,7 @@ class ModelPanel(anywidget.AnyWidget):
         and can be attached to a report or handed to students. Returns the path written.
         """
         target = pathlib.Path(path)
-        name = title or f"modelpanel: {self._summary.get('model_kind', 'model')}"
+        name = title or f"modelpanel: {self._summary_obj.model_kind}"
         target.write_text(render_page(self._static_state(), title=name), encoding="utf-8")
         return target
 

@@ -12,8 +12,9 @@ records and of the ``_hist`` trait are in docs/widget-state.md.
 
 from __future__ import annotations
 
+import functools
 import math
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
@@ -35,7 +36,7 @@ __all__ = [
 ]
 
 
-@dataclass
+@dataclass(slots=True)
 class ParamInfo:
     """One parameter tensor of a model, listed once however many names it has (tied weights).
 
@@ -52,7 +53,7 @@ class ParamInfo:
     dtype: str
     device: str
     trainable: bool
-    tensor: torch.Tensor = field(repr=False)
+    tensor: torch.Tensor
 
 
 def collect_params(model: torch.nn.Module) -> list[ParamInfo]:
@@ -66,63 +67,108 @@ def collect_params(model: torch.nn.Module) -> list[ParamInfo]:
     >>> [(p.names, p.owners, p.numel) for p in collect_params(lin)]
     [(['weight'], [''], 4), (['bias'], [''], 2)]
     """
+    return [ParamInfo(*row) for row in zip(*_param_columns(model))]
+
+
+def _param_columns(model: torch.nn.Module) -> tuple[list, ...]:
+    """ParamInfo's fields as columns (names, owners, shape, numel, dtype, device, trainable,
+    tensor): the snapshot reads columns, and 4,000 tensors' objects cost more than the walk."""
     tree = walk_modules(unwrap(model, who="collect_params()"))
-    by_id: dict[int, ParamInfo] = {}
+    row_of: dict[int, int] = {}
+    names: list[list[str]] = []
+    owners: list[list[str]] = []
+    shapes: list[tuple[int, ...]] = []
+    numels: list[int] = []
+    dtypes: list[str] = []
+    devices: list[str] = []
+    trainable: list[bool] = []
+    tensors: list[torch.Tensor] = []
     # dtype/device strings are formatted once per kind, not once per tensor.
     labels: dict[tuple[torch.dtype, torch.device], tuple[str, str]] = {}
     # The walk lists each module once; an aliased module (registered under two names) is
     # reached again by its other names here, so its parameters carry every name they have,
     # while the owner is always the tree's path.
-    if tree.second_parents:
-        entries = [(p, tree.canonical(p) or p, m) for p, m in tree.root.named_modules(remove_duplicate=False)]
-    else:
-        entries = [(p, p, m) for p, m in tree.modules]
+    entries = tree.all_paths()
+    parameter_type = torch.nn.Parameter
     for path, owner, module in entries:
+        if not module._parameters:
+            continue
         prefix = f"{path}." if path else ""
         for pname, p in module._parameters.items():
             if p is None:
                 continue
             name = prefix + pname
-            info = by_id.get(id(p))
-            if info is None:
+            row = row_of.get(id(p))
+            if row is None:
+                row_of[id(p)] = len(names)
                 key = (p.dtype, p.device)
                 label = labels.get(key)
                 if label is None:
                     label = labels[key] = (str(key[0]).removeprefix("torch."), str(key[1]))
                 # A lazy module's parameter has no shape until its first forward.
-                shape = () if is_uninitialized(p) else tuple(p.shape)
-                by_id[id(p)] = ParamInfo(
-                    names=[name],
-                    owners=[owner],
-                    shape=shape,
-                    numel=0 if is_uninitialized(p) else math.prod(shape),
-                    dtype=label[0],
-                    device=label[1],
-                    trainable=p.requires_grad,
-                    tensor=p,
-                )
+                lazy = type(p) is not parameter_type and is_uninitialized(p)
+                shape = () if lazy else tuple(p.shape)
+                names.append([name])
+                owners.append([owner])
+                shapes.append(shape)
+                numels.append(0 if lazy else math.prod(shape))
+                dtypes.append(label[0])
+                devices.append(label[1])
+                trainable.append(p.requires_grad)
+                tensors.append(p)
             else:
-                if name not in info.names:
-                    info.names.append(name)
-                if owner not in info.owners:
-                    info.owners.append(owner)
-    return list(by_id.values())
+                if name not in names[row]:
+                    names[row].append(name)
+                if owner not in owners[row]:
+                    owners[row].append(owner)
+    return names, owners, shapes, numels, dtypes, devices, trainable, tensors
 
 
 @dataclass
 class WeightSnapshot:
     """Statistics and histograms of every parameter of a model at one moment.
 
-    ``records``: one dict per parameter, exactly the ``_params`` rows of
-    docs/widget-state.md; ``counts``: uint32 ``[n_params, bins]``; ``ranges``: float64
-    ``[n_params, 2]`` (the bins of row ``i`` are ``bin_edges(*ranges[i], bins)``).
-    Holds no reference to the model or its tensors.
+    Columns, one entry per parameter tensor (tied tensors once), in ``collect_params`` order:
+    ``names``/``owners`` (lists of str), ``shapes``, ``numels``, ``dtypes``, ``devices``,
+    ``trainable``; ``stats``: float64 ``[n, 6]`` (``STAT_COLUMNS``; NaN where there is no
+    finite value); ``sampled``: bool ``[n]``; ``counts``: uint32 ``[n, bins]``; ``ranges``:
+    float64 ``[n, 2]`` (the bins of row ``i`` are ``bin_edges(*ranges[i], bins)``).
+    ``records`` gives the same as one dict per tensor. Holds no reference to the model or its
+    tensors.
     """
 
-    records: list[dict[str, Any]]
+    names: list[list[str]]
+    owners: list[list[str]]
+    shapes: list[list[int]]
+    numels: list[int]
+    dtypes: list[str]
+    devices: list[str]
+    trainable: list[bool]
+    stats: np.ndarray
+    sampled: np.ndarray
     counts: np.ndarray
     ranges: np.ndarray
     bins: int
+
+    def __len__(self) -> int:
+        return len(self.names)
+
+    @functools.cached_property
+    def records(self) -> list[dict[str, Any]]:
+        """One dict per tensor: id (= row), names, owners, shape, numel, dtype, device,
+        trainable, mean, std, min, max (None: no finite value), nan, inf, sampled."""
+        # Python floats once for the whole table (JSON has no NaN: "no finite value" is None).
+        columns = [[None if v != v else v for v in col] for col in self.stats[:, :4].T.tolist()]
+        nans = self.stats[:, 4].astype(np.int64).tolist()
+        infs = self.stats[:, 5].astype(np.int64).tolist()
+        return [
+            {"id": i, "names": list(names), "owners": list(owners), "shape": list(shape),
+             "numel": numel, "dtype": dtype, "device": device, "trainable": trainable,
+             "mean": mean, "std": std, "min": lo, "max": hi, "nan": nan, "inf": inf, "sampled": flag}
+            for i, (names, owners, shape, numel, dtype, device, trainable, mean, std, lo, hi, nan, inf, flag)
+            in enumerate(zip(self.names, self.owners, self.shapes, self.numels, self.dtypes, self.devices,
+                             self.trainable, *columns, nans, infs, self.sampled.tolist()))
+        ]
 
 
 def weight_snapshot(
@@ -143,41 +189,14 @@ def weight_snapshot(
 
 
 def _snapshot(model: torch.nn.Module, bins: int, sample_size: int | None) -> WeightSnapshot:
-    infos = collect_params(model)
+    names, owners, shapes, numels, dtypes, devices, trainable, tensors = _param_columns(model)
     # A lazy module's parameter before its first forward, and a meta tensor, hold no values:
     # their rows read "no finite value" (None) instead of failing the whole snapshot.
     no_values = torch.empty(0)
-    tensors = [
-        no_values if is_uninitialized(p.tensor) or p.tensor.is_meta else p.tensor for p in infos
-    ]
+    tensors = [no_values if is_uninitialized(t) or t.is_meta else t for t in tensors]
     stats, counts, ranges, sampled = tensor_histograms(tensors, bins=bins, sample_size=sample_size)
-    # Python floats once for the whole table (JSON has no NaN: "no finite value" is None).
-    columns = [
-        [None if v != v else v for v in col]  # v != v: NaN
-        for col in stats[:, :4].T.tolist()
-    ]
-    nans, infs = stats[:, 4].astype(np.int64).tolist(), stats[:, 5].astype(np.int64).tolist()
-    flags = sampled.tolist()
-    records = [
-        {
-            "id": i,
-            "names": list(p.names),
-            "owners": list(p.owners),
-            "shape": list(p.shape),
-            "numel": p.numel,
-            "dtype": p.dtype,
-            "device": p.device,
-            "trainable": p.trainable,
-            "mean": mean,
-            "std": std,
-            "min": lo,
-            "max": hi,
-            "nan": nan,
-            "inf": inf,
-            "sampled": flag,
-        }
-        for i, (p, mean, std, lo, hi, nan, inf, flag) in enumerate(
-            zip(infos, *columns, nans, infs, flags)
-        )
-    ]
-    return WeightSnapshot(records=records, counts=counts, ranges=ranges, bins=bins)
+    return WeightSnapshot(
+        names=names, owners=owners, shapes=[list(s) for s in shapes], numels=numels,
+        dtypes=dtypes, devices=devices, trainable=trainable, stats=stats,
+        sampled=np.asarray(sampled, bool), counts=counts, ranges=ranges, bins=bins,
+    )

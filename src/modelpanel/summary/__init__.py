@@ -30,7 +30,7 @@ from .inputs import PreparedInputs, prepare_inputs
 from .macs import count_macs
 from .params import ParamCounts, count_params
 
-__all__ = ["Layer", "Summary", "summarize"]
+__all__ = ["LAYER_FIELDS", "Layer", "Summary", "summarize"]
 
 
 class _LazyMacs:
@@ -96,6 +96,8 @@ class Layer:
 
 
 _LAYER_KEYS = tuple(f.name for f in dataclasses.fields(Layer))
+#: Field names of the tuples ``Summary.layer_rows()`` returns.
+LAYER_FIELDS = _LAYER_KEYS
 _MACS = _LAYER_KEYS.index("macs")
 
 
@@ -186,13 +188,17 @@ class Summary:
         self._macs = total
         self._inputs = None
 
-    def to_dict(self, macs: bool = False) -> dict[str, Any]:
-        """The ``_summary`` trait (docs/widget-state.md), JSON-safe.
+    def layer_rows(self) -> list[tuple]:
+        """One tuple per layer in ``Layer``'s field order (``LAYER_FIELDS``); never runs the MAC pass.
 
-        ``"macs"`` is null until counted; ``macs=True`` counts them first.
+        The fast way to read every layer at once (the panel encodes these as columns).
         """
-        if macs:
-            self._ensure_macs()
+        if self._layers is None:
+            return self._rows
+        return [tuple(layer.to_dict().values()) for layer in self._layers]
+
+    def totals(self) -> dict[str, Any]:
+        """The model-wide figures of ``to_dict()``, without the layers (JSON-safe)."""
         return {
             "model_kind": self.model_kind,
             "total_params": self.total_params,
@@ -209,6 +215,17 @@ class Summary:
             "training": self.training,
             "input_shapes": self.input_shapes,
             "root_params": self.root_params,
+        }
+
+    def to_dict(self, macs: bool = False) -> dict[str, Any]:
+        """The summary as JSON-safe data: ``totals()`` plus ``"layers"``, one dict per layer.
+
+        ``"macs"`` is null until counted; ``macs=True`` counts them first.
+        """
+        if macs:
+            self._ensure_macs()
+        return {
+            **self.totals(),
             "layers": (
                 list(map(dict, map(zip, repeat(_LAYER_KEYS), self._rows)))
                 if self._layers is None  # (once made, Layer objects are the truth: users may edit them)
@@ -313,7 +330,7 @@ def summarize(
 def _summarize(model: nn.Module, input_size: Any, input_data: Any, device: Any, dtypes: Any) -> Summary:
     """``summarize`` of an unwrapped model, without the MAC pass."""
     tree = walk_modules(model)
-    prepared = prepare_inputs(model, tree.modules, input_size, input_data, device, dtypes)
+    prepared = prepare_inputs(tree, input_size, input_data, device, dtypes)
     training = model.training
     records: dict[int, list] = {}
     if prepared is not None:

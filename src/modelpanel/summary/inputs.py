@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import torch
-from torch import nn
 
 from .._core.devices import model_devices, parse_device, same_device
 from .._core.nested import already_on, mirror_shapes, to_device
@@ -27,12 +26,6 @@ _ACCEPTED_INPUTS = (
     "nesting allowed) or input_data={'name': tensor, ...} (keyword arguments)"
 )
 
-
-def _default_dtype(model: nn.Module) -> torch.dtype:
-    for p in model.parameters():
-        if p.is_floating_point():
-            return p.dtype
-    return torch.get_default_dtype()
 
 
 def _shapes(input_size: Any) -> list[tuple[int, ...]]:
@@ -86,14 +79,14 @@ class PreparedInputs:
 
 
 def prepare_inputs(
-    model: nn.Module,
-    modules: list[tuple[str, nn.Module]],
+    tree: ModuleTree,
     input_size: Any,
     input_data: Any,
     device: str | torch.device | None,
     dtypes: torch.dtype | Sequence[torch.dtype] | None,
 ) -> PreparedInputs | None:
     """Check the arguments and build the forward's inputs; None when no input was given."""
+    modules = tree.modules
     if input_size is not None and input_data is not None:
         raise InputError("pass input_size or input_data, not both")
     target = parse_device(device, allow_meta=True) if device is not None else None
@@ -122,7 +115,8 @@ def prepare_inputs(
     if input_size is not None:
         shapes = _shapes(input_size)
         if dtypes is None:
-            dts = [_default_dtype(model)] * len(shapes)
+            floating = tree.floating_dtypes()
+            dts = [floating[0] if floating else torch.get_default_dtype()] * len(shapes)
         elif isinstance(dtypes, torch.dtype):
             dts = [dtypes] * len(shapes)
         elif isinstance(dtypes, (list, tuple)) and all(isinstance(d, torch.dtype) for d in dtypes):

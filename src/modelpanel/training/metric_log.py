@@ -78,6 +78,8 @@ class MetricLog:
         self._step = 0  # the implicit step: one per add() without step=
         self.last_step: float | None = None
         self.nonfinite: list[str] = []  # metrics that have held NaN/Inf, first seen first
+        # Points drained since the last take_new(): what a refresh appends in the view.
+        self._new: dict[tuple[str, bool], tuple[list[float], list[float]]] = {}
 
     @property
     def pending(self) -> int:
@@ -143,15 +145,30 @@ class MetricLog:
                 key, (BoundedHistory(self.keep_exact), BoundedHistory(self.keep_exact)))
             hx.extend(xs)
             hy.extend(ys)
+            nx, ny = self._new.setdefault(key, ([], []))
+            nx.extend(xs)
+            ny.extend(ys)
         return True
+
+    @property
+    def has_new(self) -> bool:
+        """Whether points were drained since the last :meth:`take_new`."""
+        return bool(self._new)
+
+    def take_new(self) -> dict[str, tuple[np.ndarray, np.ndarray, bool]]:
+        """The points drained since the last call, named as in :meth:`series`; then forget them."""
+        new, self._new = self._new, {}
+        return {self._label(name, epoch_level): (np.array(xs, np.float64), np.array(ys, np.float64), epoch_level)
+                for (name, epoch_level), (xs, ys) in new.items()}
+
+    def _label(self, name: str, epoch_level: bool) -> str:
+        return f"{name} (epoch)" if epoch_level and (name, False) in self._series else name
 
     def series(self) -> dict[str, tuple[np.ndarray, np.ndarray, bool]]:
         """``{name: (x, value, epoch_level)}``; an epoch-level twin of a step metric gets " (epoch)"."""
-        step_names = {name for name, epoch_level in self._series if not epoch_level}
         out = {}
         for (name, epoch_level), (hx, hy) in self._series.items():
-            key = f"{name} (epoch)" if epoch_level and name in step_names else name
-            out[key] = (np.array(hx.items(), np.float64), np.array(hy.items(), np.float64), epoch_level)
+            out[self._label(name, epoch_level)] = (np.array(hx.items(), np.float64), np.array(hy.items(), np.float64), epoch_level)
         return out
 
     def set_keep_exact(self, keep_exact: int) -> None:
@@ -166,6 +183,7 @@ class MetricLog:
         """Forget every series and queued value (a fresh training run)."""
         self._series.clear()
         self._pending.clear()
+        self._new.clear()
         self._step = 0
         self.last_step = None
         self.nonfinite = []

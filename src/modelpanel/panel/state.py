@@ -1,0 +1,123 @@
+"""Records -> synced state: the summary and the weight snapshot as columns and binary buffers.
+
+What the kernel sends is shaped for the wire, not for Python: one array per column (numbers as
+typed buffers, repeated strings dictionary-encoded), decoded once in js/src/core into the rows
+the views use. A training refresh sends only what changes (statistics, the watched histograms);
+the static facts of each tensor travel at construction and on an explicit refresh. The shapes
+are in docs/widget-state.md.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+import numpy as np
+
+from ..stats import WeightSnapshot
+from ..summary import LAYER_FIELDS, Summary
+from .wire import array_to_wire
+
+_F = {name: i for i, name in enumerate(LAYER_FIELDS)}
+
+
+def dictionary(values: Iterable[str]) -> dict[str, Any]:
+    """``{"values": distinct strings, "index": buffer}``: row i is ``values[index[i]]``.
+
+    The index is uint8 below 256 distinct values (a class name or a dtype per row costs a
+    byte), else uint32.
+    """
+    seen: dict[str, int] = {}
+    index = [seen.setdefault(v, len(seen)) for v in values]
+    dtype = np.uint8 if len(seen) <= 256 else np.uint32
+    return {"values": list(seen), "index": array_to_wire(np.array(index, dtype))}
+
+
+def summary_state(summary: Summary, training: bool) -> dict[str, Any]:
+    """The ``_summary`` trait: the totals, and the layers as ``layer_columns``."""
+    state = summary.totals()
+    state["training"] = training
+    rows = summary.layer_rows()
+    columns = list(zip(*rows)) if rows else [()] * len(LAYER_FIELDS)
+    paths = list(columns[_F["path"]])
+    row_of = {p: i for i, p in enumerate(paths)}
+    macs = [np.nan if m is None else m for m in columns[_F["macs"]]]
+
+    def numbers(name: str) -> dict[str, Any]:
+        return _numbers(columns[_F[name]])
+
+    state["layer_columns"] = {
+        "n": len(rows),
+        "path": paths,
+        "name": list(columns[_F["name"]]),
+        "parent": array_to_wire(np.array([row_of.get(p, -1) for p in columns[_F["parent"]]], np.int32)),
+        "depth": numbers("depth"),
+        "calls": numbers("calls"),
+        "params": numbers("params"),
+        "own_params": numbers("own_params"),
+        "trainable_params": numbers("trainable_params"),
+        "macs": array_to_wire(np.array(macs, np.float64)),
+        "shared": [i for i, s in enumerate(columns[_F["shared"]]) if s],
+        "kind": dictionary(columns[_F["kind"]]),
+        "param_formula": dictionary(columns[_F["param_formula"]]),
+        "input_shape": _json(columns[_F["input_shape"]]),
+        "output_shape": _json(columns[_F["output_shape"]]),
+    }
+    return state
+
+
+def params_state(snapshot: WeightSnapshot) -> dict[str, Any]:
+    """The ``_params`` trait: the static facts of each tensor (id = row), as columns.
+
+    The nested lists (names, owners, shapes) travel as one JSON text each: ipywidgets walks
+    every list in a state looking for buffers, and 4,000 tensors' small lists cost more to
+    walk than to encode once.
+    """
+    return {
+        "n": len(snapshot),
+        "names": _json(snapshot.names),
+        "owners": _json(snapshot.owners),
+        "shape": _json(snapshot.shapes),
+        "numel": _numbers(snapshot.numels),
+        "dtype": dictionary(snapshot.dtypes),
+        "device": dictionary(snapshot.devices),
+        "frozen": [i for i, t in enumerate(snapshot.trainable) if not t],
+    }
+
+
+def param_stats_state(snapshot: WeightSnapshot, version: int) -> dict[str, Any]:
+    """The ``_param_stats`` trait: mean, std, min, max (float32; NaN = no finite value) and the
+    NaN/Inf counts of every tensor, as buffers (what a training refresh resends)."""
+    return {
+        "version": int(version),
+        "stats": array_to_wire(np.asarray(snapshot.stats[:, :4], np.float32).reshape(-1, 4)),
+        "nonfinite": array_to_wire(np.asarray(snapshot.stats[:, 4:6], np.uint32).reshape(-1, 2)),
+        "sampled": np.flatnonzero(snapshot.sampled).tolist(),
+    }
+
+
+def hist_state(snapshot: WeightSnapshot, ids: Sequence[int], version: int,
+               step: float | None) -> dict[str, Any]:
+    """The ``_hist`` trait: binned counts and ranges of the watched tensors ``ids`` only."""
+    ids = [i for i in ids if 0 <= i < len(snapshot)]
+    return {
+        "bins": snapshot.bins,
+        "version": int(version),
+        "step": step,
+        "ids": ids,
+        "counts": array_to_wire(np.asarray(snapshot.counts[ids], np.uint32).reshape(len(ids), snapshot.bins)),
+        "range": array_to_wire(np.asarray(snapshot.ranges[ids], np.float64).reshape(len(ids), 2)),
+    }
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False)
+
+
+def _numbers(values: Sequence[float]) -> dict[str, Any]:
+    """Whole numbers as uint32 when they fit (most counts), else float64 (exact to 2**53)."""
+    arr = np.asarray(values, np.float64)
+    if arr.size and (arr.min() < 0 or arr.max() >= 2**32 or np.any(arr != np.floor(arr))):
+        return array_to_wire(arr)
+    return array_to_wire(arr.astype(np.uint32))
