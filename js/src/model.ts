@@ -79,8 +79,8 @@ export interface DictColumn<T> {
 /** `_summary.layer_columns`: the layers as columns, root excluded, named_modules() order. */
 export interface LayerColumns {
   n: number;
-  path: string[];
-  name: string[];
+  path: string[] | string; // the list, or its JSON text
+  name: string[] | string;
   parent: WireArray; // int32 [n]: parent row, -1 = the root
   // Counts: any numeric dtype (the kernel sends uint32 when they fit, else float64).
   depth: WireArray;

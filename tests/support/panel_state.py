@@ -22,14 +22,15 @@ def layers(summary_state: dict[str, Any]) -> list[dict[str, Any]]:
     c = summary_state["layer_columns"]
     n = c["n"]
     parents = wire_to_array(c["parent"]).tolist()
+    path, name = json.loads(c["path"]), json.loads(c["name"])
     nums = {k: wire_to_array(c[k]).tolist() for k in ("depth", "calls", "params", "own_params", "trainable_params", "macs")}
     dicts = {k: column(c[k]) for k in ("kind", "param_formula")}
     dicts.update({k: json.loads(c[k]) for k in ("input_shape", "output_shape")})
     shared = set(c["shared"])
     return [
         {
-            "path": c["path"][i], "name": c["name"][i], "kind": dicts["kind"][i],
-            "depth": nums["depth"][i], "parent": "" if parents[i] < 0 else c["path"][parents[i]],
+            "path": path[i], "name": name[i], "kind": dicts["kind"][i],
+            "depth": nums["depth"][i], "parent": "" if parents[i] < 0 else path[parents[i]],
             "input_shape": dicts["input_shape"][i], "output_shape": dicts["output_shape"][i],
             "calls": nums["calls"][i], "params": int(nums["params"][i]),
             "own_params": int(nums["own_params"][i]), "trainable_params": int(nums["trainable_params"][i]),

@@ -51,9 +51,8 @@ function orNull(x: number | undefined): number | null {
 /** The layers of `layer_columns` as rows (parent -1 -> "", the root; macs NaN -> null). */
 export function decodeLayers(c: LayerColumns): Layer[] {
   const n = Number(c.n) || 0;
-  const path = c.path ?? [];
-  const name = c.name ?? [];
-  if (path.length < n || name.length < n) throw new RangeError(`layer_columns: ${path.length} paths for ${n} rows`);
+  const path = listOf<string>(c.path ?? [], n, "layer_columns.path");
+  const name = listOf<string>(c.name ?? [], n, "layer_columns.name");
   const parent = numbers(c.parent, n, "parent");
   const depth = numbers(c.depth, n, "depth");
   const calls = numbers(c.calls, n, "calls");

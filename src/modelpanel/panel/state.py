@@ -49,8 +49,8 @@ def summary_state(summary: Summary, training: bool) -> dict[str, Any]:
 
     state["layer_columns"] = {
         "n": len(rows),
-        "path": paths,
-        "name": list(columns[_F["name"]]),
+        "path": _json(paths),
+        "name": _json(columns[_F["name"]]),
         "parent": array_to_wire(np.array([row_of.get(p, -1) for p in columns[_F["parent"]]], np.int32)),
         "depth": numbers("depth"),
         "calls": numbers("calls"),
