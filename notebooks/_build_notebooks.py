@@ -1,8 +1,8 @@
-"""Write the teaching notebooks from the cell sources below (outputs cleared).
+"""Write the teaching notebooks from their cell sources (outputs cleared).
 
-The notebooks are generated so that their source stays reviewable as plain Python in one
-place: edit this file, then run ``.venv/bin/python notebooks/_build_notebooks.py``.
-tests/test_notebooks.py checks that the committed .ipynb files match this script.
+The cells live in ``notebooks/_cells_0N.py``, one module per notebook, so their source stays
+reviewable as plain Python: edit those, then run ``.venv/bin/python notebooks/_build_notebooks.py``.
+tests/notebooks/test_notebooks.py checks that the committed .ipynb files match this script.
 """
 
 from __future__ import annotations

@@ -249,6 +249,14 @@ def evaluate(
     ``progress``: a tqdm-like factory shown for runs longer than half a second.
     ``expected_shape``: the input shape the model expects (e.g. the summary's), named in errors.
 
+    Raises:
+        InputError: ``data``/``targets`` of the wrong kind, length or shape (the message says
+            what the model expects), labels that do not match the classes, bad options.
+        DeviceError: ``device`` is unknown or unavailable (the message lists what is), or
+            would move a model spread over several devices.
+        ForwardError: the forward raised; names the module (its tree path) and the batch.
+        ModelPanelError: the device ran out of memory (the message suggests a batch size).
+
     >>> r = evaluate(model, X_test, y_test)
     >>> r.accuracy, r.confusion, r.per_class[0]["recall"]
     """
@@ -334,7 +342,7 @@ def predict(
     """The model's outputs for ``X`` (eval mode, batched, on ``device``), as one CPU tensor.
 
     Same inputs, devices and guarantees as :func:`evaluate`; targets, if ``X`` carries them
-    (a pair, a Dataset or a DataLoader), are ignored.
+    (a pair, a Dataset or a DataLoader), are ignored. Raises as :func:`evaluate` does.
     """
     if not isinstance(model, torch.nn.Module):
         raise InputError(f"model must be a torch.nn.Module, not {type(model).__name__}")
