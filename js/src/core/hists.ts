@@ -86,7 +86,7 @@ export function createHists(model: AnyModel<Model>, ctx: ViewContext, store: Sto
   // The views pick their ids in their first frame; sending one frame later makes the message at
   // mount carry them, rather than an empty set followed by the real one.
   ctx.schedule(() => ctx.schedule(sendWatch));
-  const unsubscribe = store.subscribe(() => ctx.schedule(sendWatch));
+  const unsubscribe = store.subscribe(() => ctx.schedule(sendWatch), ["watched"]);
   ctx.on("change:_hist", () => {
     const snapshot = readTrait();
     notify(snapshot);

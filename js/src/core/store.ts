@@ -15,21 +15,28 @@ export interface PanelState {
 export interface Store {
   get(): PanelState;
   update(patch: Partial<PanelState>): void;
-  /** Call `fn` after every update; returns the unsubscribe. */
-  subscribe(fn: (state: PanelState) => void): () => void;
+  /**
+   * Call `fn` after every update that changes one of `keys` (all keys when omitted); returns
+   * the unsubscribe. A view names what it draws from, so another view's bookkeeping (say,
+   * the watched tensors) costs it no redraw, and no forced layout of the whole widget.
+   */
+  subscribe(fn: (state: PanelState) => void, keys?: readonly (keyof PanelState)[]): () => void;
 }
 
 export function createStore(initial?: Partial<PanelState>): Store {
   let state: PanelState = { selectedPath: null, sort: null, picked: new Set(), watched: {}, ...initial };
-  const subs = new Set<(s: PanelState) => void>();
+  const subs = new Map<(s: PanelState) => void, readonly (keyof PanelState)[] | undefined>();
   return {
     get: () => state,
     update(patch) {
+      const before = state;
       state = { ...state, ...patch };
-      for (const fn of Array.from(subs)) fn(state);
+      for (const [fn, keys] of Array.from(subs)) {
+        if (!keys || keys.some((k) => state[k] !== before[k])) fn(state);
+      }
     },
-    subscribe(fn) {
-      subs.add(fn);
+    subscribe(fn, keys) {
+      subs.set(fn, keys);
       return () => subs.delete(fn);
     },
   };

@@ -167,7 +167,7 @@ export function mountHistograms(
   resync(); // after the tree and the table, like every later update
   ctx.on("change:_params", resync);
   ctx.on("change:_param_stats", resync);
-  const unsubscribe = store.subscribe(resync);
+  const unsubscribe = store.subscribe(resync, ["selectedPath", "sort", "picked"]);
   const unsubscribeHists = hists.subscribe(() => ctx.schedule(plotVisible));
   return () => {
     unsubscribe();

@@ -121,7 +121,7 @@ export function mountParams(root: HTMLElement, model: AnyModel<Model>, ctx: View
   redraw();
   ctx.on("change:_params", redraw);
   ctx.on("change:_param_stats", redraw);
-  const unsubscribe = store.subscribe(redraw);
+  const unsubscribe = store.subscribe(redraw, ["selectedPath", "sort", "picked"]);
   return () => {
     unsubscribe();
     root.replaceChildren();

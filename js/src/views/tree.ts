@@ -106,7 +106,7 @@ export function mountTree(root: HTMLElement, model: AnyModel<Model>, ctx: ViewCo
   ctx.on("change:_diagnostics", () => ctx.schedule(loadNonfinite));
   ctx.on("change:_params", () => ctx.schedule(loadNonfinite));
   ctx.on("change:_param_stats", () => ctx.schedule(loadNonfinite));
-  const unsubscribe = store.subscribe(() => ctx.schedule(drawWindow));
+  const unsubscribe = store.subscribe(() => ctx.schedule(drawWindow), ["selectedPath"]);
 
   return () => {
     unsubscribe();
