@@ -139,3 +139,29 @@ def test_weight_snapshot_of_a_lazy_model_before_its_first_forward() -> None:
     assert [r["names"] for r in snap.records] == [["0.weight"], ["0.bias"]]
     assert all(r["mean"] is None and r["numel"] == 0 for r in snap.records)
     ModelPanel(model).close()  # was torch's raw "Can't access the shape of an uninitialized parameter"
+
+
+@pytest.mark.parametrize("kind", ["DataParallel", "compile"])
+def test_a_panel_of_a_temporary_wrapper_keeps_working_while_the_model_lives(kind: str) -> None:
+    model = IrisMLP()
+    panel = ModelPanel(wrap(model, kind), input_size=(2, 4))  # the wrapper is gone after this line
+    import gc
+
+    gc.collect()
+    device = next(model.parameters()).device
+    result = panel.evaluate(torch.randn(6, 4, device=device), torch.tensor([0, 1, 2, 0, 1, 2], device=device))
+    assert result.n == 6
+    panel.refresh()
+    panel.close()
+
+
+def test_a_panel_whose_model_was_built_in_the_call_says_how_to_keep_it() -> None:
+    import gc
+
+    from modelpanel.errors import ModelPanelError
+
+    panel = ModelPanel(IrisMLP(), input_size=(1, 4))  # nothing else refers to the model
+    gc.collect()
+    with pytest.raises(ModelPanelError, match=r"model = IrisMLP\(\); panel = ModelPanel\(model"):
+        panel.refresh()
+    panel.close()

@@ -19,7 +19,7 @@ from zoo import IrisMLP, SmallCNN
 
 from modelpanel import inference
 from modelpanel._core.devices import available_devices, parse_device
-from modelpanel.errors import DeviceError
+from modelpanel.errors import DeviceError, InputError
 from modelpanel.inference import evaluate, predict
 from modelpanel.panel.inference import eval_state
 from modelpanel.panel.wire import wire_to_array
@@ -261,3 +261,14 @@ def test_predict_on_a_dataset_without_targets() -> None:
     out = predict(model, TensorDataset(X), batch_size=8)  # items are (x,) tuples
     with torch.no_grad():
         assert torch.allclose(out, model(X), atol=1e-6)
+
+
+def test_rows_of_numbers_are_accepted_and_ragged_ones_explained() -> None:
+    model = IrisMLP()
+    rows = [[5.1, 3.5, 1.4, 0.2], [6.2, 2.9, 4.3, 1.3]]
+    result = evaluate(model, rows, [0, 1])
+    with torch.no_grad():
+        expected = model(torch.tensor(rows)).argmax(1)
+    assert result.predictions.tolist() == expected.tolist()
+    with pytest.raises(InputError, match="rows of numbers of one length"):
+        evaluate(model, [[1.0, 2.0], [3.0]], [0, 1])

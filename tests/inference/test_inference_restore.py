@@ -132,7 +132,7 @@ def count_forwards(model: nn.Module) -> list[int]:
     ("targets", "message"),
     [
         (torch.zeros(9, dtype=torch.long), "targets has 9 entries but the data has 10 samples"),
-        ("abc", "targets must be a torch.Tensor, a numpy array or a list of numbers, not str"),
+        ("abc", "targets must be a torch.Tensor, a numpy array, or a list of numbers or of rows of numbers, not str"),
         (torch.rand(10), "fractional values, so they are not class indices"),
         (torch.eye(3)[torch.zeros(10, dtype=torch.long)], "look one-hot.*argmax"),
         (torch.full((10,), -1), "negative class index -1"),

@@ -300,9 +300,9 @@ def test_progress_takes_desc_second_as_tqdm_does(iris: nn.Module) -> None:
     panel.close()
 
 
-@pytest.mark.parametrize("bins", [0, -3, 2.5, True])
-def test_bad_bins(iris: nn.Module, bins: Any) -> None:
-    with pytest.raises(TypeError, match="bins must be a positive int"):
+@pytest.mark.parametrize(("bins", "error"), [(0, InputError), (-3, InputError), (2.5, TypeError), (True, TypeError)])
+def test_bad_bins(iris: nn.Module, bins: Any, error: type) -> None:
+    with pytest.raises(error, match="bins must be a positive int"):
         ModelPanel(iris, input_size=(1, 4), bins=bins)
 
 

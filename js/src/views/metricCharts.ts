@@ -65,9 +65,11 @@ function buildChart(s: Series): Chart {
 
 function draw(plot: HTMLElement, s: Series): void {
   const pts = thinSeries(s.x, s.y, MAX_POINTS);
+  // New arrays every draw: the feed appends to its arrays in place, and Plotly.react skips
+  // the recalculation (axes, autorange) of data arrays it has seen before.
   const trace = {
-    x: pts.x,
-    y: pts.y,
+    x: pts.x.slice(),
+    y: pts.y.slice(),
     type: "scatter",
     mode: s.epochLevel || pts.x.length < 2 ? "lines+markers" : "lines",
     line: { width: 1.5 },

@@ -28,6 +28,10 @@ describe("metric charts", () => {
     const names = Array.from(root.querySelectorAll<HTMLElement>(".mp-metric-plot")).map((p) => p.dataset.name);
     expect(names).toEqual(["loss", HOSTILE]);
     expect(lastX("loss")).toEqual([0, 1, 2, 3, 4, 5, 6]);
+    // Each draw hands Plotly new arrays: react() re-ranges only data it has not seen before.
+    const calls = (plotly.react as unknown as { mock: { calls: unknown[][] } }).mock.calls;
+    const xs = calls.map((c) => (c[1] as { x: number[] }[])[0]?.x);
+    expect(new Set(xs).size).toBe(xs.length);
     expect(root.querySelector("img")).toBeNull();
     expect(model.sent).toEqual([]); // no message missed: no history asked for
     model.set("_metrics", metricsDelta(1, 1, { acc: [[0], [0.5]] })); // the user cleared the history

@@ -43,12 +43,20 @@ def as_tensor(value: object, what: str) -> torch.Tensor:
         if value.dtype == object:
             raise InputError(f"{what} is a numpy array of Python objects; convert it to numbers first")
         return torch.from_numpy(np.ascontiguousarray(value))
-    if isinstance(value, list | tuple) and value and all(
-        isinstance(v, int | float | np.integer | np.floating) and not isinstance(v, bool) for v in value
-    ):
-        return torch.as_tensor(value)
+    if isinstance(value, list | tuple) and value:
+        try:
+            # Numbers, or lists of them of one shape (rows of features): torch's own rules.
+            tensor = torch.as_tensor(value)
+        except (TypeError, ValueError, RuntimeError):
+            tensor = None
+        if tensor is not None and tensor.dtype != torch.bool:
+            return tensor
+        raise InputError(
+            f"{what} is a {type(value).__name__} that is not numbers, nor rows of numbers of one "
+            f"length (e.g. [[5.1, 3.5, 1.4, 0.2], ...]); convert it with torch.tensor(...) first"
+        )
     raise InputError(
-        f"{what} must be a torch.Tensor, a numpy array or a list of numbers, "
+        f"{what} must be a torch.Tensor, a numpy array, or a list of numbers or of rows of numbers, "
         f"not {type(value).__name__}"
     )
 

@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 from torch import nn
 
+from .._core.walk import unwrap
 from ..errors import InputError, format_exception
 from ..stats import WeightSnapshot, weight_snapshot
 from ..training.diagnostics import ActivationMonitor, first_nonfinite, grad_norms
@@ -116,7 +117,7 @@ class TrainingSession:
         if not self.activations:
             return
         model = self._model()
-        if self.monitor is None or self.monitor._model() is not model:
+        if self.monitor is None or self.monitor._model() is not unwrap(model):
             self.stop_watching()
             self.monitor = ActivationMonitor(model)
         self.monitor.attach()
@@ -127,14 +128,19 @@ class TrainingSession:
             self.monitor.detach()
 
     def layer_stats(self) -> dict[str, dict[str, Any]]:
-        """Tree path -> latest ``grad_norm`` and activation ``mean``/``std``/``zero_frac``."""
+        """Tree path -> latest ``grad_norm`` and activation ``mean``/``std``/``zero_frac``.
+
+        A value that was NaN or infinite reads ``nan`` here (the view's state says None, as
+        JSON has no NaN): never None, which would read as "not measured".
+        """
+        nan = float("nan")
         out: dict[str, dict[str, Any]] = {}
         if self.grad_norms:
             for path, norm in self.grad.items():
-                out.setdefault(path, {})["grad_norm"] = norm
+                out.setdefault(path, {})["grad_norm"] = nan if norm is None else norm
         if self.activations:
             for path, stats in self.acts.items():
-                out.setdefault(path, {}).update(stats)
+                out.setdefault(path, {}).update({k: nan if v is None else v for k, v in stats.items()})
         return out
 
     # -- the one flush ---------------------------------------------------------------------

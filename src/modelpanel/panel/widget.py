@@ -162,13 +162,16 @@ class ModelPanel(anywidget.AnyWidget):
         activations: bool = False,
         layout: ipywidgets.Layout | None = None,
     ) -> None:
+        """Build the panel; the arguments and errors are in the class docstring (help(ModelPanel))."""
         if not isinstance(model, nn.Module):
             raise TypeError(
                 f"ModelPanel expects a torch.nn.Module, got {type(model).__name__}. "
                 "Pass the model object itself, e.g. ModelPanel(model, input_size=(1, 4))."
             )
-        if isinstance(bins, bool) or not isinstance(bins, int) or bins < 1:
+        if isinstance(bins, bool) or not isinstance(bins, int):
             raise TypeError(f"bins must be a positive int, got {bins!r}")
+        if bins < 1:
+            raise InputError(f"bins must be a positive int, got {bins}; try bins=64")
         if isinstance(eval_data, (tuple, list)) and len(eval_data) not in (1, 2):
             raise TypeError(
                 f"eval_data must be X or (X, y), got a {type(eval_data).__name__} of "
@@ -180,7 +183,11 @@ class ModelPanel(anywidget.AnyWidget):
             # Everything that can fail on bad input runs before the widget opens its comm, so a
             # mistake leaves neither a half-built widget in the front end nor a changed model.
             summary = summarize(model, input_size, input_data, device=device, dtypes=dtypes)
-            self._model_ref = weakref.ref(model)
+            # Weak references: the panel must not keep a deleted model (and its GPU memory)
+            # alive. The module inside any wrapper is what the user keeps; the wrapper (a
+            # torch.compile'd model runs faster) is used while it lives.
+            self._model_ref = weakref.ref(unwrap(model))
+            self._wrapper_ref = weakref.ref(model)
             self._summary_obj = summary
             self._training = TrainingSession(self._publish, self._model, bins=bins,
                                              metric_points=1000, hist_snapshots=64)
@@ -299,7 +306,11 @@ class ModelPanel(anywidget.AnyWidget):
         """
         self._training.record(step, epoch, metrics)
 
-    _UNSET: Any = object()
+    class _Unchanged:
+        def __repr__(self) -> str:
+            return "unchanged"
+
+    _UNSET: Any = _Unchanged()
 
     def watch(self, *, hist_every: Any = _UNSET, grad_norms: Any = _UNSET,
               activations: Any = _UNSET) -> ModelPanel:
@@ -380,12 +391,16 @@ class ModelPanel(anywidget.AnyWidget):
     # -- the model and its state -----------------------------------------------------------------
 
     def _model(self) -> nn.Module:
-        """The model, or a clear error when the user has deleted it since."""
-        model = self._model_ref()
+        """The model (its wrapper while that lives), or a clear error once it was deleted."""
+        model = self._wrapper_ref()
+        if model is None:  # (not `or`: an empty nn.Sequential is falsy)
+            model = self._model_ref()
         if model is None:
             raise ModelPanelError(
-                "the model was deleted, so this panel can no longer read it. Keep a reference "
-                "to the model while you use the panel, or create a new ModelPanel(model, ...)."
+                "the model was deleted (nothing else refers to it): the panel holds it by weak "
+                "reference only, so it never keeps a deleted model in memory. Keep it in a "
+                "variable, e.g. model = IrisMLP(); panel = ModelPanel(model, ...), rather than "
+                "ModelPanel(IrisMLP(), ...)."
             )
         return model
 
