@@ -52,7 +52,10 @@ VIEW_JS = """root => {
   const plot = root.querySelector('.mp-metric-plot[data-name="loss"]');
   const points = plot && plot.data ? plot.data[0].x.length : 0;
   const drawn = plot ? plot.querySelectorAll('.scatterlayer .trace path.js-line').length : 0;
-  return {bars, points, drawn};
+  // The x axis as drawn: it must follow the points (a chart stuck on its first range hides them).
+  const xmax = plot && plot._fullLayout ? plot._fullLayout.xaxis.range[1] : null;
+  const lastx = points ? plot.data[0].x[points - 1] : null;
+  return {bars, points, drawn, xmax, lastx};
 }"""
 
 
@@ -93,6 +96,8 @@ def test_training_streams_while_the_cell_runs(open_notebook, page, artifacts):
     assert total_batches(second) > total_batches(first) > 0, (first, second)
     assert second["points"] > first["points"] > 0, (first, second)
     assert second["drawn"] >= 1  # the line is on screen, not only in Plotly's data
+    # The axis follows the new points: its end is past the first reading's and near the last x.
+    assert second["xmax"] > first["xmax"] and second["xmax"] >= 0.9 * second["lastx"], (first, second)
     page.screenshot(path=str(artifacts / "training-live.png"))
 
     # Wait for the cell to finish, then the view must match the kernel's state.
