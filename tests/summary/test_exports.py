@@ -1,32 +1,29 @@
-"""Summary.table(depth, columns), to_markdown() and to_dataframe(), checked against the model.
+"""Summary.table(depth, columns) and to_dataframe(), checked against the model and torchinfo.
 
-Expected values come from the model itself (its parameters, shapes seen by our own torch
-hooks here, MACs by hand from those shapes), from torchinfo 1.8.0 where its meaning is ours
-(rows at a depth limit), and for Markdown from cmark-gfm, GitHub's own renderer.
+Expected values come from the model itself (its parameters, shapes seen by torch hooks of
+the test's own, MACs by hand from those shapes: tests/support/table_reference.py) and from
+torchinfo 1.8.0 where its meaning is ours (rows at a depth limit). Markdown:
+test_exports_markdown.py.
 """
 
 from __future__ import annotations
 
-import copy
 import gc
-import math
-import re
 import sys
-from html.parser import HTMLParser
 
 import pytest
 import torch
 import torchinfo
-from torch import nn
-from zoo import (
-    HOSTILE_STRINGS,
-    HostileNames,
-    IrisMLP,
-    SmallCNN,
-    assert_state_unchanged,
-    gpt2_tiny,
-    snapshot_state,
+from table_reference import (
+    CNN_INPUT,
+    expected_cell,
+    hand_macs,
+    parse_table,
+    partly_frozen_cnn,
+    torch_records,
 )
+from torch import nn
+from zoo import HostileNames, IrisMLP, SmallCNN, assert_state_unchanged, gpt2_tiny, snapshot_state
 
 from modelpanel.errors import InputError
 from modelpanel.summary import LAYER_FIELDS, summarize
@@ -36,94 +33,11 @@ TORCHINFO_NAMES = {"input_size": "input_shape", "output_size": "output_shape", "
                    "params_percent": "params_percent", "mult_adds": "macs", "trainable": "trainable"}  # fmt: skip
 HEADERS = {"input_shape": "Input shape", "output_shape": "Output shape", "params": "Params",
            "params_percent": "Param %", "trainable": "Trainable", "calls": "Calls", "macs": "MACs"}  # fmt: skip
-CNN_INPUT = (2, 1, 28, 28)
 
 
 @pytest.fixture(autouse=True)
 def _seed() -> None:
     torch.manual_seed(0)
-
-
-def parse_table(text: str) -> tuple[list[str], list[list[str]]]:
-    """The header and row cells of a text table (columns found from the right-aligned headers)."""
-    lines = text.splitlines()
-    heavy = lines[0]
-    header = lines[1]
-    rows = lines[3 : lines.index(heavy, 3)]
-    spans = [m.span() for m in re.finditer(r"\S+(?: \S+)*", header)]
-    titles = [header[a:b] for a, b in spans]
-    parsed = []
-    for line in rows:
-        if len(spans) == 1:
-            parsed.append([line.rstrip()])
-            continue
-        # The tree prefix may hold double spaces ("│   ├─"); the names here hold none.
-        prefix, name, second = re.fullmatch(r"([│├└─ ]*)(.*?\S)(?:\s{2,}(\S.*?))?\s*", line[: spans[1][1]]).groups()
-        cells = [prefix + name, second or ""]
-        cells += [line[spans[j - 1][1] : spans[j][1]].strip() for j in range(2, len(spans))]
-        parsed.append(cells)
-    return titles, parsed
-
-
-def torch_records(model: nn.Module, x: torch.Tensor) -> dict[str, list]:
-    """path -> [input shape, output shape, calls], from torch forward hooks on a copy."""
-    model = copy.deepcopy(model).eval()
-    records: dict[str, list] = {}
-
-    def hook(path: str):
-        def record(module: nn.Module, args: tuple, out: torch.Tensor) -> None:
-            records.setdefault(path, [list(args[0].shape), list(out.shape), 0])[2] += 1
-
-        return record
-
-    for path, module in model.named_modules():
-        module.register_forward_hook(hook(path))
-    with torch.no_grad():
-        model(x)
-    return records
-
-
-def hand_macs(model: nn.Module, records: dict[str, list], extra: dict[str, int] | None = None) -> dict[str, int]:
-    """MACs per path, by hand: Conv2d and Linear from their output shapes, plus ``extra`` (work
-    done in a module's own forward); a module's figure adds up its whole subtree."""
-    own = dict.fromkeys((p for p, _ in model.named_modules()), 0) | (extra or {})
-    for path, m in model.named_modules():
-        out = records[path][1] if path in records else None
-        if isinstance(m, nn.Conv2d):
-            own[path] = math.prod(out) * (m.in_channels // m.groups) * math.prod(m.kernel_size)
-        elif isinstance(m, nn.Linear):
-            own[path] = math.prod(out[:-1]) * m.in_features * m.out_features
-    return {p: sum(v for q, v in own.items() if q == p or not p or q.startswith(p + ".")) for p in own}
-
-
-def trainable_word(module: nn.Module) -> str:
-    flags = [p.requires_grad for p in module.parameters()]
-    return "--" if not flags else "True" if all(flags) else "False" if not any(flags) else "Partial"
-
-
-def expected_cell(column: str, model: nn.Module, path: str, records: dict, macs: dict) -> str:
-    """One cell of our table, from the model (path "" is the root row)."""
-    module = model.get_submodule(path)
-    n = sum(p.numel() for p in module.parameters())
-    total = sum(p.numel() for p in model.parameters())
-    input_shape, output_shape, calls = records[path]
-    return {
-        "input_shape": str(input_shape),
-        "output_shape": str(output_shape),
-        "params": f"{n:,}",
-        "params_percent": f"{100 * n / total:.2f}%" if n else "--",
-        "trainable": trainable_word(module),
-        "calls": str(calls) if path else "",
-        "macs": f"{macs[path]:,}",
-    }[column]
-
-
-def partly_frozen_cnn() -> nn.Module:
-    """SmallCNN with every Trainable word: True, False, Partial and -- (no parameters)."""
-    model = SmallCNN()
-    model.features[0].weight.requires_grad_(False)  # features.0 and features: Partial
-    model.classifier[4].requires_grad_(False)  # classifier.4: False
-    return model
 
 
 @pytest.mark.parametrize("name", [*COLUMNS, *TORCHINFO_NAMES])
@@ -290,117 +204,6 @@ def test_a_deleted_model_is_said_so_and_leaves_macs_empty() -> None:
     assert "not counted: the model has been deleted" in s.to_markdown()
     df = s.to_dataframe()
     assert df["macs"].isna().all() and list(df["params"]) == [50, 0, 33]
-
-
-class _Cells(HTMLParser):
-    """The text of every table cell and list item, and every tag, of rendered HTML."""
-
-    def __init__(self) -> None:
-        super().__init__(convert_charrefs=True)
-        self.rows: list[list[str]] = []
-        self.items: list[str] = []
-        self.tags: set[str] = set()
-        self._text: list[str] | None = None
-
-    def handle_starttag(self, tag: str, attrs: list) -> None:
-        self.tags.add(tag)
-        if tag == "tr":
-            self.rows.append([])
-        elif tag in ("td", "th", "li"):
-            self._text = []
-
-    def handle_endtag(self, tag: str) -> None:
-        if tag in ("td", "th"):
-            self.rows[-1].append("".join(self._text))
-        elif tag == "li":
-            self.items.append("".join(self._text))
-        if tag in ("td", "th", "li"):
-            self._text = None
-
-    def handle_data(self, data: str) -> None:
-        if self._text is not None:
-            self._text.append(data)
-
-
-def render_markdown(markdown: str) -> _Cells:
-    """Render with GitHub's cmark-gfm, raw HTML allowed (so unescaped markup would show as tags)."""
-    cmarkgfm = pytest.importorskip("cmarkgfm")  # in the dev extra
-    from cmarkgfm.cmark import Options
-
-    html = cmarkgfm.github_flavored_markdown_to_html(markdown, options=Options.CMARK_OPT_UNSAFE)
-    parsed = _Cells()
-    parsed.feed(html)
-    return parsed
-
-
-@pytest.mark.parametrize("columns", [None, ["input_size", "trainable", "params_percent"], []])
-def test_markdown_has_the_rows_columns_and_totals_of_the_text_table(columns) -> None:
-    model = partly_frozen_cnn()
-    s = summarize(model, input_size=CNN_INPUT)
-    kwargs = {} if columns is None else {"columns": columns}
-    for depth in (None, 1):
-        markdown = s.to_markdown(depth=depth, **kwargs)
-        text = s.table(depth=depth, **kwargs)
-        titles, rows = parse_table(text)
-        rendered = render_markdown(markdown)
-        assert rendered.tags == {"table", "thead", "tbody", "tr", "th", "td", "ul", "li"}
-        assert [[c.replace("\u00a0", " ") for c in r] for r in rendered.rows] == [titles, *rows]
-        assert markdown.splitlines()[1] == "| :-- |" + " --: |" * (len(titles) - 1)
-        totals = [line for line in text.splitlines()[len(rows) + 4 :] if set(line) - {"=", "-"}]
-        assert rendered.items == totals and "Total params: 105,962" in totals
-
-
-class MarkdownHostile(nn.Module):
-    """Children named with Markdown syntax, control characters and spaces; a class named with a pipe."""
-
-    NAMES = ("a|b", "`code` ``x``", "line\nbreak\ttab", "*em* _u_ **b**", "[x](javascript:alert(1))",
-             "![img](x)", "~~s~~ $x$", "back\\slash \\|", "  padded  ", "&amp; &#60; <b>", "# h <!-- c -->",
-             "snake_case_9", "__dunder__ _x y_ a__b", "é_ü _é_")  # fmt: skip
-
-    def __init__(self) -> None:
-        super().__init__()
-        for name in self.NAMES:
-            self.add_module(name, nn.Identity())
-        self.add_module("k", type("K|`x`<i>*", (nn.ReLU,), {})())
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
-        for child in self.children():
-            x = child(x)
-        return x
-
-
-@pytest.mark.parametrize("make", [HostileNames, MarkdownHostile])
-def test_hostile_names_come_out_of_markdown_as_literal_text(make) -> None:
-    model = make()
-    s = summarize(model, input_size=(2, 4))
-    rendered = render_markdown(s.to_markdown(columns=["output_shape", "params"]))
-    assert rendered.tags == {"table", "thead", "tbody", "tr", "th", "td", "ul", "li"}  # no <img>, <a>, <code>...
-    modules = list(model.named_modules())
-    assert len(rendered.rows) == 1 + len(modules) and all(len(r) == 3 for r in rendered.rows)
-    assert rendered.rows[1] == [type(model).__name__, "[2, 4]", f"{s.total_params:,}"]
-    for row, (path, module) in zip(rendered.rows[2:], modules[1:]):
-        # Control characters are written as their escapes, as in the text table.
-        name = path.rpartition(".")[2].replace("\n", "\\n").replace("\t", "\\t")
-        assert row[0].replace("\u00a0", " ").endswith(f"─{name} ({type(module).__name__})")
-        assert row[1:] == ["[2, 4]", f"{sum(p.numel() for p in module.parameters()):,}"]
-    markdown, text = s.to_markdown(), s.table(columns=[])
-    # No name broke a line: one line per module between the rules, and per Markdown row.
-    lines = text.splitlines()
-    assert lines.index(lines[0], 3) - 3 == len(modules)
-    table_lines = markdown.split("\n\n")[0].splitlines()
-    assert len(table_lines) == 2 + len(modules) and all(line.startswith("| ") and line.endswith(" |") for line in table_lines)
-    if make is HostileNames:
-        assert all(h in text for h in HOSTILE_STRINGS)  # the text table is not HTML: kept as written
-        assert "&lt;img src=x onerror=alert(1)&gt;" in markdown and "<" not in markdown
-    else:
-        assert "├─snake_case_9 (Identity)" in markdown  # nothing to escape inside a word
-        assert "├─line\\nbreak\\ttab (Identity)" in text
-
-
-def test_depth_two_prefix_keeps_its_indent_in_markdown() -> None:
-    model = HostileNames()  # its last child holds a child: that row's prefix starts with spaces
-    rendered = render_markdown(summarize(model, input_size=(2, 4)).to_markdown())
-    assert rendered.rows[-1][0].startswith("\u00a0\u00a0└─")
 
 
 def torch_rows(model: nn.Module, records: dict, macs: dict) -> list[dict]:
