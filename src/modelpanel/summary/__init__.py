@@ -24,7 +24,7 @@ from .._core.gc import gc_paused
 from .._core.nested import iter_tensors, tensor_bytes
 from .._core.walk import ModuleTree, unwrap, walk_modules
 from ..errors import ModelPanelError
-from . import text
+from . import export, text
 from .capture import capture
 from .inputs import PreparedInputs, prepare_inputs
 from .macs import count_macs
@@ -232,6 +232,11 @@ class Summary:
                 else [layer.to_dict() for layer in self._layers]
             ),
         }
+
+    # The exports live in summary/export.py; these are those functions, so ``summary`` is self.
+    table = export.table
+    to_markdown = export.to_markdown
+    to_dataframe = export.to_dataframe
 
     def __str__(self) -> str:
         note = ""

@@ -61,22 +61,81 @@ def _tree_prefixes(summary: Summary) -> list[str]:
     return prefixes
 
 
-def render(summary: Summary, note: str = "") -> str:
-    """The whole table: one row per layer, then totals and the memory estimate."""
-    counted = summary.macs_counted
-    header = ("Layer (kind)", "Output shape", "Params", "Calls", "MACs")
-    rows = [(summary.model_kind, shape_text(summary.output_shape), f"{summary.total_params:,}", "",
-             f"{summary._macs:,}" if counted else "--")]  # fmt: skip
-    for prefix, layer in zip(_tree_prefixes(summary), summary.layers):
-        params = f"{layer.params:,}" + (" (shared)" if layer.shared else "")
+#: The columns of ``str(summary)``, in order; ``Summary.table(columns=...)`` picks from HEADERS.
+COLUMNS = ("output_shape", "params", "calls", "macs")
+HEADERS = {"input_shape": "Input shape", "output_shape": "Output shape", "params": "Params",
+           "params_percent": "Param %", "trainable": "Trainable", "calls": "Calls", "macs": "MACs"}  # fmt: skip
+
+
+def _row(title: str, columns: tuple[str, ...], total: int, params: int, trainable: int, shared: bool,
+         calls: str, input_shape: Any, output_shape: Any, macs: int | None) -> tuple[str, ...]:  # fmt: skip
+    """One table row: the title cell, then the chosen columns' cells (subtree figures)."""
+    if isinstance(input_shape, list) and len(input_shape) == 1:
+        input_shape = input_shape[0]  # one positional input, shown bare as torchinfo does
+    cells = {
+        "input_shape": shape_text(input_shape),
+        "output_shape": shape_text(output_shape),
+        "params": f"{params:,}" + (" (shared)" if shared else ""),
+        "params_percent": f"{params / total:.2%}" if params and total else "--",
+        # torchinfo's words: all, none or some of the parameters require grad.
+        "trainable": ("--" if not params else "True" if trainable == params
+                      else "False" if not trainable else "Partial"),
+        "calls": calls,
+        "macs": "--" if macs is None else f"{macs:,}",
+    }  # fmt: skip
+    return (title, *(cells[c] for c in columns))
+
+
+def table_cells(summary: Summary, depth: int | None = None,
+                columns: tuple[str, ...] = COLUMNS) -> tuple[tuple[str, ...], list[tuple[str, ...]]]:  # fmt: skip
+    """The header and the rows as text cells: the root, then each layer up to ``depth``.
+
+    Never triggers the MAC pass (uncounted MACs read '--').
+    """
+    header = ("Layer (kind)", *(HEADERS[c] for c in columns))
+    total = summary.total_params
+    rows = [_row(summary.model_kind, columns, total, total, summary.trainable_params, False, "",
+                 summary.input_shapes, summary.output_shape, summary._macs)]  # fmt: skip
+    layers = summary.layers
+    for i, (prefix, layer) in enumerate(zip(_tree_prefixes(summary), layers)):
+        if depth is not None and layer.depth > depth:
+            continue  # folded into its ancestor at ``depth``, whose figures cover its subtree
         macs = layer.__dict__.get("_macs")  # never triggers the MAC pass itself
-        rows.append((
-            f"{prefix}{_printable(layer.name)} ({_printable(layer.kind)})",
-            shape_text(layer.output_shape),
-            params,
-            str(layer.calls),
-            "--" if macs is None else f"{macs:,}",
+        if macs is not None and not layer.calls and layer.depth == depth:
+            macs = _folded_macs(layers, i)
+        rows.append(_row(
+            f"{prefix}{_printable(layer.name)} ({_printable(layer.kind)})", columns, total,
+            layer.params, layer.trainable_params, layer.shared, str(layer.calls),
+            layer.input_shape, layer.output_shape, macs,
         ))  # fmt: skip
+    return header, rows
+
+
+def _folded_macs(layers: list, i: int) -> int:
+    """MACs of the subtree of ``layers[i]``, a module never called (a ModuleList of blocks).
+
+    FlopCounterMode books work on the modules that ran, so such a container counts 0 while
+    its children ran: folded, its row must show theirs. Adds its outermost called
+    descendants (named_modules() order lists a subtree contiguously after its root).
+    """
+    inside, counted, total = layers[i].path + ".", None, 0
+    for layer in layers[i + 1 :]:
+        if not layer.path.startswith(inside):
+            break
+        if layer.calls and not (counted and layer.path.startswith(counted)):
+            total += layer.__dict__.get("_macs") or 0
+            counted = layer.path + "."
+    return total
+
+
+def render(summary: Summary, note: str = "", depth: int | None = None,
+           columns: tuple[str, ...] = COLUMNS) -> str:  # fmt: skip
+    """The whole table: one row per layer (to ``depth``; all when None), then totals and memory.
+
+    ``columns`` are names from HEADERS, already checked (``export.table`` checks a user's).
+    """
+    counted = summary.macs_counted
+    header, rows = table_cells(summary, depth, columns)
     widths = [max(len(r[i]) for r in (header, *rows)) for i in range(len(header))]
 
     def line(cells: tuple[str, ...]) -> str:
