@@ -239,15 +239,7 @@ class Summary:
     to_dataframe = export.to_dataframe
 
     def __str__(self) -> str:
-        note = ""
-        if self._macs is None and self._inputs is not None and self._model_ref() is None:
-            note = "not counted: the model has been deleted"
-        else:
-            try:
-                self._ensure_macs()
-            except ModelPanelError as exc:  # e.g. the model was changed and now fails
-                note = f"not counted: {exc}"
-        return text.render(self, note)
+        return self.table()  # every depth and column: counts the MACs first (see table())
 
     def __repr__(self) -> str:
         return (
