@@ -24,7 +24,7 @@ from .._core.gc import gc_paused
 from .._core.nested import iter_tensors, tensor_bytes
 from .._core.walk import ModuleTree, unwrap, walk_modules
 from ..errors import ModelPanelError
-from . import export, text
+from . import export
 from .capture import capture
 from .inputs import PreparedInputs, prepare_inputs
 from .macs import count_macs
