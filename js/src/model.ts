@@ -40,6 +40,7 @@ export interface Summary {
   activation_bytes: number | null;
   total_bytes: number;
   macs: number | null; // null until counted (a second forward, on demand)
+  macs_excluded: string[] | null; // ops that ran without a MAC formula ("aten._cdist_forward"); null until counted
   devices: string[];
   dtypes: string[];
   training: boolean;

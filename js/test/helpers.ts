@@ -265,6 +265,7 @@ export function summaryWith(layers: Layer[]): Summary {
     activation_bytes: 64 * layers.length,
     total_bytes: 0,
     macs: null,
+    macs_excluded: null,
     devices: ["cpu"],
     dtypes: ["float32"],
     training: true,

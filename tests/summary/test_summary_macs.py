@@ -17,7 +17,7 @@ from modelpanel.summary import Layer, summarize
 
 SUMMARY_KEYS = {
     "model_kind", "total_params", "trainable_params", "non_trainable_params", "param_bytes",
-    "buffer_bytes", "input_bytes", "activation_bytes", "total_bytes", "macs", "devices",
+    "buffer_bytes", "input_bytes", "activation_bytes", "total_bytes", "macs", "macs_excluded", "devices",
     "dtypes", "training", "input_shapes", "root_params", "layers",
 }  # fmt: skip
 LAYER_KEYS = {

@@ -8,6 +8,22 @@ export interface HeaderItem {
   label: string;
   value: string;
   title: string;
+  note?: string; // a short line under the value, e.g. what a count leaves out
+}
+
+/** The MACs card: the count, and the ops it leaves out (no FLOP formula) when there are any. */
+function macsItem(s: Summary): HeaderItem {
+  const item = { key: "macs", label: "MACs" };
+  if (s.macs === null || s.macs === undefined) return { ...item, value: MISSING, title: "not counted yet" };
+  const title = `${formatInt(s.macs)} multiply-accumulates per forward`;
+  const excluded = s.macs_excluded ?? [];
+  if (!excluded.length) return { ...item, value: formatCompact(s.macs), title };
+  return {
+    ...item,
+    value: formatCompact(s.macs),
+    title: `${title}\nMACs exclude: ${excluded.join(", ")} (no formula)`,
+    note: `excludes ${excluded.length} op${excluded.length > 1 ? "s" : ""}`,
+  };
 }
 
 /** The header's items for a summary (pure: tested without a DOM). */
@@ -19,12 +35,7 @@ export function headerItems(s: Summary): HeaderItem[] {
     { key: "non-trainable", label: "non-trainable", ...count(s.non_trainable_params) },
     { key: "param-bytes", label: "param memory", value: formatBytes(s.param_bytes), title: `${formatInt(s.param_bytes)} bytes` },
     { key: "buffer-bytes", label: "buffers", value: formatBytes(s.buffer_bytes), title: `${formatInt(s.buffer_bytes)} bytes` },
-    {
-      key: "macs",
-      label: "MACs",
-      value: s.macs === null || s.macs === undefined ? MISSING : formatCompact(s.macs),
-      title: s.macs === null || s.macs === undefined ? "not counted yet" : `${formatInt(s.macs)} multiply-accumulates per forward`,
-    },
+    macsItem(s),
     { key: "devices", label: s.devices?.length > 1 ? "devices" : "device", value: (s.devices ?? []).join(", ") || MISSING, title: "" },
     { key: "dtypes", label: s.dtypes?.length > 1 ? "dtypes" : "dtype", value: (s.dtypes ?? []).join(", ") || MISSING, title: "" },
     { key: "mode", label: "mode", value: s.training ? "train" : "eval", title: "The root module's training flag" },

@@ -34,6 +34,7 @@ export function mountHeader(root: HTMLElement, model: AnyModel<Model>, ctx: View
       cell.dataset.key = item.key;
       if (item.title) cell.title = item.title;
       cell.append(h("dt", "", item.label), h("dd", "", item.value));
+      if (item.note) cell.append(h("dd", "mp-hint", item.note));
       list.appendChild(cell);
     }
     root.replaceChildren(title, list, warning);

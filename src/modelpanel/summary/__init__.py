@@ -115,6 +115,7 @@ class Summary:
         self._model_ref = weakref.ref(model)
         self._inputs = inputs  # kept for the lazy MAC pass, dropped after it
         self._macs: int | None = None
+        self._macs_excluded: list[str] | None = None
         # One tuple per layer, in Layer's field order. Layer objects are made the first time
         # ``layers`` is read: to_dict() (what the panel sends) never needs them, and making
         # 2,000 of them costs a tenth of a 2,000-layer forward.
@@ -163,6 +164,17 @@ class Summary:
         return self._macs
 
     @property
+    def macs_excluded(self) -> list[str] | None:
+        """Ops that ran and multiply-add but have no FLOP formula, so ``macs`` leaves their work out.
+
+        Sorted op names, e.g. ``["aten._cudnn_attention_forward"]``; ``[]`` when nothing was
+        left out; None when no input was given. Counted by the same pass as ``macs`` (and
+        read the same way); the rule is ``summary.mac_formulas.uncounted``.
+        """
+        self._ensure_macs()
+        return None if self._macs_excluded is None else list(self._macs_excluded)
+
+    @property
     def macs_counted(self) -> bool:
         """Whether the MAC pass has run (reading this never runs it)."""
         return self._macs is not None
@@ -179,13 +191,14 @@ class Summary:
         inputs = self._inputs
         tree = walk_modules(model)
         with inputs.placed(tree):
-            total, per_path = count_macs(tree, inputs.args, inputs.kwargs)
+            total, per_path, excluded = count_macs(tree, inputs.args, inputs.kwargs)
         macs = [per_path.get(row[0], 0) for row in self._rows]
         self._rows = [(*row[:_MACS], m, *row[_MACS + 1 :]) for row, m in zip(self._rows, macs)]
         if self._layers is not None:
             for layer, m in zip(self._layers, macs):
                 layer.macs = m
         self._macs = total
+        self._macs_excluded = excluded
         self._inputs = None
 
     def layer_rows(self) -> list[tuple]:
@@ -210,6 +223,7 @@ class Summary:
             "activation_bytes": self.activation_bytes,
             "total_bytes": self.total_bytes,
             "macs": self._macs,
+            "macs_excluded": None if self._macs_excluded is None else list(self._macs_excluded),
             "devices": list(self.devices),
             "dtypes": list(self.dtypes),
             "training": self.training,

@@ -151,6 +151,8 @@ def render(summary: Summary, note: str = "", depth: int | None = None,
     out.append(f"Non-trainable params: {summary.non_trainable_params:,}")
     if counted:
         out.append(f"Total MACs: {summary._macs:,}")
+        if summary._macs_excluded:
+            out.append(f"MACs exclude: {', '.join(summary._macs_excluded)} (no formula)")
     else:
         out.append("Total MACs: -- (" + (note or "give input_size or input_data to count them") + ")")
     out.append(light)

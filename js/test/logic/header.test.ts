@@ -1,0 +1,20 @@
+// The MACs card's text (pure: no DOM).
+import { describe, expect, it } from "vitest";
+import { headerItems } from "../../src/logic/header";
+import { stackSummary } from "../helpers";
+
+const macsCard = (macs: number | null, excluded: string[] | null) =>
+  headerItems({ ...stackSummary(2), macs, macs_excluded: excluded }).find((item) => item.key === "macs");
+
+describe("headerItems: MACs", () => {
+  it("is a dash until counted, and says nothing left out when nothing is", () => {
+    expect(macsCard(null, null)).toEqual({ key: "macs", label: "MACs", value: "—", title: "not counted yet" });
+    expect(macsCard(7680, [])?.note).toBeUndefined();
+  });
+
+  it("names the ops a count leaves out", () => {
+    const card = macsCard(7680, ["aten._cudnn_attention_forward"]);
+    expect(card?.title).toBe("7,680 multiply-accumulates per forward\nMACs exclude: aten._cudnn_attention_forward (no formula)");
+    expect(card?.note).toBe("excludes 1 op");
+  });
+});
