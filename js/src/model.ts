@@ -66,6 +66,10 @@ export interface ParamRecord {
   nan: number;
   inf: number;
   sampled: boolean; // statistics / histogram from a strided sample
+  // What the tensor is when not a plain materialised float ("quantized qint8, packed: statistics
+  // of dequantized values", "lazy: not materialised until the first forward", "meta: no values",
+  // "complex: statistics of magnitudes", "parametrized: ..."); absent for a plain one.
+  note?: string;
 }
 
 /**
@@ -112,6 +116,7 @@ export interface ParamColumns {
   dtype: DictColumn<string>;
   device: DictColumn<string>;
   frozen: number[]; // ids (rows) whose trainable is false
+  note?: DictColumn<string>; // "" for a plain tensor (absent from kernels before it existed)
 }
 
 /** `_param_stats`: the statistics of the tensors of `_params`, on every refresh. */

@@ -206,11 +206,12 @@ def test_weight_snapshot_records_follow_the_contract() -> None:
     model.fc2.bias.requires_grad_(False)
     snap = weight_snapshot(model, bins=16)
     assert isinstance(snap, WeightSnapshot) and snap.counts.shape == (4, 16)
-    keys = "id names owners shape numel dtype device trainable mean std min max nan inf sampled"
+    keys = "id names owners shape numel dtype device trainable mean std min max nan inf sampled nbytes note"
     for i, (rec, (name, p)) in enumerate(zip(snap.records, model.named_parameters())):
         assert list(rec) == keys.split()
         assert rec["id"] == i and rec["names"] == [name] and rec["shape"] == list(p.shape)
         assert rec["trainable"] == p.requires_grad and rec["sampled"] is False
+        assert rec["nbytes"] == p.numel() * 4 and rec["note"] == ""  # float32, plain
         values = p.detach().numpy().astype(np.float64)
         assert rec["std"] == pytest.approx(values.std(), rel=1e-6)
         assert (rec["min"], rec["max"]) == (values.min(), values.max())

@@ -284,3 +284,50 @@ def assert_state_unchanged(model: nn.Module, before: dict) -> None:
         a_device, a_dtype, a_grad, a_value = after["tensors"][name]
         assert (a_device, a_dtype, a_grad) == (device, dtype, grad), f"{name}: device/dtype/grad changed"
         assert torch.equal(a_value, value), f"{name}: values changed (BatchNorm statistics?)"
+
+
+# -- parameters that are not plain materialised floats (issue 11, item 2) -------------------------
+
+
+def quantized_mlp(seed: int = 0) -> nn.Module:
+    """A 4 -> 8 -> 3 MLP (fc1, relu, fc2) after ``quantize_dynamic(..., {nn.Linear}, torch.qint8)``.
+
+    ``parameters()`` yields nothing: the weights are packed (``fc1.weight()`` is qint8, ``fc1.bias()``
+    float32); 4*8 + 8 + 8*3 + 3 = 67 elements in all.
+    """
+    import warnings
+
+    torch.manual_seed(seed)
+    mlp = nn.Sequential()
+    mlp.add_module("fc1", nn.Linear(4, 8))
+    mlp.add_module("relu", nn.ReLU())
+    mlp.add_module("fc2", nn.Linear(8, 3))
+    with warnings.catch_warnings():  # torch.ao.quantization announces its move to torchao
+        warnings.simplefilter("ignore")
+        return torch.ao.quantization.quantize_dynamic(mlp, {nn.Linear}, dtype=torch.qint8)
+
+
+def static_quantized_cnn(seed: int = 0) -> nn.Module:
+    """Eager-mode static int8 quantization (fbgemm/x86) of quant -> conv 1->2 3x3 -> relu ->
+    flatten -> fc 8->3 -> dequant, calibrated on 16 seeded 1x1x4x4 inputs; takes (n, 1, 4, 4).
+
+    ``conv`` is ``torch.ao.nn.quantized.Conv2d`` (2*1*3*3 + 2 = 20 elements), ``fc`` is
+    ``torch.ao.nn.quantized.Linear`` (8*3 + 3 = 27, per-channel weights).
+    """
+    import warnings
+
+    torch.manual_seed(seed)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        from torch.ao import quantization as tq
+
+        model = nn.Sequential()
+        for name, module in (("quant", tq.QuantStub()), ("conv", nn.Conv2d(1, 2, 3)), ("relu", nn.ReLU()),
+                             ("flatten", nn.Flatten()), ("fc", nn.Linear(8, 3)), ("dequant", tq.DeQuantStub())):
+            model.add_module(name, module)
+        model.eval()
+        model.qconfig = tq.get_default_qconfig("x86")
+        tq.prepare(model, inplace=True)
+        model(torch.randn(16, 1, 4, 4))
+        tq.convert(model, inplace=True)
+    return model

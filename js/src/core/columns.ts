@@ -129,6 +129,7 @@ export function decodeParams(params: Model["_params"], stats: Model["_param_stat
   const names = listOf(p.names, n, "names");
   const owners = listOf(p.owners, n, "owners");
   const shapes = listOf(p.shape, n, "shape");
+  const notes = p.note ? dictColumn(p.note, n, "note") : null;
   let st: NumericArray | null = null;
   let nf: NumericArray | null = null;
   let sampled = new Set<number>();
@@ -161,6 +162,8 @@ export function decodeParams(params: Model["_params"], stats: Model["_param_stat
       inf: nf ? (nf[2 * i + 1] as number) : 0,
       sampled: sampled.has(i),
     };
+    const note = notes?.[i];
+    if (note) (out[i] as ParamRecord).note = note;
   }
   return out;
 }

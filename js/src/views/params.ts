@@ -1,6 +1,8 @@
 // Parameter table: one row per tensor (tied ones once, with all their names), sortable by any
 // column, filtered to the subtree selected in the tree. Clicking a row picks it for the
-// histograms; Ctrl/Cmd-click adds or removes it.
+// histograms; Ctrl/Cmd-click adds or removes it. A tensor that is not a plain materialised float
+// (packed/quantized, lazy, meta, complex, sparse, parametrized) carries a badge naming its kind,
+// with the kernel's whole note as the tooltip.
 
 import type { AnyModel } from "@anywidget/types";
 import { recordsOf } from "../core/columns";
@@ -12,6 +14,18 @@ import { type Model, type ParamRecord } from "../model";
 
 /** Rows built at first; a button shows the rest (thousands of rows cost more than they help). */
 const ROW_LIMIT = 200;
+
+/**
+ * The badge text of a note: the kind before each part's ":" ("quantized qint8, packed: ...;
+ * parametrized: ..." -> "quantized qint8, packed · parametrized").
+ */
+export function noteBadge(note: string): string {
+  return note
+    .split("; ")
+    .map((part) => part.split(":")[0]?.trim() ?? "")
+    .filter((kind) => kind !== "")
+    .join(" · ");
+}
 
 /** Mount the table into `root`; returns its cleanup. */
 export function mountParams(root: HTMLElement, model: AnyModel<Model>, ctx: ViewContext, store: Store): () => void {
@@ -71,7 +85,16 @@ export function mountParams(root: HTMLElement, model: AnyModel<Model>, ctx: View
       if (!r.trainable) tr.classList.add("mp-frozen");
       if (r.nan || r.inf) tr.classList.add("mp-nonfinite");
       for (const col of COLUMNS) tr.appendChild(h("td", col.numeric ? "mp-num" : "", col.text(r)));
-      if (r.sampled) tr.title = "Statistics from a strided sample of the tensor";
+      const titles: string[] = [];
+      if (r.note) {
+        const badge = h("span", "mp-badge mp-badge-note", noteBadge(r.note));
+        badge.title = r.note;
+        tr.firstElementChild?.append(" ", badge);
+        tr.classList.add("mp-param-noted");
+        titles.push(r.note);
+      }
+      if (r.sampled) titles.push("Statistics from a strided sample of the tensor");
+      if (titles.length) tr.title = titles.join("\n");
       trs.push(tr);
     }
     tbody.replaceChildren(...trs);

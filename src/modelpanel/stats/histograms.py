@@ -14,6 +14,9 @@ Conventions (tests in tests/stats/ check them against numpy):
   deviation, never a variance.
 * mean, std, min, max and the bins use the finite values only; NaN and +/-Inf are counted
   apart (``nan``, ``inf``) and kept out of the bins.
+* Tensors that are not plain values (``_core/tensors.py``: ``stat_values``): a quantized
+  tensor is read dequantized, a sparse one by its stored values, a complex one by its
+  magnitudes; a lazy (uninitialised) or meta tensor has no values (NaN statistics).
 * Bin edges are ``bin_edges(lo, hi, bins)`` (float64). A value ``v`` goes to bin ``i``
   where ``edges[i] <= v < edges[i + 1]``; values equal to ``hi`` go to the last bin, as
   in ``numpy.histogram``. A constant tensor has ``lo == hi`` and all its values in the
@@ -43,6 +46,7 @@ from contextlib import contextmanager
 import numpy as np
 import torch
 
+from .._core.tensors import stat_values
 from ..errors import InputError
 from .binning import binner, compute_dtype, flat_values, step_size
 
@@ -141,6 +145,9 @@ def _empty_row(bins: int) -> np.ndarray:
     row[:4] = np.nan
     return row
 
+
+_PLAIN_TYPES = frozenset({torch.Tensor, torch.nn.Parameter})
+_NO_VALUES = torch.empty(0)
 
 # Tensors of one length are stacked and processed together (a few dozen kernels per
 # batch instead of per tensor); a batch holds at most this many values, so stacking
@@ -257,7 +264,9 @@ def tensor_histograms(
 
     * ``stats``: float64 ``[n, 6]``, columns :data:`STAT_COLUMNS` (mean, std, min, max,
       nan, inf) over the finite values; mean/std/min/max are NaN when a tensor has no
-      finite value (empty, all NaN/Inf, or on the meta device).
+      finite value (empty, all NaN/Inf, on the meta device, or lazy and not yet
+      materialised). Quantized tensors: of the dequantized values; sparse: of the stored
+      values; complex: of the magnitudes.
     * ``counts``: uint32 ``[n, bins]``, finite values only.
     * ``ranges``: float64 ``[n, 2]``, ``(lo, hi)`` of the bins (``bin_edges``); ``(0, 0)``
       when there is no finite value.
@@ -277,7 +286,12 @@ def tensor_histograms(
     sampled = np.zeros(n, dtype=bool)
 
     groups: dict[torch.device, list[int]] = {}
+    plain, strided = _PLAIN_TYPES, torch.strided
     for i, t in enumerate(tensors):
+        if type(t) not in plain or t.layout is not strided or t.is_quantized:
+            # Lazy, quantized, sparse or a tensor subclass (rare): its values, or none.
+            values = stat_values(t)
+            t = tensors[i] = _NO_VALUES if values is None else values
         device = t.device
         if device.type == "meta" or t.numel() == 0:
             block[i] = _empty_row(bins)

@@ -134,6 +134,9 @@ class Summary:
         self.training: bool = fields["training"]
         self.input_shapes: Any = fields["input_shapes"]
         self.root_params: int = fields["root_params"]
+        #: How parameters that are not plain materialised floats were counted (packed,
+        #: lazy, meta, complex, sparse, parametrized), one sentence each; usually empty.
+        self.param_notes: list[str] = fields.get("param_notes", [])
         #: The root's output, mirrored like Layer.output_shape (not part of to_dict()).
         self.output_shape: Any = fields["output_shape"]
 
@@ -374,6 +377,7 @@ def _summarize(model: nn.Module, input_size: Any, input_data: Any, device: Any, 
             "training": training,
             "input_shapes": None if prepared is None else prepared.input_shapes,
             "root_params": counts.own[0],
+            "param_notes": counts.notes,
             "output_shape": records.get(id(model), _NEVER_RAN)[3],
         },
         inputs=prepared,

@@ -149,6 +149,7 @@ def render(summary: Summary, note: str = "", depth: int | None = None,
     out.append(f"Total params: {summary.total_params:,}")
     out.append(f"Trainable params: {summary.trainable_params:,}")
     out.append(f"Non-trainable params: {summary.non_trainable_params:,}")
+    out.extend(f"  Note: {remark}" for remark in summary.param_notes)
     if counted:
         out.append(f"Total MACs: {summary._macs:,}")
         if summary._macs_excluded:
