@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from .capture import IN_TORCHSCRIPT
+
 if TYPE_CHECKING:
     from . import Summary
 
@@ -25,16 +27,43 @@ def human_bytes(n: int | None) -> str:
 
 
 def shape_text(shape: Any) -> str:
-    """A mirrored shape as short text: [1, 10]; nested structures compactly; '--' if unknown."""
+    """A mirrored shape as short text: [1, 10]; nested structures compactly; '--' if unknown.
+
+    Tuples/lists read ``([1, 10], [1, 5])``, dicts ``{logits: [1, 10]}``, and an object or
+    named tuple (``{"Normal": {"loc": [2, 3], "scale": [2, 3]}}``, see ``_core.nested``)
+    ``Normal(loc=[2, 3], scale=[2, 3])``; fields of one shape share it:
+    ``Normal(loc, scale=[2, 3])``. Cut to the column's width with "…".
+    """
+    text = _shape_text(shape)
+    return text if len(text) <= _SHAPE_WIDTH else text[: _SHAPE_WIDTH - 1] + "…"
+
+
+def _shape_text(shape: Any) -> str:
     if shape is None:
         return "--"
     if isinstance(shape, dict):
-        text = "{" + ", ".join(f"{k}: {shape_text(v)}" for k, v in shape.items()) + "}"
-    elif isinstance(shape, list) and all(isinstance(d, int) for d in shape):
-        text = "[" + ", ".join(str(d) for d in shape) + "]"
-    else:
-        text = "(" + ", ".join(shape_text(s) for s in shape) + ")"
-    return text if len(text) <= _SHAPE_WIDTH else text[: _SHAPE_WIDTH - 1] + "…"
+        fields = _object_fields(shape)
+        if fields is not None:
+            kind, inner = fields
+            texts = [_shape_text(v) for v in inner.values()]
+            if len(set(texts)) == 1 and len(texts) > 1:  # Normal(loc, scale=[2, 3])
+                return f"{kind}({', '.join(inner)}={texts[0]})"
+            return f"{kind}(" + ", ".join(f"{k}={t}" for k, t in zip(inner, texts)) + ")"
+        return "{" + ", ".join(f"{k}: {_shape_text(v)}" for k, v in shape.items()) + "}"
+    if isinstance(shape, list) and all(isinstance(d, int) for d in shape):
+        return "[" + ", ".join(str(d) for d in shape) + "]"
+    return "(" + ", ".join(_shape_text(s) for s in shape) + ")"
+
+
+def _object_fields(shape: dict) -> tuple[str, dict] | None:
+    """``(type name, fields)`` when ``shape`` has the object form ``{"Type": {field: ...}}``:
+    one key, a class-like name (an identifier starting upper-case), mapping to a non-empty dict."""
+    if len(shape) != 1:
+        return None
+    (kind, inner), = shape.items()
+    if isinstance(inner, dict) and inner and kind.isidentifier() and kind[:1].isupper():
+        return kind, inner
+    return None
 
 
 def _printable(text: str) -> str:
@@ -64,9 +93,11 @@ def _tree_prefixes(summary: Summary) -> list[str]:
 def render(summary: Summary, note: str = "") -> str:
     """The whole table: one row per layer, then totals and the memory estimate."""
     counted = summary.macs_counted
-    header = ("Layer (kind)", "Output shape", "Params", "Calls", "MACs")
+    # A Status column only when some module did not run (or ran where no hook sees it).
+    status = any(layer.status for layer in summary.layers)
+    header = ("Layer (kind)", "Output shape", "Params", "Calls", "MACs") + (("Status",) if status else ())
     rows = [(summary.model_kind, shape_text(summary.output_shape), f"{summary.total_params:,}", "",
-             f"{summary._macs:,}" if counted else "--")]  # fmt: skip
+             f"{summary._macs:,}" if counted else "--") + (("",) if status else ())]  # fmt: skip
     for prefix, layer in zip(_tree_prefixes(summary), summary.layers):
         params = f"{layer.params:,}" + (" (shared)" if layer.shared else "")
         macs = layer.__dict__.get("_macs")  # never triggers the MAC pass itself
@@ -74,15 +105,17 @@ def render(summary: Summary, note: str = "") -> str:
             f"{prefix}{_printable(layer.name)} ({_printable(layer.kind)})",
             shape_text(layer.output_shape),
             params,
-            str(layer.calls),
+            "--" if layer.status == IN_TORCHSCRIPT else str(layer.calls),  # unknown, not 0
             "--" if macs is None else f"{macs:,}",
-        ))  # fmt: skip
+        ) + ((layer.status,) if status else ()))  # fmt: skip
     widths = [max(len(r[i]) for r in (header, *rows)) for i in range(len(header))]
+    numbers = 4  # the columns after the name that are right-aligned
 
     def line(cells: tuple[str, ...]) -> str:
         left = cells[0].ljust(widths[0])
-        rest = "  ".join(c.rjust(w) for c, w in zip(cells[1:], widths[1:]))
-        return f"{left}  {rest}".rstrip()
+        rest = "  ".join(c.rjust(w) for c, w in zip(cells[1 : 1 + numbers], widths[1 : 1 + numbers]))
+        tail = "".join(f"  {c}" for c in cells[1 + numbers :])
+        return f"{left}  {rest}{tail}".rstrip()
 
     rule_width = sum(widths) + 2 * (len(widths) - 1)
     heavy, light = "=" * rule_width, "-" * rule_width
