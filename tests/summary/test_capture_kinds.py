@@ -100,13 +100,31 @@ def test_a_scripted_model_in_train_mode_is_put_back_in_every_mode(mode: str) -> 
 # -- depth ---------------------------------------------------------------------------------------
 
 
-def deepest_plain_forward() -> int:
-    """The most nested_sequential levels a bare forward runs from here (bisected)."""
+class Wrap(nn.Module):
+    """A custom module around one child, with its own forward (not a Sequential's loop)."""
+
+    def __init__(self, inner: nn.Module) -> None:
+        super().__init__()
+        self.inner = inner
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.inner(x) + 0
+
+
+def nested_custom(depth: int) -> nn.Module:
+    model: nn.Module = nn.Linear(2, 2)
+    for _ in range(depth):
+        model = Wrap(model)
+    return model
+
+
+def deepest_plain_forward(make) -> int:  # noqa: ANN001
+    """The most levels of ``make(depth)`` a bare forward runs from here (bisected)."""
 
     def runs(depth: int) -> bool:
         try:
             with torch.no_grad():
-                nested_sequential(depth)(torch.randn(1, 2))
+                make(depth)(torch.randn(1, 2))
         except RecursionError:
             return False
         return True
@@ -118,14 +136,15 @@ def deepest_plain_forward() -> int:
     return lo
 
 
-def test_a_model_nested_as_deep_as_its_forward_allows_is_summarised_and_shown() -> None:
-    depth = deepest_plain_forward() - 2  # a little under the most a plain forward manages
+@pytest.mark.parametrize(("make", "name"), [(nested_sequential, "0"), (nested_custom, "inner")])
+def test_a_model_nested_as_deep_as_its_forward_allows_is_summarised_and_shown(make, name: str) -> None:  # noqa: ANN001
+    depth = deepest_plain_forward(make) - 2  # a little under the most a plain forward manages
     limit = sys.getrecursionlimit()
-    model = nested_sequential(depth)
+    model = make(depth)
     s = summarize(model, input_size=(1, 2), macs=True)
     assert sys.getrecursionlimit() == limit
-    assert len(s.layers) == depth  # depth Sequentials (the root is one, without a row) and the Linear
-    assert s.layers[-1].path == ".".join(["0"] * depth) and s.layers[-1].output_shape == [1, 2]
+    assert len(s.layers) == depth  # depth wrappers (the root is one, without a row) and the Linear
+    assert s.layers[-1].path == ".".join([name] * depth) and s.layers[-1].output_shape == [1, 2]
     assert s.macs == 2 * 2  # by hand: one Linear(2, 2) on one row
     assert "Total MACs: 4" in str(s)
     json.dumps(s.to_dict())
