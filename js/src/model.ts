@@ -23,6 +23,9 @@ export interface Layer {
   macs: number | null;
   shared: boolean; // holds a parameter another module also holds
   param_formula: string; // "" when the module holds none itself
+  // Why it shows no calls after a forward: "not called in eval mode" | "never called" |
+  // "inside TorchScript: not traced"; "" when it (or its subtree) ran, or no forward ran.
+  status: string;
 }
 
 /** A tensor shape ([1, 10]), or nested tuples / lists / dicts of shapes, as the kernel sends it. */
@@ -44,6 +47,7 @@ export interface Summary {
   devices: string[];
   dtypes: string[];
   training: boolean;
+  mode: "eval" | "train" | "same"; // the train/eval mode the captured forward ran in
   input_shapes: Shape[] | null;
   root_params: number;
   layers: Layer[];
@@ -100,6 +104,7 @@ export interface LayerColumns {
   // One shape per row: a dictionary column, or the per-row list (or its JSON text).
   input_shape: DictColumn<Shape | null> | (Shape | null)[] | string;
   output_shape: DictColumn<Shape | null> | (Shape | null)[] | string;
+  status?: DictColumn<string>; // Layer.status; absent from older kernels (read as "")
 }
 
 /** `_summary` as the kernel sends it; core/columns.ts turns it into a Summary. */

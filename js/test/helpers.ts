@@ -141,6 +141,7 @@ export function layerColumns(layers: Layer[]): LayerColumns {
     param_formula: dictColumn(layers.map((l) => l.param_formula)),
     input_shape: dictColumn(layers.map((l) => l.input_shape)),
     output_shape: dictColumn(layers.map((l) => l.output_shape)),
+    status: dictColumn(layers.map((l) => l.status)),
   };
 }
 
@@ -241,6 +242,7 @@ function layer(path: string, parent: string, depth: number, kind: string, params
     macs: null,
     shared: false,
     param_formula: params ? `weight 16×16 = 256 + bias 16 = 16` : "",
+    status: "",
     ...extra,
   };
 }
@@ -269,6 +271,7 @@ export function summaryWith(layers: Layer[]): Summary {
     devices: ["cpu"],
     dtypes: ["float32"],
     training: true,
+    mode: "eval",
     input_shapes: [[1, 16]],
     root_params: 0,
     layers,

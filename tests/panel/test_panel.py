@@ -275,7 +275,7 @@ def test_signature_is_the_real_one_for_shift_tab() -> None:
     params = inspect.signature(ModelPanel).parameters
     assert list(params)[:3] == ["model", "input_size", "input_data"]
     keyword_only = [n for n, p in params.items() if p.kind is inspect.Parameter.KEYWORD_ONLY]
-    assert keyword_only == ["device", "dtypes", "bins", "eval_data", "hist_every", "grad_norms",
+    assert keyword_only == ["device", "dtypes", "mode", "bins", "eval_data", "hist_every", "grad_norms",
                             "activations", "layout"]
     doc = ModelPanel.__doc__ or ""
     for name in ["model", "input_size", "input_data", *keyword_only]:

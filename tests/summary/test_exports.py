@@ -165,7 +165,7 @@ def test_bad_depth_is_refused_with_the_valid_values(depth) -> None:
     ("columns", "message"),
     [
         (["kernel_size"], "unknown column 'kernel_size': valid names are 'input_shape', 'output_shape', 'params', "
-                          "'params_percent', 'trainable', 'calls', 'macs' \\(torchinfo's 'input_size' for 'input_shape'"),
+                          "'params_percent', 'trainable', 'calls', 'macs', 'status' \\(torchinfo's 'input_size' for 'input_shape'"),
         (["params", "num_params"], "column 'num_params' is asked for twice \\(as 'params'\\)"),
         ("params", r"columns must be a list of column names, e.g. \['params'\]"),
         ([["params"]], "unknown column \\[\\'params\\'\\]"),

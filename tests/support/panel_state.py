@@ -24,7 +24,7 @@ def layers(summary_state: dict[str, Any]) -> list[dict[str, Any]]:
     parents = wire_to_array(c["parent"]).tolist()
     path, name = json.loads(c["path"]), json.loads(c["name"])
     nums = {k: wire_to_array(c[k]).tolist() for k in ("depth", "calls", "params", "own_params", "trainable_params", "macs")}
-    dicts = {k: column(c[k]) for k in ("kind", "param_formula")}
+    dicts = {k: column(c[k]) for k in ("kind", "param_formula", "status")}
     dicts.update({k: json.loads(c[k]) for k in ("input_shape", "output_shape")})
     shared = set(c["shared"])
     return [
@@ -36,6 +36,7 @@ def layers(summary_state: dict[str, Any]) -> list[dict[str, Any]]:
             "own_params": int(nums["own_params"][i]), "trainable_params": int(nums["trainable_params"][i]),
             "macs": None if math.isnan(nums["macs"][i]) else int(nums["macs"][i]),
             "shared": i in shared, "param_formula": dicts["param_formula"][i],
+            "status": dicts["status"][i],
         }
         for i in range(n)
     ]

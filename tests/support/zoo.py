@@ -331,3 +331,38 @@ def static_quantized_cnn(seed: int = 0) -> nn.Module:
         model(torch.randn(16, 1, 4, 4))
         tq.convert(model, inplace=True)
     return model
+
+
+class AuxHeadNet(nn.Module):
+    """A classifier with a train-only auxiliary head, like Inception's ``AuxLogits`` and
+    GoogLeNet's ``aux1``: in train mode forward returns ``(logits, aux_logits)``, in eval mode
+    ``logits`` only. ``(batch, 8)`` -> ``(batch, 3)`` (and ``(batch, 3)``).
+
+    ``body`` holds a BatchNorm1d (running statistics a train-mode pass would update) and a
+    Dropout (masks a train-mode pass draws from the global RNG).
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.body = nn.Sequential(nn.Linear(8, 16), nn.BatchNorm1d(16), nn.ReLU(), nn.Dropout(0.5))
+        self.head = nn.Linear(16, 3)
+        self.aux_logits = nn.Sequential(nn.Linear(16, 4), nn.ReLU(), nn.Linear(4, 3))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+        h = self.body(x)
+        if self.training:
+            return self.head(h), self.aux_logits(h)
+        return self.head(h)
+
+
+def nested_sequential(depth: int, width: int = 2) -> nn.Module:
+    """``Linear(width, width)`` wrapped in ``depth`` nested ``nn.Sequential``s: one module per
+    level, paths ``0``, ``0.0``, ... ; ``(batch, width)`` -> ``(batch, width)``.
+
+    A bare forward costs about four stack frames per level, so the deepest that runs is a
+    quarter of ``sys.getrecursionlimit()`` (minus the caller's frames).
+    """
+    model: nn.Module = nn.Linear(width, width)
+    for _ in range(depth):
+        model = nn.Sequential(model)
+    return model

@@ -62,6 +62,7 @@ export function decodeLayers(c: LayerColumns): Layer[] {
   const macs = numbers(c.macs, n, "macs");
   const kind = dictColumn(c.kind, n, "kind");
   const formula = dictColumn(c.param_formula, n, "param_formula");
+  const status = c.status ? dictColumn(c.status, n, "status") : null;
   const input = perRow(c.input_shape, n, "input_shape");
   const output = perRow(c.output_shape, n, "output_shape");
   const shared = new Set(c.shared ?? []);
@@ -83,6 +84,7 @@ export function decodeLayers(c: LayerColumns): Layer[] {
       macs: orNull(macs[i]),
       shared: shared.has(i),
       param_formula: formula[i] ?? "",
+      status: status?.[i] ?? "",
     };
   }
   return layers;

@@ -46,19 +46,25 @@ export function buildTree(summary: Pick<Summary, "layers" | "input_shapes" | "to
 export interface Badges {
   frozen: boolean; // some of its parameters do not require grad
   shared: boolean; // holds a tensor another module also holds (tied weights)
-  unused: boolean; // never called in the captured forward
+  unused: boolean; // no call of it was seen in the captured forward
+  // What that badge says: the kernel's reason (Layer.status: "not called in eval mode",
+  // "never called", "inside TorchScript: not traced"), or "" for the view's own wording.
+  status: string;
 }
 
 /**
  * Badges of one node. "unused" only when a forward ran, and not for containers such as
- * ModuleList whose own forward never runs but whose children do.
+ * ModuleList whose own forward never runs but whose children do; a status from the kernel
+ * always shows (it applies the same rule, and knows more: the pass's mode, TorchScript).
  */
 export function badgesOf(tree: Tree, node: TreeNode): Badges {
   const l = node.layer;
+  const status = l.status ?? "";
   return {
     frozen: l.trainable_params < l.params,
     shared: Boolean(l.shared),
-    unused: tree.forwardRan && !node.calledInSubtree,
+    unused: status !== "" || (tree.forwardRan && !node.calledInSubtree),
+    status,
   };
 }
 

@@ -37,6 +37,14 @@ const BADGE_TEXT = {
   unused: ["unused", "Never called in the captured forward pass"],
 } as const;
 
+/** Tooltips of the kernel's statuses (Layer.status), which replace the "unused" text. */
+const STATUS_TITLE: Record<string, string> = {
+  "not called in eval mode":
+    "Not called in the captured forward, which ran in eval mode; summarize(..., mode=\"train\") shows branches only training takes",
+  "never called": "Never called in the captured forward pass",
+  "inside TorchScript: not traced": "Runs inside TorchScript code, where no hook sees it: its calls and shapes are unknown",
+};
+
 function detailText(node: TreeNode): string {
   const l = node.layer;
   const formula = l.param_formula || (l.params ? `${formatInt(l.params)} in submodules` : "no parameters");
@@ -239,7 +247,8 @@ function nameCell(v: TreeView, t: Tree, node: TreeNode): HTMLElement {
   const badges = badgesOf(t, node);
   for (const key of ["frozen", "shared", "unused"] as const) {
     if (!badges[key]) continue;
-    const [text, title] = BADGE_TEXT[key];
+    const [text, title] =
+      key === "unused" && badges.status ? [badges.status, STATUS_TITLE[badges.status] ?? badges.status] : BADGE_TEXT[key];
     const b = h("span", `mp-badge mp-badge-${key}`, text);
     b.title = title;
     name.appendChild(b);

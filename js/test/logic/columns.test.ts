@@ -32,14 +32,20 @@ describe("decodeLayers", () => {
       {
         path: "enc", name: "enc", kind: "Sequential", depth: 1, parent: "", input_shape: [[1, 4]],
         output_shape: { logits: [1, 10] }, calls: 1, params: 50, own_params: 0, trainable_params: 40,
-        macs: null, shared: false, param_formula: "",
+        macs: null, shared: false, param_formula: "", status: "",
       },
       {
         path: "enc.fc", name: "fc", kind: "Linear", depth: 2, parent: "enc", input_shape: [[1, 4]],
         output_shape: null, calls: 3, params: 50, own_params: 50, trainable_params: 40,
-        macs: 120, shared: true, param_formula: "weight 10×4 = 40 + bias 10 = 50",
+        macs: 120, shared: true, param_formula: "weight 10×4 = 40 + bias 10 = 50", status: "",
       },
     ]);
+  });
+
+  it("reads each row's status from its dictionary column (absent from older kernels: \"\")", () => {
+    const c = { ...handColumns(), status: { values: ["", "inside TorchScript: not traced"], index: wireArray([1, 0], "uint8", [2]) } };
+    expect(decodeLayers(c).map((l) => l.status)).toEqual(["inside TorchScript: not traced", ""]);
+    expect(decodeLayers(handColumns()).map((l) => l.status)).toEqual(["", ""]);
   });
 
   it("round-trips the layers of a nested model through the columns", () => {

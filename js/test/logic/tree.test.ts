@@ -56,12 +56,28 @@ describe("badges", () => {
     s.layers[10] = { ...(s.layers[10] as (typeof s.layers)[number]), calls: 1 }; // spare.0 ran
     const ran = buildTree(s);
     const b = (p: string) => badgesOf(ran, ran.nodes[ran.byPath.get(p) as number] as never);
-    expect(b("head")).toEqual({ frozen: true, shared: false, unused: false });
-    expect(b("tied")).toEqual({ frozen: false, shared: true, unused: false });
+    expect(b("head")).toEqual({ frozen: true, shared: false, unused: false, status: "" });
+    expect(b("tied")).toEqual({ frozen: false, shared: true, unused: false, status: "" });
     expect(b("spare").unused).toBe(false);
     const never = buildTree(nestedSummary());
     expect(badgesOf(never, never.nodes[never.byPath.get("spare") as number] as never).unused).toBe(true);
     expect(badgesOf(never, never.nodes[never.byPath.get("spare.0") as number] as never).unused).toBe(true);
+  });
+
+  it("words the not-run badge by the kernel's status when it gives one", () => {
+    const s = nestedSummary();
+    const at = (p: string) => s.layers.findIndex((l) => l.path === p);
+    s.layers[at("spare")] = { ...(s.layers[at("spare")] as (typeof s.layers)[number]), status: "not called in eval mode" };
+    // A submodule of a scripted module: it ran, but no hook saw it (calls 0).
+    s.layers[at("encoder.block1.act")] = {
+      ...(s.layers[at("encoder.block1.act")] as (typeof s.layers)[number]), calls: 0, status: "inside TorchScript: not traced",
+    };
+    const tree = buildTree(s);
+    const b = (p: string) => badgesOf(tree, tree.nodes[tree.byPath.get(p) as number] as never);
+    expect(b("spare")).toMatchObject({ unused: true, status: "not called in eval mode" });
+    expect(b("spare.0")).toMatchObject({ unused: true, status: "" }); // no status: the view's own word
+    expect(b("encoder.block1.act")).toMatchObject({ unused: true, status: "inside TorchScript: not traced" });
+    expect(b("encoder.block1")).toMatchObject({ unused: false, status: "" });
   });
 
   it("calls nothing unused when no forward ran", () => {

@@ -81,12 +81,28 @@ describe("tree view", () => {
     t.ctx.dispose();
   });
 
+  it("shows the kernel's status as the text of the not-run badge", () => {
+    const s = nestedSummary();
+    s.layers = s.layers.map((l) =>
+      l.path === "spare" ? { ...l, status: "not called in eval mode" }
+      : l.path === "spare.0" ? { ...l, status: "inside TorchScript: not traced" } : l);
+    const t = mountTreeOnly(s);
+    const badge = (p: string) => t.root.querySelector<HTMLElement>(`.mp-tree-row[data-path="${p}"] .mp-badge-unused`);
+    expect(badge("spare")?.textContent).toBe("not called in eval mode");
+    expect(badge("spare")?.title).toContain('mode="train"');
+    expect(badge("spare.0")?.textContent).toBe("inside TorchScript: not traced");
+    expect(badge("head")).toBeNull();
+    t.cleanup();
+    t.ctx.dispose();
+  });
+
   it("shows badges, shares and the formula on hover and selection", async () => {
     const t = mountTreeOnly(nestedSummary());
     const row = (p: string) => t.root.querySelector<HTMLElement>(`.mp-tree-row[data-path="${p}"]`) as HTMLElement;
     expect(row("head").querySelector(".mp-badge-frozen")).not.toBeNull();
     expect(row("tied").querySelector(".mp-badge-shared")).not.toBeNull();
     expect(row("spare").querySelector(".mp-badge-unused")).not.toBeNull();
+    expect(row("spare").querySelector(".mp-badge-unused")?.textContent).toBe("unused");
     expect(row("encoder").querySelector(".mp-badge")).toBeNull();
     expect(row("head").title).toBe("weight 16×16 = 256 + bias 16 = 16");
     expect(row("encoder").querySelector(".mp-share")?.textContent).toBe("40.0%");

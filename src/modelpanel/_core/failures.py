@@ -7,21 +7,54 @@ pass, evaluate and predict all word a failing forward through :func:`forward_err
 
 from __future__ import annotations
 
+import contextlib
+import re
+import sys
+from collections.abc import Iterator
 from typing import Any
 
+import torch
 from torch import nn
 
 from ..errors import ForwardError, format_exception
 from .nested import call_shapes
-from .walk import ModuleTree
+from .walk import ModuleTree, module_kind
+
+#: Frames a pass adds to the stack besides one per nesting level: our own calls above the
+#: forward, and at its deepest point a hook's frames, or FlopCounterMode's dispatch, whose
+#: first use imports torch._dynamo from there (torch 2.13: that import chain takes ~250).
+_PASS_FRAMES = 400
+
+
+@contextlib.contextmanager
+def stack_headroom(tree: ModuleTree) -> Iterator[None]:
+    """Python's recursion limit raised by what a hooked pass adds; put back after.
+
+    A module call with any forward hook present (ours, or FlopCounterMode's) runs through
+    ``Module._call_impl``'s inner closure: one frame more per nesting level than a plain call
+    (torch 2.13: 5 stack units a level instead of 4). A model nested just shallow enough to run
+    on its own would otherwise fail only under modelpanel. The lift is bounded: one frame per
+    level of the module tree plus ``_PASS_FRAMES``, so a forward that recurses without end
+    still raises RecursionError.
+    """
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(limit + max(tree.depths, default=0) + _PASS_FRAMES)
+    try:
+        yield
+    finally:
+        sys.setrecursionlimit(limit)
 
 
 def run_forward(tree: ModuleTree, args: tuple, kwargs: dict[str, Any]) -> Any:
     """Call the tree's root with ``args``/``kwargs``; on failure raise a ForwardError naming
-    the failing module by its tree path (the path map is built only then)."""
+    the failing module by its tree path (the path map is built only then).
+
+    The recursion limit is raised for the call by what hooks add (:func:`stack_headroom`).
+    """
     model = tree.root
     try:
-        return model(*args, **kwargs)
+        with stack_headroom(tree):
+            return model(*args, **kwargs)
     except Exception as exc:
         raise forward_error(exc, model, tree.path_by_id) from exc
 
@@ -69,13 +102,63 @@ def forward_error(exc: Exception, model: nn.Module, paths: dict[int, str]) -> Fo
         path, module, shapes = "", model, None
     else:
         path, module, shapes = where
-    kind = type(module).__name__
+    kind = module_kind(module)
     label = f"module '{path}' ({kind})" if path else f"the root module ({kind})"
     got = "" if shapes is None else f" with input shapes {shapes}"
-    message = f"forward failed in {label}{got}: {format_exception(exc)}"
-    if isinstance(module, (nn.Embedding, nn.EmbeddingBag)):
-        message += (
+    message = f"forward failed in {label}{got}: {format_exception(exc)}{_hint(exc, module, model)}"
+    return ForwardError(message, module_path=path)
+
+
+# What torch says when an input has the wrong dtype: "mat1 and mat2 must have the same dtype",
+# "Input type (float) and bias type (double) should be the same", "expected scalar type Float
+# but found Double", "mixed dtype (CPU): expect parameter to have scalar type of Float",
+# "RNN input dtype (torch.float32) does not match weight dtype", "Expected tensor for argument
+# #1 'indices' to have one of the following scalar types: Long, Int".
+_DTYPE_MISMATCH = re.compile(
+    r"same dtype|dtype .*(does not match|mismatch)|mixed dtype|scalar types?\b|"
+    r"input type \(.*\) and \w+ type \(.*\) should be the same|"
+    r"expected .*dtype|found dtype",
+    re.IGNORECASE,
+)
+_INDICES = re.compile(r"'indices'|\bindices\b.*\b(Long|Int)\b", re.IGNORECASE)
+
+
+def _hint(exc: BaseException, module: nn.Module, model: nn.Module) -> str:
+    """How to fix the commonest causes: an input of the wrong dtype, a model nested too deep,
+    a batch of one in train mode."""
+    if isinstance(exc, RecursionError):
+        return (
+            f". The forward nests deeper than Python's recursion limit "
+            f"(sys.getrecursionlimit() = {sys.getrecursionlimit()}); raise it with "
+            "sys.setrecursionlimit(...) before calling"
+        )
+    text = str(exc)
+    if "more than 1 value per channel when training" in text:  # BatchNorm on a batch of one
+        return (
+            ". In train mode BatchNorm needs a batch of 2 or more: give input_size a batch "
+            "dimension of 2, or use mode='eval'"
+        )
+    dtype_wrong = _DTYPE_MISMATCH.search(text) is not None
+    if _INDICES.search(text) or (dtype_wrong and isinstance(module, (nn.Embedding, nn.EmbeddingBag))):
+        return (
             ". An embedding takes integer indices: pass dtypes=[torch.long] with input_size, "
             "or input_data=<a LongTensor of token ids>"
         )
-    return ForwardError(message, module_path=path)
+    if not dtype_wrong:
+        return ""
+    dtype = _held_dtype(module) or _held_dtype(model)
+    if dtype is None:
+        return ". The input's dtype does not fit the model: pass dtypes=[...] with input_size, or input_data of the right dtype"
+    return (
+        f". The input's dtype does not fit the model, whose parameters are {dtype}: pass "
+        f"dtypes=[{dtype}] with input_size, or input_data of that dtype (x.to({dtype}))"
+    )
+
+
+def _held_dtype(module: nn.Module) -> torch.dtype | None:
+    """The dtype of the first floating or complex parameter (then buffer) of ``module``."""
+    for tensors in (module.parameters(), module.buffers()):
+        for t in tensors:
+            if t.is_floating_point() or t.is_complex():
+                return t.dtype
+    return None

@@ -16,7 +16,14 @@ summarize (the capture and the MAC pass), evaluate and predict all run the model
   afterwards, so an in-place update (BatchNorm running statistics of a submodule whose forward
   forces train mode, a step counter) is undone;
 - the grad mode, and each parameter's version counter, to report a forward that wrote its own
-  weights in place.
+  weights in place;
+- the global random number generators (CPU, and every initialised CUDA device): a pass in
+  train mode draws Dropout masks from them, and a seeded notebook must not notice the pass.
+
+TorchScript modules (``torch.jit.script`` / ``trace``) keep their parameters, buffers and
+``training`` flag in C++: their ``_parameters`` is a read-through view without ``clear()``, and
+an ``object.__setattr__`` of ``training`` would only shadow the flag the scripted code reads.
+They are written through their own ``__setattr__`` instead.
 
 Parameters are not cloned: they are often most of the memory, and a forward that writes its
 own weights in place is not something we can undo cheaply; :meth:`ModelState.restore` warns.
@@ -52,6 +59,8 @@ class ModelState:
     param_data: list[tuple[nn.Parameter, torch.Tensor, torch.Tensor | None]] = field(default_factory=list)
     buffer_copies: list[tuple[torch.Tensor, torch.Tensor]] = field(default_factory=list)
     grad_enabled: bool = True
+    scripted: list[int] = field(default_factory=list)  # indices of TorchScript modules
+    rng: tuple[torch.Tensor, list[torch.Tensor]] | None = None  # CPU state, CUDA states
 
     @classmethod
     def take(cls, tree: ModuleTree, *, clone_buffers: bool, track_storage: bool = False) -> ModelState:
@@ -63,6 +72,7 @@ class ModelState:
         """
         modules = [m for _, m in tree.modules]
         parameter_type = nn.Parameter
+        script_type = torch.jit.ScriptModule
         params = [
             p for m in modules if m._parameters for p in m._parameters.values()
             if p is not None and (type(p) is parameter_type or not is_uninitialized(p))
@@ -75,6 +85,9 @@ class ModelState:
             params=params,
             versions=[p._version for p in params],
             grad_enabled=torch.is_grad_enabled(),
+            scripted=[i for i, m in enumerate(modules) if isinstance(m, script_type)],
+            rng=(torch.get_rng_state(),
+                 torch.cuda.get_rng_state_all() if torch.cuda.is_initialized() else []),
         )
         if track_storage:
             seen: set[int] = set()
@@ -99,7 +112,16 @@ class ModelState:
         the pass in that warning ("evaluation", "summarize").
         """
         torch.set_grad_enabled(self.grad_enabled)
-        for (_, module), params, buffers in zip(self.tree.modules, self.param_dicts, self.buffer_dicts):
+        if self.rng is not None:
+            cpu, cuda = self.rng
+            torch.set_rng_state(cpu)
+            if cuda:
+                torch.cuda.set_rng_state_all(cuda)
+        scripted = set(self.scripted)
+        for i, ((_, module), params, buffers) in enumerate(zip(self.tree.modules, self.param_dicts, self.buffer_dicts)):
+            if i in scripted:
+                _restore_scripted(module, params, buffers)
+                continue
             # Put back whole (dict == would compare tensors by value): cheap, and it also
             # drops a tensor the forward added under a new name.
             if params or module._parameters:
@@ -123,10 +145,7 @@ class ModelState:
             with torch.no_grad():
                 for buf, copy in self.buffer_copies:
                     buf.copy_(copy)
-        for (_, module), flag in zip(self.tree.modules, self.training):
-            if module.training is not flag:
-                # object.__setattr__: nn.Module.__setattr__ costs ~5 µs a call on big models.
-                object.__setattr__(module, "training", flag)
+        set_training(self.tree, self.training, scripted)
         if changed:
             names = [f"{path}.{name}" if path else name
                      for (path, _), params in zip(self.tree.modules, self.param_dicts)
@@ -137,6 +156,29 @@ class ModelState:
                 RuntimeWarning,
                 stacklevel=3,
             )
+
+
+def _restore_scripted(module: nn.Module, params: dict, buffers: dict) -> None:
+    """Put a TorchScript module's tensors back: its dicts are views of the C++ module
+    (no ``clear()``, no new names), so only entries that now hold another tensor are set."""
+    for saved, current in ((params, module._parameters), (buffers, module._buffers)):
+        for name, tensor in saved.items():
+            if name in current and current[name] is not tensor:
+                current[name] = tensor
+
+
+def set_training(tree: ModuleTree, flags: list[bool], scripted: set[int]) -> None:
+    """Set each module's ``training`` flag (aligned with ``tree.modules``), writing only changes.
+
+    ``scripted``: indices of TorchScript modules, whose flag lives in C++ (see the module doc).
+    """
+    for i, ((_, module), flag) in enumerate(zip(tree.modules, flags)):
+        if module.training is not flag:
+            if i in scripted:
+                module.training = flag
+            else:
+                # object.__setattr__: nn.Module.__setattr__ costs ~5 µs a call on big models.
+                object.__setattr__(module, "training", flag)
 
 
 @contextlib.contextmanager
@@ -165,18 +207,29 @@ def mha_fastpath_disabled() -> Iterator[None]:
         mha.set_fastpath_enabled(was)
 
 
-@contextlib.contextmanager
-def eval_pass(tree: ModuleTree, *, what: str = "the pass", track_storage: bool = False) -> Iterator[None]:
-    """Eval mode, no_grad and no fused MHA fast path inside; the whole model state put back after.
+#: The ``mode=`` values of a pass: every module in eval, every module in train, or as they are.
+PASS_MODES = ("eval", "train", "same")
 
-    Only modules in training mode are written: a model already in eval costs one read each.
+
+@contextlib.contextmanager
+def eval_pass(tree: ModuleTree, *, what: str = "the pass", track_storage: bool = False,
+              mode: str = "eval") -> Iterator[None]:
+    """A pass in ``mode``, no_grad and no fused MHA fast path inside; the whole state put back after.
+
+    ``mode``: ``"eval"`` (every module in eval mode, the default), ``"train"`` (every module in
+    train mode: Dropout draws masks, BatchNorm normalises by the batch and updates its running
+    statistics) or ``"same"`` (the flags as the user left them). Whatever the mode, buffers
+    (BatchNorm statistics, ``num_batches_tracked``), flags and the global RNG are put back.
+    Only flags that differ are written: a model already in the mode costs one read each.
     A forward that switches modes itself (``self.bn.train()``) or updates a buffer is undone
-    by the restore, like everything in :class:`ModelState`.
+    by the restore, like everything in :class:`ModelState`. Raises ValueError for another mode.
     """
-    with restored(tree, what=what, track_storage=track_storage):
-        for _, module in tree.modules:
-            if module.training:
-                object.__setattr__(module, "training", False)
+    if mode not in PASS_MODES:
+        raise ValueError(f"mode={mode!r} is not one of {', '.join(map(repr, PASS_MODES))}")
+    with restored(tree, what=what, track_storage=track_storage) as state:
+        if mode != "same":
+            flag = mode == "train"
+            set_training(tree, [flag] * len(tree.modules), set(state.scripted))
         # The fused fast path skips the submodules' hooks (no shapes) and FLOP formulas.
         with torch.no_grad(), mha_fastpath_disabled():
             yield

@@ -68,6 +68,17 @@ def is_uninitialized(t: torch.Tensor) -> bool:
     return lazy
 
 
+def module_kind(module: nn.Module) -> str:
+    """The class name a module is shown by: ``type(module).__name__``, except for TorchScript
+    (``torch.jit.script`` / ``trace``), whose class is ``RecursiveScriptModule`` /
+    ``TracedModule`` whatever was compiled: there, the compiled class's (``original_name``)."""
+    if isinstance(module, torch.jit.ScriptModule):
+        name = getattr(module, "original_name", None)
+        if isinstance(name, str) and name:
+            return name
+    return type(module).__name__
+
+
 def numel(t: torch.Tensor) -> int:
     """Element count; 0 for a lazy module's not-yet-materialised parameter."""
     return 0 if is_uninitialized(t) else t.numel()
@@ -170,27 +181,31 @@ def walk_modules(model: nn.Module) -> ModuleTree:
     seen = {id(model)}
     custom = type(model).named_modules is not base
 
-    def visit(module: nn.Module, prefix: str, index: int, depth: int) -> None:
-        nonlocal custom
-        for name, child in module._modules.items():
-            if child is None:
-                continue
-            if id(child) in seen:
-                second_parents.append(index)
-                continue
-            seen.add(id(child))
-            path = prefix + name
-            modules.append((path, child))
-            parents.append(index)
-            names.append(name)
-            depths.append(depth)
-            if type(child).named_modules is not base:
-                custom = True
-            if child._modules:
-                visit(child, path + ".", len(modules) - 1, depth + 1)
-
     if not custom:
-        visit(model, "", 0, 1)
+        # An explicit stack, not recursion: a model nested as deep as its own forward allows
+        # must not fail here (one stack entry per level: (children left, prefix, index, depth)).
+        stack = [(iter(model._modules.items()), "", 0, 1)]
+        while stack:
+            children, prefix, index, depth = stack[-1]
+            for name, child in children:
+                if child is None:
+                    continue
+                if id(child) in seen:
+                    second_parents.append(index)
+                    continue
+                seen.add(id(child))
+                path = prefix + name
+                modules.append((path, child))
+                parents.append(index)
+                names.append(name)
+                depths.append(depth)
+                if type(child).named_modules is not base:
+                    custom = True
+                if child._modules:
+                    stack.append((iter(child._modules.items()), path + ".", len(modules) - 1, depth + 1))
+                    break  # pre-order: the child's subtree first, then this module's next child
+            else:
+                stack.pop()
     if custom:
         modules = list(model.named_modules())
         parents = parent_indices(modules)

@@ -63,6 +63,7 @@ def summary_state(summary: Summary, training: bool) -> dict[str, Any]:
         "param_formula": dictionary(columns[_F["param_formula"]]),
         "input_shape": _json(columns[_F["input_shape"]]),
         "output_shape": _json(columns[_F["output_shape"]]),
+        "status": dictionary(columns[_F["status"]]),
     }
     return state
 

@@ -88,6 +88,12 @@ class ModelPanel(anywidget.AnyWidget):
             model spread over several devices is never moved.
         dtypes: dtypes of the ``input_size`` tensors (one, or one per shape); by default the
             model's floating dtype. ``[torch.long]`` for token ids.
+        mode: the train/eval mode of that forward: ``"eval"`` (default; every module in eval
+            mode), ``"train"`` (every module in train mode, so train-only branches such as
+            Inception's ``AuxLogits`` show their shapes) or ``"same"`` (the model's own flags).
+            Flags, BatchNorm statistics and the global random state are put back after it;
+            the tree marks a module that did not run "not called in eval mode" or "never
+            called" (see :func:`~modelpanel.summarize`).
         bins: histogram bins per parameter tensor (default 64).
         eval_data: ``X`` or ``(X, y)`` for the inference view's Run button (see
             :meth:`set_eval_data`).
@@ -97,7 +103,8 @@ class ModelPanel(anywidget.AnyWidget):
     Raises:
         TypeError: ``model`` is not an ``nn.Module``, ``bins`` is not a positive int, or
             ``eval_data`` is not ``X`` or ``(X, y)``.
-        InputError: the input has the wrong form (the message lists the accepted ones).
+        InputError: the input has the wrong form (the message lists the accepted ones), or
+            ``mode`` is not "eval", "train" or "same".
         DeviceError: ``device`` is unknown or unavailable (the message lists what is).
         ForwardError: the forward raised; names the module path and the shapes it got.
 
@@ -155,6 +162,7 @@ class ModelPanel(anywidget.AnyWidget):
         *,
         device: str | int | torch.device | None = None,
         dtypes: torch.dtype | Iterable[torch.dtype] | None = None,
+        mode: str = "eval",
         bins: int = 64,
         eval_data: Any = None,
         hist_every: float | None = 2.0,
@@ -182,7 +190,7 @@ class ModelPanel(anywidget.AnyWidget):
         with gc_paused():
             # Everything that can fail on bad input runs before the widget opens its comm, so a
             # mistake leaves neither a half-built widget in the front end nor a changed model.
-            summary = summarize(model, input_size, input_data, device=device, dtypes=dtypes)
+            summary = summarize(model, input_size, input_data, device=device, dtypes=dtypes, mode=mode)
             # Weak references: the panel must not keep a deleted model (and its GPU memory)
             # alive. The module inside any wrapper is what the user keeps; the wrapper (a
             # torch.compile'd model runs faster) is used while it lives.

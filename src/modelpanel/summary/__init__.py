@@ -22,15 +22,16 @@ from torch.nn.modules.lazy import LazyModuleMixin
 
 from .._core.gc import gc_paused
 from .._core.nested import iter_tensors, tensor_bytes
-from .._core.walk import ModuleTree, unwrap, walk_modules
-from ..errors import ModelPanelError
+from .._core.restore import PASS_MODES
+from .._core.walk import ModuleTree, module_kind, unwrap, walk_modules
+from ..errors import InputError, ModelPanelError
 from . import export
-from .capture import capture
+from .capture import IN_TORCHSCRIPT, NEVER_CALLED, NOT_CALLED_IN_EVAL, capture, layer_statuses
 from .inputs import PreparedInputs, prepare_inputs
 from .macs import count_macs
 from .params import ParamCounts, count_params
 
-__all__ = ["LAYER_FIELDS", "Layer", "Summary", "summarize"]
+__all__ = ["IN_TORCHSCRIPT", "LAYER_FIELDS", "NEVER_CALLED", "NOT_CALLED_IN_EVAL", "Layer", "Summary", "summarize"]
 
 
 class _LazyMacs:
@@ -56,7 +57,13 @@ class Layer:
 
     Shapes are those of the module's first call (None if it never ran or no input was
     given); ``params`` counts its subtree with each tensor once; ``macs`` sums all its calls
-    and is counted by a second forward the first time any MAC figure is read.
+    and is counted by a second forward the first time any MAC figure is read (None inside
+    TorchScript: FlopCounterMode counts that work, but books it on the scripted module that
+    Python called). ``kind`` is the class name; for TorchScript modules, the compiled class's.
+
+    ``status`` says why a module has no calls when a forward ran: ``""`` when it ran (or a
+    module in its subtree did, as for a ``ModuleList``) or no forward ran,
+    ``NOT_CALLED_IN_EVAL`` / ``NEVER_CALLED`` by the pass's mode, or ``IN_TORCHSCRIPT``.
     """
 
     path: str
@@ -73,6 +80,7 @@ class Layer:
     macs: int | None = _LazyMacs()  # type: ignore[assignment]
     shared: bool = False
     param_formula: str = ""
+    status: str = ""
     # Not fields: ``_macs`` (stored by _LazyMacs) and ``_summary`` (a weakref set by Summary).
 
     def to_dict(self) -> dict[str, Any]:
@@ -83,6 +91,7 @@ class Layer:
             "output_shape": self.output_shape, "calls": self.calls, "params": self.params,
             "own_params": self.own_params, "trainable_params": self.trainable_params,
             "macs": self.__dict__.get("_macs"), "shared": self.shared, "param_formula": self.param_formula,
+            "status": self.status,
         }  # fmt: skip
 
     def __repr__(self) -> str:
@@ -99,6 +108,7 @@ _LAYER_KEYS = tuple(f.name for f in dataclasses.fields(Layer))
 #: Field names of the tuples ``Summary.layer_rows()`` returns.
 LAYER_FIELDS = _LAYER_KEYS
 _MACS = _LAYER_KEYS.index("macs")
+_STATUS = _LAYER_KEYS.index("status")
 
 
 class Summary:
@@ -132,6 +142,8 @@ class Summary:
         self.devices: list[str] = fields["devices"]
         self.dtypes: list[str] = fields["dtypes"]
         self.training: bool = fields["training"]
+        #: The train/eval mode the forward ran in: "eval", "train" or "same" (see summarize).
+        self.mode: str = fields["mode"]
         self.input_shapes: Any = fields["input_shapes"]
         self.root_params: int = fields["root_params"]
         #: How parameters that are not plain materialised floats were counted (packed,
@@ -194,8 +206,9 @@ class Summary:
         inputs = self._inputs
         tree = walk_modules(model)
         with inputs.placed(tree):
-            total, per_path, excluded = count_macs(tree, inputs.args, inputs.kwargs)
-        macs = [per_path.get(row[0], 0) for row in self._rows]
+            total, per_path, excluded = count_macs(tree, inputs.args, inputs.kwargs, mode=self.mode)
+        # Inside TorchScript nothing is booked per module: unknown, not zero.
+        macs = [None if row[_STATUS] == IN_TORCHSCRIPT else per_path.get(row[0], 0) for row in self._rows]
         self._rows = [(*row[:_MACS], m, *row[_MACS + 1 :]) for row, m in zip(self._rows, macs)]
         if self._layers is not None:
             for layer, m in zip(self._layers, macs):
@@ -230,6 +243,7 @@ class Summary:
             "devices": list(self.devices),
             "dtypes": list(self.dtypes),
             "training": self.training,
+            "mode": self.mode,
             "input_shapes": self.input_shapes,
             "root_params": self.root_params,
         }
@@ -268,26 +282,32 @@ class Summary:
 _NEVER_RAN = (0, 0, None, None)  # the capture record of a module that did not run (or no input)
 
 
-def _layer_rows(tree: ModuleTree, counts: ParamCounts, records: dict[int, list]) -> tuple[list[tuple], int]:
+def _layer_rows(tree: ModuleTree, counts: ParamCounts, records: dict[int, list],
+                statuses: list[str]) -> tuple[list[tuple], int]:
     """One tuple per layer (root excluded) in Layer's field order, and the forward activations.
 
     Activations are the bytes of what leaf modules returned (a parent's output is a child's
-    tensor); a root without children is its own only leaf. ``records`` is ``Capture.records``.
+    tensor); a root without children is its own only leaf, and a TorchScript module called
+    from Python counts as a leaf (no hook sees its submodules). ``records`` is ``Capture.records``,
+    ``statuses`` the ``Layer.status`` of each module of the tree (see ``capture.layer_statuses``).
     """
     never_ran = _NEVER_RAN
     modules, names, depths, parents = tree.modules, tree.names, tree.depths, tree.parents
     shared = counts.shared
     subtree, own, trainable, formula = counts.subtree, counts.own, counts.subtree_trainable, counts.formula
-    activation_bytes = 0 if modules[0][1]._modules else records.get(id(modules[0][1]), never_ran)[1]
+    script = torch.jit.ScriptModule
+    root = modules[0][1]
+    activation_bytes = 0 if root._modules and not isinstance(root, script) else records.get(id(root), never_ran)[1]
     rows = []
     for i in range(1, len(modules)):
         path, module = modules[i]
         calls, out_bytes, input_shape, output_shape = records.get(id(module), never_ran)
-        if not module._modules:
+        if not module._modules or isinstance(module, script):
             activation_bytes += out_bytes
         rows.append((
-            path, names[i], type(module).__name__, depths[i], modules[parents[i]][0], input_shape,
+            path, names[i], module_kind(module), depths[i], modules[parents[i]][0], input_shape,
             output_shape, calls, subtree[i], own[i], trainable[i], None, i in shared, formula[i],
+            statuses[i],
         ))  # fmt: skip
     return rows, activation_bytes
 
@@ -300,6 +320,7 @@ def summarize(
     device: str | torch.device | None = None,
     dtypes: torch.dtype | Sequence[torch.dtype] | None = None,
     macs: bool = False,
+    mode: str = "eval",
 ) -> Summary:
     """Summarise ``model``: its layer tree, shapes, parameter counts, memory and (on demand) MACs.
 
@@ -317,16 +338,29 @@ def summarize(
             e.g. ``[torch.long]`` for token ids.
         macs: count MACs now. By default they are counted the first time ``.macs`` is read,
             because FlopCounterMode costs several forwards on models of many small layers.
+        mode: the train/eval mode of the forward. ``"eval"`` (default): every module in eval
+            mode, as for inference. ``"train"``: every module in train mode, so branches only
+            a training model takes run and show their shapes (Inception's ``AuxLogits``,
+            GoogLeNet's ``aux1``); Dropout draws masks and BatchNorm uses batch statistics
+            (a batch of 1 may then fail in BatchNorm: give a batch of 2 or more).
+            ``"same"``: each module's flag as the model has it. Whatever the mode, flags,
+            BatchNorm running statistics (``num_batches_tracked`` too) and torch's global
+            random state are put back afterwards. A module that did not run is marked by
+            ``Layer.status`` (``"not called in eval mode"`` after an eval pass, ``"never
+            called"`` otherwise).
 
     Without input, no forward runs: the tree and parameter counts are complete, shapes None.
-    With input, ONE forward runs in eval mode under no_grad with a forward hook; every
-    module's train/eval flag, the grad mode and the hooks are restored, also if it raises.
+    With input, ONE forward runs in ``mode`` under no_grad with a forward hook; every
+    module's train/eval flag, buffers, the grad mode, the global random state and the hooks
+    are restored, also if it raises. The random input for ``input_size`` is drawn from a
+    private generator (seeded, so the same every time), never from torch's global one.
     Python's cyclic garbage collector is paused meanwhile (the forward included) and left as
     it was found; collection is deferred until the call returns.
 
     Raises:
         TypeError: ``model`` is not an ``nn.Module``.
-        InputError: the input has the wrong form (the message lists the accepted ones).
+        InputError: the input has the wrong form (the message lists the accepted ones), or
+            ``mode`` is not one of "eval", "train", "same".
         DeviceError: ``device`` is unknown or unavailable, or would move a multi-device model.
         ForwardError: the forward raised; names the module path and the shapes it got.
 
@@ -334,14 +368,20 @@ def summarize(
     [1, 3]
     """
     model = unwrap(model, who="summarize()")
+    if not isinstance(mode, str) or mode not in PASS_MODES:
+        raise InputError(
+            f"mode={mode!r} is not accepted: use mode='eval' (every module in eval mode), "
+            "'train' (every module in train mode) or 'same' (the model's own flags)"
+        )
     with gc_paused():  # tens of thousands of small lists and tuples on large models: see _core/gc.py
-        summary = _summarize(model, input_size, input_data, device, dtypes)
+        summary = _summarize(model, input_size, input_data, device, dtypes, mode)
     if macs:
         summary._ensure_macs()
     return summary
 
 
-def _summarize(model: nn.Module, input_size: Any, input_data: Any, device: Any, dtypes: Any) -> Summary:
+def _summarize(model: nn.Module, input_size: Any, input_data: Any, device: Any, dtypes: Any,
+               mode: str) -> Summary:
     """``summarize`` of an unwrapped model, without the MAC pass."""
     tree = walk_modules(model)
     prepared = prepare_inputs(tree, input_size, input_data, device, dtypes)
@@ -351,12 +391,13 @@ def _summarize(model: nn.Module, input_size: Any, input_data: Any, device: Any, 
         # Checked before the forward: a lazy module changes its class when it materialises.
         has_lazy = any(isinstance(m, LazyModuleMixin) for _, m in tree.modules)
         with prepared.placed(tree):
-            records = capture(tree, prepared.args, prepared.kwargs).records
+            records = capture(tree, prepared.args, prepared.kwargs, mode=mode).records
         if has_lazy:
             # A lazy module may build submodules when it materialises: walk the tree again.
             tree = walk_modules(model)
     counts = count_params(tree)
-    rows, activation_bytes = _layer_rows(tree, counts, records)
+    statuses = [""] * len(tree.modules) if prepared is None else layer_statuses(tree, records, mode)
+    rows, activation_bytes = _layer_rows(tree, counts, records, statuses)
 
     inputs = None if prepared is None else (prepared.args, prepared.kwargs)
     if prepared is not None and not counts.devices:
@@ -365,7 +406,7 @@ def _summarize(model: nn.Module, input_size: Any, input_data: Any, device: Any, 
         model=model,
         rows=rows,
         fields={
-            "model_kind": type(model).__name__,
+            "model_kind": module_kind(model),
             "total_params": counts.total,
             "trainable_params": counts.trainable,
             "param_bytes": counts.param_bytes,
@@ -375,6 +416,7 @@ def _summarize(model: nn.Module, input_size: Any, input_data: Any, device: Any, 
             "devices": counts.devices,
             "dtypes": counts.dtypes,
             "training": training,
+            "mode": mode,
             "input_shapes": None if prepared is None else prepared.input_shapes,
             "root_params": counts.own[0],
             "param_notes": counts.notes,

@@ -6,6 +6,11 @@ one hook per module: registering 2,000 per-module hook pairs costs more than the
 The hook only records what a module received and returned on its first call and counts calls;
 where a failing forward failed is read afterwards from the traceback, so the happy path pays
 nothing for it (not even a path lookup table).
+
+torch runs global forward hooks *before* a module's own (``Module._call_impl``), so a hook of
+the user's that replaces a module's output (``register_forward_hook`` returning a tensor) would
+be invisible to ours. A module that has forward hooks of its own gets one more hook, appended
+after them for the pass, which records the output the next layer really receives.
 """
 
 from __future__ import annotations
@@ -21,6 +26,15 @@ from .._core.nested import call_shapes, mirror_shapes, tensor_bytes
 from .._core.restore import eval_pass
 from .._core.walk import ModuleTree
 
+#: ``Layer.status`` of a module that did not run in a pass made in eval mode (``mode="eval"``):
+#: a branch only a model in train mode takes (Inception's ``AuxLogits``), or dead code.
+NOT_CALLED_IN_EVAL = "not called in eval mode"
+#: ``Layer.status`` of a module that did not run in a pass in train or the user's own modes.
+NEVER_CALLED = "never called"
+#: ``Layer.status`` of a module run by TorchScript code (a submodule of a scripted or traced
+#: module): it ran, but inside C++ where no hook sees it, so its calls and shapes are unknown.
+IN_TORCHSCRIPT = "inside TorchScript: not traced"
+
 
 @dataclasses.dataclass
 class Capture:
@@ -35,20 +49,24 @@ class Capture:
     records: dict[int, list]
 
 
-def capture(tree: ModuleTree, args: tuple, kwargs: dict[str, Any], *, track_storage: bool = False) -> Capture:
+def capture(tree: ModuleTree, args: tuple, kwargs: dict[str, Any], *, track_storage: bool = False,
+            mode: str = "eval") -> Capture:
     """Run one forward of the tree's root with a global forward hook; restore the model after.
 
-    The pass runs under ``_core.restore.eval_pass`` (eval mode, no_grad, the model's whole
-    state put back; ``track_storage`` when the model was moved for the pass). Raises
-    ForwardError if the forward raises; the hook is removed and the state restored either way.
+    The pass runs under ``_core.restore.eval_pass`` (``mode``: "eval", "train" or "same";
+    no_grad; the model's whole state put back; ``track_storage`` when the model was moved for
+    the pass). Raises ForwardError if the forward raises; every hook is removed and the state
+    restored either way.
     """
     records: dict[int, list] = {}
     get = records.get
     tensor_type = torch.Tensor
+    # Modules with forward hooks of their own are recorded by a hook that runs after those.
+    late = {id(m): m for _, m in tree.modules if m._forward_hooks}
 
     # Runs once per module call, so it is kept to dict lookups: no path, no ownership test
     # (a module outside the model gets a record nobody reads), shapes only on a first call.
-    def hook(module: nn.Module, h_args: tuple, h_kwargs: dict, output: Any) -> None:
+    def record(module: nn.Module, h_args: tuple, h_kwargs: dict, output: Any) -> None:
         rec = get(id(module))
         is_tensor = type(output) is tensor_type
         if is_tensor:
@@ -68,7 +86,15 @@ def capture(tree: ModuleTree, args: tuple, kwargs: dict[str, Any], *, track_stor
             in_shapes = call_shapes(h_args, h_kwargs)
         records[id(module)] = [1, size, in_shapes, list(output.shape) if is_tensor else mirror_shapes(output)]
 
-    with eval_pass(tree, what="summarize", track_storage=track_storage):
+    if late:
+        def hook(module: nn.Module, h_args: tuple, h_kwargs: dict, output: Any) -> None:
+            if id(module) not in late:
+                record(module, h_args, h_kwargs, output)
+    else:
+        hook = record
+
+    with eval_pass(tree, what="summarize", track_storage=track_storage, mode=mode):
+        handles = [m.register_forward_hook(record, with_kwargs=True) for m in late.values()]
         handle = nn.modules.module.register_module_forward_hook(hook, with_kwargs=True)
         try:
             run_forward(tree, args, kwargs)
@@ -77,6 +103,33 @@ def capture(tree: ModuleTree, args: tuple, kwargs: dict[str, Any], *, track_stor
             # torch's handle does not clear the with_kwargs flag of a *global* hook; left
             # behind, it makes torch.compile warn that global hooks exist (torch 2.13).
             nn.modules.module._global_forward_hooks_with_kwargs.pop(handle.id, None)
+            for h in handles:
+                h.remove()
     return Capture(records)
 
 
+def layer_statuses(tree: ModuleTree, records: dict[int, list], mode: str) -> list[str]:
+    """``Layer.status`` of every module of the tree (aligned with ``tree.modules``), after a pass.
+
+    A module "ran" when it or a module of its subtree was called (a ModuleList's own forward
+    never runs). One that did not: ``IN_TORCHSCRIPT`` when its parent is a TorchScript module
+    whose code ran (called from Python, or itself inside TorchScript); else by the pass's mode.
+    """
+    modules, parents = tree.modules, tree.parents
+    calls = [records[id(m)][0] if id(m) in records else 0 for _, m in modules]
+    ran = [c > 0 for c in calls]
+    for i in range(len(modules) - 1, 0, -1):  # children come after parents: one pass upwards
+        if ran[i]:
+            ran[parents[i]] = True
+    idle = NOT_CALLED_IN_EVAL if mode == "eval" else NEVER_CALLED
+    script = torch.jit.ScriptModule
+    statuses = [""] * len(modules)
+    for i in range(1, len(modules)):
+        if ran[i]:
+            continue
+        p = parents[i]
+        if isinstance(modules[p][1], script) and (calls[p] > 0 or statuses[p] == IN_TORCHSCRIPT):
+            statuses[i] = IN_TORCHSCRIPT
+        else:
+            statuses[i] = idle
+    return statuses

@@ -1,6 +1,7 @@
 """Turning ``summarize``'s arguments into a model and forward arguments, with clear errors.
 
-Checks ``input_size`` / ``input_data`` / ``device`` / ``dtypes`` and makes the random inputs.
+Checks ``input_size`` / ``input_data`` / ``device`` / ``dtypes`` and makes the random inputs
+(from a private generator: torch's global random state is never touched).
 Devices are parsed by ``_core.devices`` (the same rules and errors as evaluate), nested
 inputs moved by ``_core.nested``.
 """
@@ -46,11 +47,45 @@ def _shapes(input_size: Any) -> list[tuple[int, ...]]:
     return shapes
 
 
-def _random_input(shape: tuple[int, ...], dtype: torch.dtype, device: torch.device) -> torch.Tensor:
-    if dtype.is_floating_point or dtype.is_complex:
-        return torch.randn(shape, dtype=dtype, device=device)
-    # Integer inputs are usually indices (token ids): zeros are valid for any embedding.
-    return torch.zeros(shape, dtype=dtype, device=device)
+#: Seed of the private generator the example inputs are drawn from: the same input every time.
+INPUT_SEED = 0
+
+
+def random_inputs(shapes: list[tuple[int, ...]], dtypes: list[torch.dtype], device: torch.device) -> tuple:
+    """The example inputs for ``input_size``: standard normal values for floating and complex
+    dtypes, zeros for integer and bool ones (valid indices for any embedding).
+
+    Drawn from a private generator on ``device`` seeded with INPUT_SEED, never from torch's
+    global one: a seeded notebook gets the same random numbers after ``summarize`` as without
+    it, and the same ``input_size`` gives the same input every time.
+    """
+    draw_on, generator = device, None
+    if device.type != "meta":  # meta tensors hold no values: nothing is drawn
+        try:
+            generator = torch.Generator(device=device)
+        except (RuntimeError, TypeError):  # a backend without its own generators
+            draw_on, generator = torch.device("cpu"), torch.Generator()
+        generator.manual_seed(INPUT_SEED)
+    out = []
+    for shape, dtype in zip(shapes, dtypes):
+        if dtype.is_floating_point or dtype.is_complex:
+            x = torch.randn(shape, dtype=dtype, device=draw_on, generator=generator)
+        else:
+            x = torch.zeros(shape, dtype=dtype, device=draw_on)
+        out.append(x if draw_on is device else x.to(device))
+    return tuple(out)
+
+
+def model_dtype(tree: ModuleTree) -> torch.dtype:
+    """The dtype an example input takes by default: the first floating or complex parameter's
+    (a half model gets half, a complex one complex), else the first such buffer's, else
+    torch's default dtype."""
+    for attr in ("_parameters", "_buffers"):
+        for _, module in tree.modules:
+            for t in getattr(module, attr).values():
+                if t is not None and (t.is_floating_point() or t.is_complex()):
+                    return t.dtype
+    return torch.get_default_dtype()
 
 
 @dataclass
@@ -115,8 +150,7 @@ def prepare_inputs(
     if input_size is not None:
         shapes = _shapes(input_size)
         if dtypes is None:
-            floating = tree.floating_dtypes()
-            dts = [floating[0] if floating else torch.get_default_dtype()] * len(shapes)
+            dts = [model_dtype(tree)] * len(shapes)
         elif isinstance(dtypes, torch.dtype):
             dts = [dtypes] * len(shapes)
         elif isinstance(dtypes, (list, tuple)) and all(isinstance(d, torch.dtype) for d in dtypes):
@@ -128,7 +162,7 @@ def prepare_inputs(
                 raise InputError(f"dtypes has {len(dtypes)} entries for {len(shapes)} input shapes: give one, or one per shape")
         else:
             raise InputError(f"dtypes={dtypes!r} is not a torch.dtype or a list of them (e.g. [torch.long])")
-        args = tuple(_random_input(s, dt, target) for s, dt in zip(shapes, dts))
+        args = random_inputs(shapes, dts, target)
         return PreparedInputs(args, {}, target, [list(s) for s in shapes], move_from)
 
     if dtypes is not None:

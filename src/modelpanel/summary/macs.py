@@ -48,20 +48,22 @@ class _Counter(flop_counter.FlopCounterMode):
         return super()._count_flops(func_packet, out, args, kwargs)
 
 
-def count_macs(tree: ModuleTree, args: tuple, kwargs: dict[str, Any]) -> MacCount:
+def count_macs(tree: ModuleTree, args: tuple, kwargs: dict[str, Any], *, mode: str = "eval") -> MacCount:
     """Total MACs of one forward, MACs per tree path (summed over calls), and uncounted ops.
 
     MACs = FLOPs / 2. ``excluded``: sorted names (``"aten.mkldnn_rnn_layer"``) of the ops that
     ran, do multiply-adds and have no formula (``mac_formulas.uncounted``); their work is in
     no figure.
 
-    The model is run under ``_core.restore.eval_pass`` and left as it was. FlopCounterMode
+    The model is run under ``_core.restore.eval_pass`` in ``mode`` (the summary's: "eval",
+    "train" or "same", so a train-only branch is counted when the capture saw it) and left as
+    it was. FlopCounterMode
     names a module by the path it reached it through, which for an alias (a module registered
     under two names) is not the tree's: each name is mapped back with ``tree.canonical``, so
     the work lands on the row the tree shows.
     """
     counter = _Counter()
-    with eval_pass(tree, what="the MAC count"), counter:
+    with eval_pass(tree, what="the MAC count", mode=mode), counter:
         run_forward(tree, args, kwargs)
     total = counter.get_total_flops() // 2
     # FlopCounterMode names modules "<RootClass>.<path>" ("Global" is everything).

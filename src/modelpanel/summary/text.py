@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from .capture import IN_TORCHSCRIPT
+
 if TYPE_CHECKING:
     from . import Summary
 
@@ -25,16 +27,43 @@ def human_bytes(n: int | None) -> str:
 
 
 def shape_text(shape: Any) -> str:
-    """A mirrored shape as short text: [1, 10]; nested structures compactly; '--' if unknown."""
+    """A mirrored shape as short text: [1, 10]; nested structures compactly; '--' if unknown.
+
+    Tuples/lists read ``([1, 10], [1, 5])``, dicts ``{logits: [1, 10]}``, and an object or
+    named tuple (``{"Normal": {"loc": [2, 3], "scale": [2, 3]}}``, see ``_core.nested``)
+    ``Normal(loc=[2, 3], scale=[2, 3])``; fields of one shape share it:
+    ``Normal(loc, scale=[2, 3])``. Cut to the column's width with "…".
+    """
+    text = _shape_text(shape)
+    return text if len(text) <= _SHAPE_WIDTH else text[: _SHAPE_WIDTH - 1] + "…"
+
+
+def _shape_text(shape: Any) -> str:
     if shape is None:
         return "--"
     if isinstance(shape, dict):
-        text = "{" + ", ".join(f"{k}: {shape_text(v)}" for k, v in shape.items()) + "}"
-    elif isinstance(shape, list) and all(isinstance(d, int) for d in shape):
-        text = "[" + ", ".join(str(d) for d in shape) + "]"
-    else:
-        text = "(" + ", ".join(shape_text(s) for s in shape) + ")"
-    return text if len(text) <= _SHAPE_WIDTH else text[: _SHAPE_WIDTH - 1] + "…"
+        fields = _object_fields(shape)
+        if fields is not None:
+            kind, inner = fields
+            texts = [_shape_text(v) for v in inner.values()]
+            if len(set(texts)) == 1 and len(texts) > 1:  # Normal(loc, scale=[2, 3])
+                return f"{kind}({', '.join(inner)}={texts[0]})"
+            return f"{kind}(" + ", ".join(f"{k}={t}" for k, t in zip(inner, texts)) + ")"
+        return "{" + ", ".join(f"{k}: {_shape_text(v)}" for k, v in shape.items()) + "}"
+    if isinstance(shape, list) and all(isinstance(d, int) for d in shape):
+        return "[" + ", ".join(str(d) for d in shape) + "]"
+    return "(" + ", ".join(_shape_text(s) for s in shape) + ")"
+
+
+def _object_fields(shape: dict) -> tuple[str, dict] | None:
+    """``(type name, fields)`` when ``shape`` has the object form ``{"Type": {field: ...}}``:
+    one key, a class-like name (an identifier starting upper-case), mapping to a non-empty dict."""
+    if len(shape) != 1:
+        return None
+    (kind, inner), = shape.items()
+    if isinstance(inner, dict) and inner and kind.isidentifier() and kind[:1].isupper():
+        return kind, inner
+    return None
 
 
 def _printable(text: str) -> str:
@@ -64,11 +93,13 @@ def _tree_prefixes(summary: Summary) -> list[str]:
 #: The columns of ``str(summary)``, in order; ``Summary.table(columns=...)`` picks from HEADERS.
 COLUMNS = ("output_shape", "params", "calls", "macs")
 HEADERS = {"input_shape": "Input shape", "output_shape": "Output shape", "params": "Params",
-           "params_percent": "Param %", "trainable": "Trainable", "calls": "Calls", "macs": "MACs"}  # fmt: skip
+           "params_percent": "Param %", "trainable": "Trainable", "calls": "Calls", "macs": "MACs",
+           "status": "Status"}  # fmt: skip
 
 
 def _row(title: str, columns: tuple[str, ...], total: int, params: int, trainable: int, shared: bool,
-         calls: str, input_shape: Any, output_shape: Any, macs: int | None) -> tuple[str, ...]:  # fmt: skip
+         calls: str, input_shape: Any, output_shape: Any, macs: int | None,
+         status: str = "") -> tuple[str, ...]:  # fmt: skip
     """One table row: the title cell, then the chosen columns' cells (subtree figures)."""
     if isinstance(input_shape, list) and len(input_shape) == 1:
         input_shape = input_shape[0]  # one positional input, shown bare as torchinfo does
@@ -82,6 +113,7 @@ def _row(title: str, columns: tuple[str, ...], total: int, params: int, trainabl
                       else "False" if not trainable else "Partial"),
         "calls": calls,
         "macs": "--" if macs is None else f"{macs:,}",
+        "status": status,
     }  # fmt: skip
     return (title, *(cells[c] for c in columns))
 
@@ -105,8 +137,9 @@ def table_cells(summary: Summary, depth: int | None = None,
             macs = _folded_macs(layers, i)
         rows.append(_row(
             f"{prefix}{_printable(layer.name)} ({_printable(layer.kind)})", columns, total,
-            layer.params, layer.trainable_params, layer.shared, str(layer.calls),
-            layer.input_shape, layer.output_shape, macs,
+            layer.params, layer.trainable_params, layer.shared,
+            "--" if layer.status == IN_TORCHSCRIPT else str(layer.calls),  # unknown, not 0
+            layer.input_shape, layer.output_shape, macs, layer.status,
         ))  # fmt: skip
     return header, rows
 
@@ -135,13 +168,20 @@ def render(summary: Summary, note: str = "", depth: int | None = None,
     ``columns`` are names from HEADERS, already checked (``export.table`` checks a user's).
     """
     counted = summary.macs_counted
+    if columns == COLUMNS and any(layer.status for layer in summary.layers):
+        # The default table adds a Status column when some module did not run (or ran where
+        # no hook sees it, inside TorchScript).
+        columns = (*COLUMNS, "status")
     header, rows = table_cells(summary, depth, columns)
     widths = [max(len(r[i]) for r in (header, *rows)) for i in range(len(header))]
+    # Numbers right-aligned; the Status words (the last column, when shown) left-aligned.
+    numbers = len(header) - 1 - (1 if "status" in columns else 0)
 
     def line(cells: tuple[str, ...]) -> str:
         left = cells[0].ljust(widths[0])
-        rest = "  ".join(c.rjust(w) for c, w in zip(cells[1:], widths[1:]))
-        return f"{left}  {rest}".rstrip()
+        rest = "  ".join(c.rjust(w) for c, w in zip(cells[1 : 1 + numbers], widths[1 : 1 + numbers]))
+        tail = "".join(f"  {c}" for c in cells[1 + numbers :])
+        return f"{left}  {rest}{tail}".rstrip()
 
     rule_width = sum(widths) + 2 * (len(widths) - 1)
     heavy, light = "=" * rule_width, "-" * rule_width
