@@ -370,11 +370,12 @@ def test_on_cuda_the_input_comes_from_a_private_cuda_generator_and_every_rng_is_
     recorder = Recorder(torch.zeros(3, device="cuda"))
     model = AuxHeadNet().cuda().train()
     before = snapshot_state(model)
+    on_cpu = AuxHeadNet()  # built before the RNG is read: its initialisation draws from it
     torch.manual_seed(7)
     cpu, cuda = torch.get_rng_state(), torch.cuda.get_rng_state()
     summarize(recorder, input_size=(2, 3))
     summarize(model, input_size=(4, 8), mode="train")  # Dropout masks from the CUDA generator
-    summarize(AuxHeadNet(), input_size=(4, 8), device="cuda")  # moved for the pass
+    summarize(on_cpu, input_size=(4, 8), device="cuda")  # moved for the pass
     assert torch.equal(torch.get_rng_state(), cpu) and torch.equal(torch.cuda.get_rng_state(), cuda)
     assert_state_unchanged(model, before)
     own = torch.Generator(device="cuda").manual_seed(0)
