@@ -13,10 +13,8 @@ import type { ViewContext } from "./context";
 
 /** The theme variables read, and the light palette used where a host defines none. */
 export const FALLBACK = {
-  "--jp-layout-color0": "#ffffff",
   "--jp-layout-color1": "#ffffff",
   "--jp-layout-color2": "#eeeeee",
-  "--jp-ui-font-color0": "#000000",
   "--jp-ui-font-color1": "rgba(0, 0, 0, 0.87)",
   "--jp-ui-font-color2": "rgba(0, 0, 0, 0.54)",
   "--jp-border-color1": "#bdbdbd",

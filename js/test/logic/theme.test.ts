@@ -17,10 +17,8 @@ import {
 } from "../../src/core/theme";
 
 const LIGHT: Partial<Record<ThemeVar, string>> = {
-  "--jp-layout-color0": "white",
   "--jp-layout-color1": "white",
   "--jp-layout-color2": "#eee",
-  "--jp-ui-font-color0": "#000",
   "--jp-ui-font-color1": "rgba(0,0,0,.87)",
   "--jp-ui-font-color2": "rgba(0,0,0,.54)",
   "--jp-border-color1": "#bdbdbd",
@@ -31,10 +29,8 @@ const LIGHT: Partial<Record<ThemeVar, string>> = {
   "--jp-error-color1": "#d32f2f",
 };
 const DARK: Partial<Record<ThemeVar, string>> = {
-  "--jp-layout-color0": "#111",
   "--jp-layout-color1": " #212121", // getPropertyValue keeps the space after the colon
   "--jp-layout-color2": "#424242",
-  "--jp-ui-font-color0": "#fff",
   "--jp-ui-font-color1": "rgba(255,255,255,.87)",
   "--jp-ui-font-color2": "rgba(255,255,255,.54)",
   "--jp-border-color1": "#616161",
