@@ -135,7 +135,7 @@ export function confusionFigure(r: EvalResultState): HeatmapFigure | null {
   return { z, labels: names.map(plotlySafe), annotate: rows <= 20, max };
 }
 
-/** Plotly data + layout for the figure (fixed size: autosize on a detached node is untested). */
+/** Plotly data + layout for the figure, without colours (fixed size: autosize on a detached node is untested). */
 export function heatmapSpec(fig: HeatmapFigure): { data: object[]; layout: object } {
   const c = fig.labels.length;
   const side = Math.max(220, Math.min(520, 60 + 28 * c));
@@ -146,11 +146,8 @@ export function heatmapSpec(fig: HeatmapFigure): { data: object[]; layout: objec
     z: fig.z,
     x: idx,
     y: idx,
-    // White to a mid blue: dark cell text stays readable at every count.
-    colorscale: [
-      [0, "#f7fbff"],
-      [1, "#4a90d9"],
-    ],
+    // No colours here: the view adds core/theme.ts's colour scale and layout colours (the
+    // cell text picks black or white against each cell by itself).
     zmin: 0,
     zmax: Math.max(1, fig.max),
     showscale: false,

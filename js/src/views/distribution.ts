@@ -15,6 +15,7 @@ import { h } from "../core/dom";
 import type { Hists } from "../core/hists";
 import Plotly from "../core/plotly";
 import { type Store, setWatched } from "../core/store";
+import { type Theme, colorscale, themeOf, withTheme } from "../core/theme";
 import { type Heatmap, type TensorHistory, appendColumn, distributionHeatmap, historyFromReply } from "../logic/distributions";
 import type { HistHistoryReply, Model } from "../model";
 
@@ -28,6 +29,7 @@ export function mountDistribution(
 ): () => void {
   const select = h("select", "mp-dist-select");
   const plot = h("div", "mp-dist-plot");
+  const theme = themeOf(ctx, root);
   let chosen = 0;
   let plotted = false;
   let history: TensorHistory | null = null;
@@ -88,7 +90,7 @@ export function mountDistribution(
     setOptions(select, params.map((r, i) => r.names[0] ?? `tensor ${i}`));
     select.value = String(chosen);
     if (!root.firstChild) root.append(h("span", "mp-dist-title", "Weights over time "), select, plot);
-    draw(plot, heat);
+    draw(plot, heat, theme.get());
     plotted = true;
   };
 
@@ -104,8 +106,10 @@ export function mountDistribution(
     ctx.schedule(render);
   });
   const unsubscribe = hists.subscribe(onSnapshot);
+  const unsubscribeTheme = theme.subscribe(() => ctx.schedule(render));
   return () => {
     unsubscribe();
+    unsubscribeTheme();
     setWatched(store, "distribution", []);
     if (plotted) Plotly.purge(plot);
     root.replaceChildren();
@@ -125,23 +129,25 @@ function setOptions(select: HTMLSelectElement, names: string[]): void {
   );
 }
 
-function draw(plot: HTMLElement, heat: Heatmap): void {
+function draw(plot: HTMLElement, heat: Heatmap, theme: Theme): void {
   const trace = {
     type: "heatmap",
     x: heat.x,
     y: heat.y,
     z: heat.z,
-    colorscale: "Blues",
-    reversescale: false,
+    colorscale: colorscale(theme),
     showscale: false,
     hovertemplate: "step %{x}<br>value %{y:.3g}<br>%{z:.1%}<extra></extra>",
   };
-  const layout = {
-    width: 480,
-    height: 220,
-    margin: { l: 56, r: 8, t: 6, b: 30 },
-    xaxis: { title: { text: "step" } },
-    yaxis: { title: { text: "value" } },
-  };
+  const layout = withTheme(
+    {
+      width: 480,
+      height: 220,
+      margin: { l: 56, r: 8, t: 6, b: 30 },
+      xaxis: { title: { text: "step" } },
+      yaxis: { title: { text: "value" } },
+    },
+    theme,
+  );
   void Plotly.react(plot, [trace], layout, { displayModeBar: false, responsive: false });
 }

@@ -15,6 +15,7 @@ import { formatInt } from "../core/format";
 import Plotly from "../core/plotly";
 import type { Hists } from "../core/hists";
 import { type Store, setWatched } from "../core/store";
+import { themeOf, withTheme } from "../core/theme";
 import { barsFor } from "../logic/histograms";
 import { displayedRecords, histogramIds } from "../logic/params";
 import type { Model, ParamRecord } from "../model";
@@ -40,6 +41,7 @@ export function mountHistograms(
   hists: Hists,
 ): () => void {
   let enlarged: number | null = null;
+  const theme = themeOf(ctx, root);
   const items = new Map<number, Item>();
   const title = h("div", "mp-hist-title", "Weight histograms");
   const note = h("div", "mp-hint");
@@ -115,7 +117,8 @@ export function mountHistograms(
       item.figure.classList.toggle("mp-hist-loading", !row);
       if (!item.visible || !row) continue;
       const size = enlarged === item.id ? LARGE : SMALL;
-      const key = `${row.rev}:${size.width}`;
+      const colours = theme.get();
+      const key = `${row.rev}:${size.width}:${colours.key}`;
       if (item.drawn === key) continue;
       const bars = barsFor(row);
       if (!bars) continue;
@@ -130,24 +133,24 @@ export function mountHistograms(
             x: bars.x,
             y: bars.y,
             width: bars.width,
-            marker: { color: "#1976d2" },
             hovertemplate: "%{x:.4g}: %{y} values<extra></extra>",
           },
         ],
-        {
-          width: size.width,
-          height: size.height,
-          margin: { l: 40, r: 8, t: 6, b: 26 },
-          bargap: 0,
-          showlegend: false,
-          paper_bgcolor: "rgba(0,0,0,0)",
-          plot_bgcolor: "rgba(0,0,0,0)",
-          font: { size: 9, color: "#777" },
-          // No zoom/pan: a click on the chart enlarges it (and a double click would toggle twice).
-          dragmode: false,
-          xaxis: { zeroline: false, showgrid: false, fixedrange: true },
-          yaxis: { rangemode: "tozero", gridcolor: "rgba(128,128,128,0.2)", fixedrange: true },
-        },
+        withTheme(
+          {
+            width: size.width,
+            height: size.height,
+            margin: { l: 40, r: 8, t: 6, b: 26 },
+            bargap: 0,
+            showlegend: false,
+            font: { size: 9 },
+            // No zoom/pan: a click on the chart enlarges it (and a double click would toggle twice).
+            dragmode: false,
+            xaxis: { zeroline: false, showgrid: false, fixedrange: true },
+            yaxis: { rangemode: "tozero", fixedrange: true },
+          },
+          colours,
+        ),
         { displayModeBar: false, responsive: false, doubleClick: false },
       );
     }
@@ -169,9 +172,11 @@ export function mountHistograms(
   ctx.on("change:_param_stats", resync);
   const unsubscribe = store.subscribe(resync, ["selectedPath", "sort", "picked"]);
   const unsubscribeHists = hists.subscribe(() => ctx.schedule(plotVisible));
+  const unsubscribeTheme = theme.subscribe(() => ctx.schedule(plotVisible));
   return () => {
     unsubscribe();
     unsubscribeHists();
+    unsubscribeTheme();
     setWatched(store, "histograms", []);
     io?.disconnect();
     for (const item of items.values()) Plotly.purge(item.plot);

@@ -14,6 +14,7 @@ import type { AnyModel } from "@anywidget/types";
 import type { ViewContext } from "../core/context";
 import { h } from "../core/dom";
 import Plotly from "../core/plotly";
+import { colorscale, themeOf, withTheme } from "../core/theme";
 import {
   type EvalResultState,
   confusionFigure,
@@ -58,6 +59,7 @@ export function mountInference(root: HTMLElement, model: AnyModel<Model>, ctx: V
   body.append(plot, table);
   root.replaceChildren(title, toolbar, dataLine, summary, body);
 
+  const theme = themeOf(ctx, root);
   let pending = false; // a request of THIS view is in flight
   let plotted = false;
 
@@ -114,7 +116,9 @@ export function mountInference(root: HTMLElement, model: AnyModel<Model>, ctx: V
     }
     if (fig) {
       const spec = heatmapSpec(fig);
-      void Plotly.react(plot, spec.data, spec.layout, { displayModeBar: false, responsive: false });
+      const colours = theme.get();
+      const data = spec.data.map((trace) => ({ ...trace, colorscale: colorscale(colours) }));
+      void Plotly.react(plot, data, withTheme(spec.layout, colours), { displayModeBar: false, responsive: false });
       plotted = true;
     } else if (plotted) {
       Plotly.purge(plot);
@@ -165,8 +169,10 @@ export function mountInference(root: HTMLElement, model: AnyModel<Model>, ctx: V
   ctx.on("change:_eval_data", () => ctx.schedule(renderData));
   ctx.on("change:_eval_running", () => ctx.schedule(updateButton));
   ctx.on("change:_eval_result", () => ctx.schedule(renderResult));
+  const unsubscribeTheme = theme.subscribe(() => ctx.schedule(renderResult));
 
   return () => {
+    unsubscribeTheme();
     if (plotted) Plotly.purge(plot);
     root.replaceChildren();
   };

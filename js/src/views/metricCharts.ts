@@ -11,6 +11,7 @@ import type { ViewContext } from "../core/context";
 import { h } from "../core/dom";
 import { createMetricsFeed } from "../core/metricsFeed";
 import Plotly from "../core/plotly";
+import { type Theme, themeOf, withTheme } from "../core/theme";
 import { type Series, thinSeries } from "../logic/metrics";
 import type { Model } from "../model";
 
@@ -24,6 +25,7 @@ interface Chart {
 /** Mount the metric charts into `root` (.mp-metrics); returns its cleanup. */
 export function mountMetricCharts(root: HTMLElement, model: AnyModel<Model>, ctx: ViewContext): () => void {
   const charts = new Map<string, Chart>();
+  const theme = themeOf(ctx, root);
   const render = () => {
     const series = feed.series();
     const seen = new Set<string>();
@@ -35,7 +37,7 @@ export function mountMetricCharts(root: HTMLElement, model: AnyModel<Model>, ctx
         charts.set(s.name, chart);
       }
       root.appendChild(chart.box);
-      draw(chart.plot, s);
+      draw(chart.plot, s, theme.get());
     }
     for (const [name, chart] of charts) {
       if (!seen.has(name)) {
@@ -47,7 +49,9 @@ export function mountMetricCharts(root: HTMLElement, model: AnyModel<Model>, ctx
   };
   const feed = createMetricsFeed(model, ctx, () => ctx.schedule(render));
   render();
+  const unsubscribeTheme = theme.subscribe(() => ctx.schedule(render));
   return () => {
+    unsubscribeTheme();
     for (const chart of charts.values()) Plotly.purge(chart.plot);
     charts.clear();
     root.replaceChildren();
@@ -63,7 +67,7 @@ function buildChart(s: Series): Chart {
   return { box, plot };
 }
 
-function draw(plot: HTMLElement, s: Series): void {
+function draw(plot: HTMLElement, s: Series, theme: Theme): void {
   const pts = thinSeries(s.x, s.y, MAX_POINTS);
   // New arrays every draw: the feed appends to its arrays in place, and Plotly.react skips
   // the recalculation (axes, autorange) of data arrays it has seen before.
@@ -75,13 +79,16 @@ function draw(plot: HTMLElement, s: Series): void {
     line: { width: 1.5 },
     hovertemplate: "%{x}: %{y:.4g}<extra></extra>",
   };
-  const layout = {
-    width: 320,
-    height: 180,
-    margin: { l: 48, r: 8, t: 6, b: 30 },
-    xaxis: { title: { text: s.epochLevel ? "epoch" : "step" }, automargin: true },
-    yaxis: { automargin: true },
-    showlegend: false,
-  };
+  const layout = withTheme(
+    {
+      width: 320,
+      height: 180,
+      margin: { l: 48, r: 8, t: 6, b: 30 },
+      xaxis: { title: { text: s.epochLevel ? "epoch" : "step" }, automargin: true },
+      yaxis: { automargin: true },
+      showlegend: false,
+    },
+    theme,
+  );
   void Plotly.react(plot, [trace], layout, { displayModeBar: false, responsive: false });
 }

@@ -30,6 +30,7 @@ from .._core.devices import model_devices, parse_device, same_device
 from .._core.restore import restored
 from .._core.walk import ModuleTree, unwrap, walk_modules
 from ..errors import DeviceError, InputError, ModelPanelError
+from . import display
 from .batches import make_batches, on_device
 from .classification import ClassAccumulator, logits_of
 from .explain import explain_forward_error, oom_error
@@ -51,6 +52,9 @@ class EvalResult:
     topk: ``{"k", "indices" [N, k], "probabilities" [N, k], "accuracy"}``.
     confusion: ``confusion[true, predicted]`` counts, int64 [classes, classes].
     per_class: one ``{"label", "precision", "recall", "support"}`` per class.
+
+    ``repr()`` is one line of the headline numbers; in a notebook the result shows as a table
+    with the confusion matrix (``inference/display.py``).
     """
 
     n: int
@@ -68,6 +72,12 @@ class EvalResult:
     confusion: np.ndarray | None = None
     per_class: list[dict[str, Any]] | None = None
     labels: list[str] = field(default_factory=list)
+
+    def __repr__(self) -> str:
+        return display.eval_repr(self)
+
+    def _repr_html_(self) -> str:
+        return display.eval_html(self)
 
     def to_dict(self) -> dict[str, Any]:
         """The result as JSON-safe data, without per-sample tensors (the panel's ``_eval_result``
