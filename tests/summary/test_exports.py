@@ -198,6 +198,7 @@ def test_the_mac_pass_runs_only_when_macs_are_shown() -> None:
 def test_a_deleted_model_is_said_so_and_leaves_macs_empty() -> None:
     model = IrisMLP()
     s = summarize(model, input_size=(1, 4))
+    s._hold_weakly()  # as a panel's summary: the model may go
     del model
     gc.collect()
     assert "Total MACs: -- (not counted: the model has been deleted)" in s.table(columns=["macs"])

@@ -313,3 +313,29 @@ def test_formula_names_are_spelled_as_torch_spells_its_ops() -> None:
     for core in ("aten.mkldnn_rnn_layer", "aten._cudnn_rnn", "aten.quantized_lstm", "quantized.linear_dynamic",
                  "quantized.conv2d", "aten.mv"):  # fmt: skip
         assert found[core] is not None, core
+
+
+def test_bilinear_counts_one_mac_per_product_by_hand() -> None:
+    class Pair(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.b = nn.Bilinear(4, 6, 5)
+
+        def forward(self, x: torch.Tensor) -> torch.Tensor:
+            return self.b(x, x[:, :2].repeat(1, 3))
+
+    s = summarize(Pair(), input_size=(3, 4))
+    # out[n, o] = sum_ij x1[n, i] W[o, i, j] x2[n, j]: 3 rows x 5 outputs x 4 x 6 products.
+    assert s.macs == 3 * 5 * 4 * 6 and s.macs_excluded == []
+    assert {layer.path: layer.macs for layer in s.layers} == {"b": 3 * 5 * 4 * 6}
+
+
+def test_linear_algebra_without_a_formula_is_named_and_norms_are_not() -> None:
+    class Solve(nn.Module):
+        def forward(self, a: torch.Tensor) -> torch.Tensor:
+            spd = a @ a.mT + torch.eye(4)
+            return torch.linalg.solve(spd, torch.nn.functional.normalize(a, dim=-1))
+
+    s = summarize(Solve(), input_size=(2, 4, 4))
+    assert s.macs == 2 * 4 * 4 * 4  # the a @ a.mT product, by hand
+    assert s.macs_excluded == ["aten._linalg_solve_ex"]  # not the norm, not the error check

@@ -209,3 +209,18 @@ def test_the_garbage_collector_setting_is_restored_after_success_and_failure(gc_
         assert gc.isenabled() is gc_on
     finally:
         gc.enable() if was else gc.disable()
+
+
+@pytest.mark.parametrize(
+    ("model", "size", "expects"),
+    [(IrisMLP(), (1, 5), "expects 4 features in the last dimension"),
+     (SmallCNN(), (1, 3, 28, 28), "expects 1 channels in dimension 1")],
+)
+def test_a_wrong_input_shape_says_what_the_layer_expects(model: nn.Module, size: tuple, expects: str) -> None:
+    # The expected sizes read from the model itself: IrisMLP.fc1.in_features, SmallCNN's first conv.
+    first = next(m for m in model.modules() if isinstance(m, (nn.Linear, nn.Conv2d)))
+    assert str(getattr(first, "in_features", getattr(first, "in_channels", None))) in expects
+    before = snapshot_state(model)
+    with pytest.raises(ForwardError, match=expects):
+        summarize(model, input_size=size)
+    assert_state_unchanged(model, before)

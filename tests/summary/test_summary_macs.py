@@ -96,10 +96,26 @@ def test_transformer_encoder_and_mha_fast_paths_do_not_hide_work() -> None:
     assert summarize(mha, input_data=(x, x, x)).macs == in_proj + core + out_proj
 
 
-def test_summary_does_not_keep_the_model_alive() -> None:
+def test_a_summary_keeps_its_model_only_until_the_macs_are_counted() -> None:
+    # The torchinfo habit: a model built in the call still gets its MACs counted.
+    hand = 1 * 4 * 10 + 1 * 10 * 3
+    assert summarize(IrisMLP(), input_size=(1, 4)).macs == hand
+    assert "Total MACs: 70" in str(summarize(IrisMLP(), input_size=(1, 4)))
     model = IrisMLP()
     ref = weakref.ref(model)
     s = summarize(model, input_size=(1, 4))
+    assert s.macs == hand
+    del model
+    gc.collect()
+    assert ref() is None  # counted: the summary lets go of the model
+    assert s.macs == hand and s.total_params == 83
+
+
+def test_a_panel_summary_does_not_keep_the_model_alive() -> None:
+    model = IrisMLP()
+    ref = weakref.ref(model)
+    s = summarize(model, input_size=(1, 4))
+    s._hold_weakly()  # what ModelPanel does with its summary
     del model
     gc.collect()
     assert ref() is None

@@ -138,6 +138,9 @@ def _hint(exc: BaseException, module: nn.Module, model: nn.Module) -> str:
             ". In train mode BatchNorm needs a batch of 2 or more: give input_size a batch "
             "dimension of 2, or use mode='eval'"
         )
+    shape_hint = _shape_hint(module, text)
+    if shape_hint:
+        return shape_hint
     dtype_wrong = _DTYPE_MISMATCH.search(text) is not None
     if _INDICES.search(text) or (dtype_wrong and isinstance(module, (nn.Embedding, nn.EmbeddingBag))):
         return (
@@ -153,6 +156,24 @@ def _hint(exc: BaseException, module: nn.Module, model: nn.Module) -> str:
         f". The input's dtype does not fit the model, whose parameters are {dtype}: pass "
         f"dtypes=[{dtype}] with input_size, or input_data of that dtype (x.to({dtype}))"
     )
+
+
+# "mat1 and mat2 shapes cannot be multiplied (1x5 and 4x8)", "expected input[1, 2, 28, 28] to
+# have 1 channels, but got 2 channels instead", "Given groups=1, weight of size [16, 1, 3, 3]".
+_SHAPE_MISMATCH = re.compile(r"shapes cannot be multiplied|to have \d+ channels|weight of size", re.IGNORECASE)
+
+
+def _shape_hint(module: nn.Module, text: str) -> str:
+    """What the first layer that refused the input expects, for Linear and convolution layers."""
+    if not _SHAPE_MISMATCH.search(text):
+        return ""
+    if isinstance(module, nn.Linear) and not isinstance(module, nn.LazyLinear):
+        return (f". This Linear expects {module.in_features} features in the last dimension of its "
+                "input: check input_size, or what the layers before it produce")
+    if isinstance(module, nn.modules.conv._ConvNd) and not isinstance(module, nn.modules.lazy.LazyModuleMixin):
+        return (f". This {type(module).__name__} expects {module.in_channels} channels in dimension 1 "
+                "(batch, channels, ...) of its input: check input_size, or what the layers before it produce")
+    return ""
 
 
 def _held_dtype(module: nn.Module) -> torch.dtype | None:

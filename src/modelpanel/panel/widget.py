@@ -191,6 +191,7 @@ class ModelPanel(anywidget.AnyWidget):
             # Everything that can fail on bad input runs before the widget opens its comm, so a
             # mistake leaves neither a half-built widget in the front end nor a changed model.
             summary = summarize(model, input_size, input_data, device=device, dtypes=dtypes, mode=mode)
+            summary._hold_weakly()
             # Weak references: the panel must not keep a deleted model (and its GPU memory)
             # alive. The module inside any wrapper is what the user keeps; the wrapper (a
             # torch.compile'd model runs faster) is used while it lives.
@@ -245,13 +246,18 @@ class ModelPanel(anywidget.AnyWidget):
         Keys: ``name`` (first qualified name), ``layer`` (tree path of the module that holds
         it; ``""`` for the root), ``shape`` (list of ints), ``numel``, ``dtype``, ``device``,
         ``trainable``, ``mean``, ``std`` (population, numpy's ddof=0), ``min``, ``max`` (over the
-        finite values; None when there is none) and ``nan``, ``inf`` (counts). Read-only
-        copies: refreshed by :meth:`refresh` and, during training, every ``hist_every`` s.
+        finite values; None when there is none) and ``nan``, ``inf`` (counts), ``nbytes``
+        (as stored) and ``note`` ("" for a plain tensor; otherwise what it is: quantized and
+        packed (statistics of the dequantized values), complex (statistics of magnitudes),
+        meta (no values), lazy (not materialised until the first forward: shape ``[]``,
+        numel 0), parametrized). Read-only copies: refreshed by :meth:`refresh` and, during
+        training, every ``hist_every`` s.
         """
         snapshot = self._training.snapshot
         if snapshot is None:
             return []
-        keys = ("shape", "numel", "dtype", "device", "trainable", "mean", "std", "min", "max", "nan", "inf")
+        keys = ("shape", "numel", "dtype", "device", "trainable", "mean", "std", "min", "max", "nan", "inf",
+                "nbytes", "note")
         return [
             {"name": r["names"][0], "layer": r["owners"][0] if r["owners"] else "",
              **{k: (list(r[k]) if k == "shape" else r[k]) for k in keys}}

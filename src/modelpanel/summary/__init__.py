@@ -112,9 +112,11 @@ _STATUS = _LAYER_KEYS.index("status")
 
 
 class Summary:
-    """What ``summarize`` found. Holds the model only through a weak reference.
+    """What ``summarize`` found.
 
-    Counts are ints; byte figures are None where they need an input that was not given.
+    It keeps the model only until the MAC pass has run (so ``print(summarize(Net(), ...))``
+    counts them, as torchinfo users expect), then only through a weak reference; a panel's
+    summary (``panel.summary``) holds it weakly from the start. Counts are ints; byte figures are None where they need an input that was not given.
     ``macs`` (and each layer's ``macs``, and ``str(summary)``) run a second forward under
     FlopCounterMode the first time they are read; ``to_dict()`` does not, unless
     ``to_dict(macs=True)``.
@@ -123,6 +125,8 @@ class Summary:
     def __init__(self, *, model: nn.Module, rows: list[tuple], fields: dict[str, Any],
                  inputs: PreparedInputs | None) -> None:  # fmt: skip
         self._model_ref = weakref.ref(model)
+        # Strong until the lazy MAC pass needs it no more (no input: nothing to count).
+        self._model_held: nn.Module | None = model if inputs is not None else None
         self._inputs = inputs  # kept for the lazy MAC pass, dropped after it
         self._macs: int | None = None
         self._macs_excluded: list[str] | None = None
@@ -197,7 +201,7 @@ class Summary:
     def _ensure_macs(self) -> None:
         if self._macs is not None or self._inputs is None:
             return
-        model = self._model_ref()
+        model = self._model_held if self._model_held is not None else self._model_ref()
         if model is None:
             raise ModelPanelError(
                 "the model this summary describes has been deleted, so its MACs cannot be "
@@ -216,6 +220,7 @@ class Summary:
         self._macs = total
         self._macs_excluded = excluded
         self._inputs = None
+        self._model_held = None
 
     def layer_rows(self) -> list[tuple]:
         """One tuple per layer in ``Layer``'s field order (``LAYER_FIELDS``); never runs the MAC pass.
@@ -247,6 +252,10 @@ class Summary:
             "input_shapes": self.input_shapes,
             "root_params": self.root_params,
         }
+
+    def _hold_weakly(self) -> None:
+        """Let go of the model (the panel's summary must not keep a deleted model alive)."""
+        self._model_held = None
 
     def to_dict(self, macs: bool = False) -> dict[str, Any]:
         """The summary as JSON-safe data: ``totals()`` plus ``"layers"``, one dict per layer.
@@ -355,7 +364,9 @@ def summarize(
     are restored, also if it raises. The random input for ``input_size`` is drawn from a
     private generator (seeded, so the same every time), never from torch's global one.
     Python's cyclic garbage collector is paused meanwhile (the forward included) and left as
-    it was found; collection is deferred until the call returns.
+    it was found; collection is deferred until the call returns. Lazy modules
+    (``nn.LazyLinear``, ...) are materialised by that forward, as by any first forward: the
+    one change a summary makes, with the values the next random draws would have given them.
 
     Raises:
         TypeError: ``model`` is not an ``nn.Module``.

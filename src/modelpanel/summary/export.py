@@ -76,7 +76,7 @@ def _macs_note(summary: Summary, count: bool) -> str:
         return ""  # counted, or no input: render() says to give one
     if not count:
         return 'not counted: add "macs" to columns, or read summary.macs'
-    if summary._model_ref() is None:
+    if summary._model_held is None and summary._model_ref() is None:
         return "not counted: the model has been deleted"
     try:
         summary._ensure_macs()
@@ -93,8 +93,11 @@ def table(summary: Summary, depth: int | None = None, columns: Sequence[str] = t
             folded into their ancestor at ``depth``, whose row covers its whole subtree.
             None: every layer.
         columns: names from "input_shape", "output_shape", "params", "params_percent",
-            "trainable", "calls", "macs" (torchinfo's "input_size", "output_size",
+            "trainable", "calls", "macs", "status" (torchinfo's "input_size", "output_size",
             "num_params", "mult_adds" too). The layer name and kind always come first.
+            "status" says why a module has no calls ("not called in eval mode", "never
+            called", "inside TorchScript: not traced"); the default table adds it when some
+            module has one.
 
     Each row's figures are its subtree's: params (each tensor once; "(shared)" when the
     module is also reachable under another path), Param % of ``total_params``, Trainable

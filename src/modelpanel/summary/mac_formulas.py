@@ -153,6 +153,20 @@ def _sdpa(query: Any, key: Any, value: Any, *args: Any, out_shape: Any = None, *
     return flop_counter.sdpa_flop_count(query, key, value)
 
 
+def _trilinear(i1: Any, i2: Any, i3: Any, expand1: Any, expand2: Any, expand3: Any, sumdim: Any,
+               *args: Any, out_shape: Any = None, **kwargs: Any) -> int:
+    """``aten._trilinear`` (nn.Bilinear, F.bilinear): every point of the broadcast iteration
+    space is one product of three values added into the output: one MAC per point."""
+    rank = len(i1) + len(expand1)
+    full = [1] * rank
+    for shape, expand in ((i1, expand1), (i2, expand2), (i3, expand3)):
+        dims = iter(shape)
+        for d in range(rank):
+            if d not in expand:
+                full[d] = max(full[d], next(dims, 1))
+    return 2 * math.prod(full)
+
+
 _LINEAR = (
     "quantized.linear quantized.linear_dynamic quantized.linear_dynamic_fp16 "
     "quantized.linear_dynamic_fp16_unpacked_weight quantized.linear_relu quantized.linear_relu_dynamic "
@@ -204,6 +218,7 @@ FORMULAS: dict[str, Formula] = {
     "aten.addmv": _addmv,
     "aten.addbmm": _addbmm,
     "aten._addmm_activation": _addmm_activation,
+    "aten._trilinear": _trilinear,
 }  # fmt: skip
 """Op (``namespace.name``, as ``str(torch.ops.<ns>.<name>)`` spells it) -> FLOP formula."""
 
@@ -230,14 +245,16 @@ def extra_formulas() -> dict[Any, Formula]:
 # Words that name a multiply-add kernel, as a whole "_"-separated part of the op's name
 # ("conv2d", "mkldnn_rnn_layer", "linear_dynamic"; not "convert", "mvlgamma").
 _MULTIPLY_ADD = re.compile(
-    r"(?:^|_)(?:b?mm|addb?mm|baddbmm|addmv|mv|v?dot|matmul|einsum|q?linear|bilinear|rnn|lstm|gru"
-    r"|attention|cdist|transformer|q?conv(?:olution)?)(?=$|_|\d)"
+    r"(?:^|_)(?:b?mm|addb?mm|baddbmm|addmv|mv|v?dot|matmul|einsum|q?linear|bilinear|trilinear|rnn|lstm|gru"
+    r"|attention|cdist|transformer|q?conv(?:olution)?"
+    # Linear algebra: solves, inverses and factorisations multiply and add too.
+    r"|solve|inv|inverse|cholesky|triangular|lu|qr|svd|eigh?|eigvalsh?|lstsq|pinv)(?=$|_|\d)"
 )
 # Of those, the ones that do no multiply-add of their own: weight packing and its getters, the
 # CUDA RNN cells that only apply the gates to matmuls counted before them, interpolation.
 _FREE = re.compile(
     r"prepack|unpack|reorder|flatten_weight|convert_weight|pack_gemm|pack_quantized|quantize_weight"
-    r"|upsample|^_thnn_fused_(?:lstm|gru)_cell$"
+    r"|upsample|^_thnn_fused_(?:lstm|gru)_cell$|check_errors"
     r"|^q?conv\w*_(?:stride|padding|dilation|groups|transpose|output_padding|sizes)$"
 )
 
@@ -250,7 +267,9 @@ def uncounted(name: str) -> bool:
     copies count 0 by design. So an op without a formula is reported when its name (after the
     namespace) has a part that names a multiply-add kernel (``mm``, ``bmm``, ``addmv``, ``mv``,
     ``dot``, ``matmul``, ``einsum``, ``linear``, ``conv*``, ``rnn``, ``lstm``, ``gru``,
-    ``attention``, ``cdist``, ``transformer``, in any namespace, custom ops included), unless
+    ``attention``, ``cdist``, ``transformer``, ``solve``/``inv``/``cholesky``/``qr``/``svd`` and
+    the other factorisations (not norms: reductions count 0 by design), in any namespace,
+    custom ops included), unless
     it is known to do none (weight packing, ``_thnn_fused_lstm_cell``/``_gru_cell``, upsampling).
     """
     op = name.rpartition(".")[2]
