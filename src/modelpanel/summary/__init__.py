@@ -26,7 +26,14 @@ from .._core.restore import PASS_MODES
 from .._core.walk import ModuleTree, module_kind, unwrap, walk_modules
 from ..errors import ForwardError, InputError, ModelPanelError
 from . import export
-from .capture import IN_TORCHSCRIPT, NEVER_CALLED, NOT_CALLED_IN_EVAL, NOT_REACHED, capture, layer_statuses
+from .capture import (
+    IN_TORCHSCRIPT,
+    NEVER_CALLED,
+    NOT_CALLED_IN_EVAL,
+    NOT_REACHED,
+    capture,
+    layer_statuses,
+)
 from .inputs import PreparedInputs, prepare_inputs
 from .macs import count_macs
 from .params import ParamCounts, count_params
