@@ -232,3 +232,16 @@ def test_count_macs_says_why_it_cannot(kwargs, match) -> None:
     (reply,) = wire.customs()
     assert reply["ok"] is False and reply["id"] == "m2"
     assert match in reply["error"] and match in panel._error
+
+
+@pytest.mark.cuda
+def test_a_failing_forward_on_another_device_puts_the_model_back() -> None:
+    # The model moves to the GPU for the pass and must come back to the CPU, bit-exact, also
+    # when the forward raises there.
+    model = Deep()
+    before = snapshot_state(model)
+    panel = ModelPanel(model, input_size=(2, 4), device="cuda")
+    assert_state_unchanged(model, before)
+    assert panel.error.module_path == "body.1"
+    assert rows(panel)["stem"]["output_shape"] == [2, 8]
+    assert next(model.parameters()).device.type == "cpu"
