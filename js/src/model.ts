@@ -24,7 +24,8 @@ export interface Layer {
   shared: boolean; // holds a parameter another module also holds
   param_formula: string; // "" when the module holds none itself
   // Why it shows no calls after a forward: "not called in eval mode" | "never called" |
-  // "inside TorchScript: not traced"; "" when it (or its subtree) ran, or no forward ran.
+  // "inside TorchScript: not traced" | "not reached: the forward failed before it"; "" when it
+  // (or its subtree) ran, or no forward ran.
   status: string;
 }
 
@@ -50,6 +51,12 @@ export interface Summary {
   mode: "eval" | "train" | "same"; // the train/eval mode the captured forward ran in
   input_shapes: Shape[] | null;
   root_params: number;
+  // The model itself as a layer (path "", depth 0; params = total_params, own_params =
+  // root_params, shapes = input_shapes and the model's output): the tree's first row.
+  // Absent from kernels before it existed (the tree then starts at the top level).
+  root?: Layer;
+  error?: string | null; // the panel's forward raised: the ForwardError's message; null when it ran
+  failed_path?: string | null; // where it raised: tree path ("" = the model itself); null when it ran
   layers: Layer[];
 }
 
@@ -221,6 +228,13 @@ export interface EvaluateRequest {
   id: string;
   device: string;
   batch_size: number;
+}
+
+/** Custom message of the MACs card's button; the count arrives through `_summary` before the
+ * reply `{kind: "count_macs_reply", id, ok, macs?, error?}`. */
+export interface CountMacsRequest {
+  kind: "count_macs";
+  id: string;
 }
 
 /** hist_watch's reply: the current histograms of the watched ids (JSON lists, small). */

@@ -71,10 +71,12 @@ def assert_clean(page: Any) -> None:
 
 
 def check_iris_tree(root: Any) -> None:
-    """The issue's acceptance check: fc1 / relu / fc2 with 50 / 0 / 33 parameters, 83 in all."""
+    """The issue's acceptance check: fc1 / relu / fc2 with 50 / 0 / 33 parameters, 83 in all,
+    under the model's own row (issue 12)."""
     expect(root.locator('.mp-header-item[data-key="total"] dd')).to_have_text("83")
     shown = rows(root)
     assert [(r["path"], r["kind"], r["params"]) for r in shown] == [
+        ("", "IrisMLP", "83"),
         ("fc1", "Linear", "50"),
         ("relu", "ReLU", "0"),
         ("fc2", "Linear", "33"),
@@ -192,38 +194,39 @@ def test_tree_expand_collapse_and_search(open_notebook: Any, page: Any) -> None:
     every = [layer["path"] for layer in kernel_value(nb, 1, "p.summary.to_dict()['layers']")]
     assert len(every) == 15
     tree_rows = root.locator(".mp-tree-row")
-    # Opened to depth 2: a model this small shows every module.
-    expect(tree_rows).to_have_count(15)
-    assert paths(root) == every
+    # Opened to depth 2: a model this small shows every module, under the model's own row.
+    expect(tree_rows).to_have_count(16)
+    assert paths(root) == ["", *every]
 
     toggle = root.locator('.mp-tree-row[data-path="features"] .mp-tree-toggle')
     toggle.click()  # collapse one node: its 8 children go
-    expect(tree_rows).to_have_count(7)
+    expect(tree_rows).to_have_count(8)
     assert paths(root) == [
+        "",
         "features",
         "classifier",
         *[p for p in every if p.startswith("classifier.")],
     ]
-    assert rows(root)[0]["expanded"] == "false"
+    assert rows(root)[1]["expanded"] == "false"
     toggle.click()  # and come back
-    expect(tree_rows).to_have_count(15)
+    expect(tree_rows).to_have_count(16)
 
-    root.locator(".mp-collapse-all").click()
-    expect(tree_rows).to_have_count(2)
+    root.locator(".mp-collapse-all").click()  # the top level stays, under the model's row
+    expect(tree_rows).to_have_count(3)
     root.locator(".mp-expand-all").click()
-    expect(tree_rows).to_have_count(15)
+    expect(tree_rows).to_have_count(16)
 
     # Search by type keeps the matches' ancestors; search by name too; clearing restores.
     search = root.locator(".mp-search")
     search.fill("batchnorm")
-    expect(tree_rows).to_have_count(3)
-    assert paths(root) == ["features", "features.1", "features.5"]
+    expect(tree_rows).to_have_count(4)
+    assert paths(root) == ["", "features", "features.1", "features.5"]
     expect(root.locator(".mp-tree-row.mp-match")).to_have_count(2)
     search.fill("classifier.4")
-    expect(tree_rows).to_have_count(2)
-    assert paths(root) == ["classifier", "classifier.4"]
+    expect(tree_rows).to_have_count(3)
+    assert paths(root) == ["", "classifier", "classifier.4"]
     search.fill("")
-    expect(tree_rows).to_have_count(15)
+    expect(tree_rows).to_have_count(16)
     assert_clean(page)
 
 
@@ -243,7 +246,7 @@ def test_hostile_names_render_as_text_and_run_nothing(
     layers = kernel_value(
         nb, 1, "[(l.path, l.name, l.kind) for l in p.summary.layers]"
     )
-    shown = rows(root)
+    shown = rows(root)[1:]  # after the model's own row
     # Every module's name and class name shows literally, character for character.
     assert [(r["path"], r["name"], r["kind"]) for r in shown] == [tuple(x) for x in layers]
     assert {r["name"] for r in shown} >= {hostile[0], hostile[1], hostile[2]}

@@ -2,12 +2,13 @@
 // which rows are visible (expansion state, search filter), derive badges, decide what a key
 // does. views/tree.ts renders it.
 
-import type { Layer, Summary } from "../model";
+import { formatInt, formatShape } from "../core/format";
+import type { Layer, Shape, Summary } from "../model";
 
 export interface TreeNode {
-  index: number; // position in the layers list (and in Tree.nodes)
+  index: number; // position in Tree.nodes (the root row, when there is one, is 0)
   layer: Layer;
-  parent: number; // index of the parent node, -1 for top level (parent = root)
+  parent: number; // index of the parent node; -1 for the root row (or top level without one)
   children: number[];
   calledInSubtree: boolean; // this module or a descendant ran in the captured forward
 }
@@ -18,29 +19,103 @@ export interface Tree {
   byPath: Map<string, number>;
   forwardRan: boolean;
   totalParams: number;
+  hasRoot: boolean; // nodes[0] is the model itself (path "", depth 0): roots is [0]
+  failedPath: string | null; // where the panel's forward raised ("" = the root); null when it did not
 }
 
-/** Build the tree. Layers come in named_modules() order: parents before their children. */
-export function buildTree(summary: Pick<Summary, "layers" | "input_shapes" | "total_params">): Tree {
+/**
+ * Build the tree. Layers come in named_modules() order: parents before their children. The
+ * kernel's `root` record (the model itself) becomes the first row, parent of the top level;
+ * a summary without one (an older kernel) lists the top level as roots. The module where the
+ * forward failed counts as called (it ran, and raised), so neither it nor its ancestors read
+ * "unused".
+ */
+export function buildTree(
+  summary: Pick<Summary, "layers" | "input_shapes" | "total_params"> & Partial<Pick<Summary, "root" | "failed_path">>,
+): Tree {
   const layers = summary.layers ?? [];
+  const failedPath = summary.failed_path ?? null;
   const byPath = new Map<string, number>();
   const nodes: TreeNode[] = [];
   const roots: number[] = [];
-  layers.forEach((layer, index) => {
-    const parent = layer.parent ? (byPath.get(layer.parent) ?? -1) : -1;
-    const node: TreeNode = { index, layer, parent, children: [], calledInSubtree: layer.calls > 0 };
-    nodes.push(node);
+  const add = (layer: Layer, parent: number) => {
+    const index = nodes.length;
+    const called = layer.calls > 0 || layer.path === failedPath;
+    nodes.push({ index, layer, parent, children: [], calledInSubtree: called });
     byPath.set(layer.path, index);
     if (parent >= 0) (nodes[parent] as TreeNode).children.push(index);
     else roots.push(index);
-  });
+  };
+  const root = summary.root ?? null;
+  if (root) add({ ...root, path: "", depth: 0, parent: "" }, -1);
+  for (const layer of layers) {
+    // parent "" is the root: its row when there is one, else none (a top-level row).
+    const parent = layer.parent === "" && !root ? -1 : (byPath.get(layer.parent) ?? -1);
+    add(layer, parent);
+  }
   // Children come after parents, so one backwards pass carries "called" up to the ancestors.
   for (let i = nodes.length - 1; i >= 0; i--) {
     const node = nodes[i] as TreeNode;
     if (node.calledInSubtree && node.parent >= 0) (nodes[node.parent] as TreeNode).calledInSubtree = true;
   }
   const forwardRan = summary.input_shapes != null || layers.some((l) => l.calls > 0);
-  return { nodes, roots, byPath, forwardRan, totalParams: summary.total_params ?? 0 };
+  return { nodes, roots, byPath, forwardRan, totalParams: summary.total_params ?? 0, hasRoot: Boolean(root), failedPath };
+}
+
+/** The root row is the model itself: its name cell reads this, its kind cell the class name. */
+export const ROOT_NAME = "(model)";
+
+/** The text of a row's name cell. */
+export function rowName(node: TreeNode): string {
+  return node.layer.depth === 0 && node.layer.path === "" ? ROOT_NAME : node.layer.name;
+}
+
+/** What was passed to the model: one positional shape alone, several as a tuple. */
+export function formatInputs(shapes: Shape[] | Shape | null | undefined): string {
+  return Array.isArray(shapes) && shapes.length === 1 ? formatShape(shapes[0]) : formatShape(shapes);
+}
+
+/**
+ * The detail line of a row (hover / selection): how its parameters are counted. The root's
+ * also gives the model's input and output shapes, which no column shows.
+ */
+export function detailText(node: TreeNode): string {
+  const l = node.layer;
+  if (node.layer.depth === 0 && l.path === "") {
+    const own = l.own_params ? `; held by the model itself: ${l.param_formula || formatInt(l.own_params)}` : "";
+    const shapes = l.input_shape == null ? "" : `input ${formatInputs(l.input_shape)} → output ${formatShape(l.output_shape)}; `;
+    return `${l.kind} (the model): ${shapes}${formatInt(l.params)} parameters${own}`;
+  }
+  const formula = l.param_formula || (l.params ? `${formatInt(l.params)} in submodules` : "no parameters");
+  return `${l.path} (${l.kind}): ${formula}`;
+}
+
+/** The tree's module count, the model itself included when it is a row. */
+export function moduleCount(n: number, query: string, matched: number): string {
+  const noun = (k: number) => `module${k === 1 ? "" : "s"}`;
+  return query ? `${matched} of ${n} ${noun(n)} match` : `${n} ${noun(n)}`;
+}
+
+/** The shape column's tooltip: what it shows, or how to get shapes when no forward ran. */
+export function shapeColumnTitle(summary: Pick<Summary, "input_shapes"> & Partial<Pick<Summary, "error">>): string {
+  if (summary.error) return "Output shape of each module's first call, for the modules that ran before the forward failed";
+  if (summary.input_shapes == null) return `No input, so no forward ran: ${SHAPE_HINT}`;
+  return "Output shape of each module's first call in the captured forward (the model's input and output: hover its row)";
+}
+
+const SHAPE_HINT = "pass input_size=(...) or input_data=... to ModelPanel to see shapes";
+
+/**
+ * The line under the tree's column heads: how to get shapes when no forward ran, what the
+ * shapes are after a failed one; "" when the shapes are all there.
+ */
+export function shapeNote(summary: Pick<Summary, "input_shapes"> & Partial<Pick<Summary, "error" | "failed_path">>): string {
+  if (summary.error) {
+    const where = summary.failed_path ? `"${summary.failed_path}"` : "the model's own forward";
+    return `Shapes up to the failure: the forward raised in ${where} (marked "failed here"); the modules after it did not run.`;
+  }
+  if (summary.input_shapes == null) return `No shapes: ${SHAPE_HINT}.`;
+  return "";
 }
 
 export interface Badges {
@@ -76,6 +151,13 @@ export function initialExpanded(tree: Tree, maxDepth = 2, maxRows = 200): Set<st
   const expanded = new Set<string>();
   let visible = tree.roots.length;
   let level = tree.roots;
+  if (tree.hasRoot) {
+    // The model's row is always open: its children are what the tree without it showed.
+    const root = tree.nodes[0] as TreeNode;
+    if (root.children.length) expanded.add("");
+    level = root.children;
+    visible += level.length;
+  }
   for (let depth = 1; depth < maxDepth && level.length; depth++) {
     const next: number[] = [];
     for (const i of level) {
@@ -89,6 +171,11 @@ export function initialExpanded(tree: Tree, maxDepth = 2, maxRows = 200): Set<st
     level = next;
   }
   return expanded;
+}
+
+/** The expansion of "collapse all": the top level stays shown under the model's row. */
+export function collapsedAll(tree: Tree): Set<string> {
+  return tree.hasRoot && (tree.nodes[0] as TreeNode).children.length ? new Set([""]) : new Set();
 }
 
 /** Every path with children (for "expand all"). */

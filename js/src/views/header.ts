@@ -1,14 +1,16 @@
 // Header: totals, trainable / non-trainable, parameter and buffer memory, MACs, device(s),
-// dtype(s) and train/eval mode, as a row of stat cards; below them, a warning line when a
-// NaN/Inf has appeared in the loss, the weights or the gradients (issue 4, point 4).
+// dtype(s) and train/eval mode, as a row of stat cards; below them, the message of a forward
+// that failed (the panel shows the model up to there), and a warning line when a NaN/Inf has
+// appeared in the loss, the weights or the gradients (issue 4, point 4). The MACs card offers a
+// "Count MACs" button until they are counted (a count_macs request; "counting…" meanwhile).
 
 import type { AnyModel } from "@anywidget/types";
 import { recordsOf, summaryOf } from "../core/columns";
 import type { ViewContext } from "../core/context";
-import { h } from "../core/dom";
-import { headerItems } from "../logic/header";
+import { button, h } from "../core/dom";
+import { type MacsRequest, forwardFailure, headerItems } from "../logic/header";
 import { nonfiniteFlag, nonfiniteMessage } from "../logic/nonfinite";
-import type { Model } from "../model";
+import type { Model, Summary } from "../model";
 
 /** Mount the header into `root`; returns its cleanup. */
 export function mountHeader(root: HTMLElement, model: AnyModel<Model>, ctx: ViewContext): () => void {
@@ -20,6 +22,17 @@ export function mountHeader(root: HTMLElement, model: AnyModel<Model>, ctx: View
     if (warning.textContent !== text) warning.textContent = text;
     warning.hidden = !text;
   };
+  const request: MacsRequest = { counting: false, error: "" };
+  const countMacs = () => {
+    request.counting = true;
+    request.error = "";
+    draw();
+    ctx.send({ kind: "count_macs" }, (reply) => {
+      request.counting = false;
+      request.error = reply.ok ? "" : (reply.error ?? "failed");
+      ctx.schedule(draw); // the count itself came with _summary, before this reply
+    });
+  };
   const draw = () => {
     const s = summaryOf(model.get("_summary"));
     if (!s) {
@@ -28,17 +41,38 @@ export function mountHeader(root: HTMLElement, model: AnyModel<Model>, ctx: View
     }
     const title = h("div", "mp-header-title");
     title.append(h("span", "mp-model-kind", s.model_kind));
+    root.replaceChildren(title, cards(s), ...failure(s), warning);
+  };
+  const cards = (s: Summary) => {
     const list = h("dl", "mp-header-items");
-    for (const item of headerItems(s)) {
+    for (const item of headerItems(s, request)) {
       const cell = h("div", "mp-header-item");
       cell.dataset.key = item.key;
       if (item.title) cell.title = item.title;
       cell.append(h("dt", "", item.label), h("dd", "", item.value));
       if (item.note) cell.append(h("dd", "mp-hint", item.note));
+      if (item.action) {
+        const dd = h("dd");
+        dd.appendChild(button("mp-count-macs", item.action));
+        cell.append(dd);
+      }
       list.appendChild(cell);
     }
-    root.replaceChildren(title, list, warning);
+    return list;
   };
+  const failure = (s: Summary): HTMLElement[] => {
+    const f = forwardFailure(s);
+    if (!f) return [];
+    const banner = h("div", "mp-forward-error");
+    banner.setAttribute("role", "alert");
+    banner.append(h("div", "mp-forward-error-heading", f.heading), h("div", "mp-forward-error-message", f.message));
+    return [banner];
+  };
+  // One listener for the button of every redraw (the cards are rebuilt on each _summary).
+  ctx.listen(root, "click", (ev) => {
+    const b = (ev.target as HTMLElement | null)?.closest?.(".mp-count-macs") as HTMLButtonElement | null;
+    if (b && !request.counting) countMacs();
+  });
   draw();
   drawWarning();
   ctx.on("change:_summary", () => ctx.schedule(draw));

@@ -1,7 +1,9 @@
 // Layer tree: indented, collapsible, virtualised rows. Only the rows in the scroll window
 // exist in the DOM (fixed row height + a spacer), so a 2,000-module model opens as fast as a
 // small one. Selecting a row filters the parameter table (view-local state, see core/store.ts).
-// The module where a NaN/Inf first appeared (logic/nonfinite.ts) carries a badge.
+// The module where a NaN/Inf first appeared (logic/nonfinite.ts) carries a badge. The first row
+// is the model itself (the kernel's `root`); after a failed forward, the module where it raised
+// is marked "failed here", and a note under the column heads says what the shapes are.
 
 import type { AnyModel } from "@anywidget/types";
 import { recordsOf, summaryOf } from "../core/columns";
@@ -16,8 +18,14 @@ import {
   allExpandable,
   badgesOf,
   buildTree,
+  collapsedAll,
+  detailText,
   initialExpanded,
   keyAction,
+  moduleCount,
+  rowName,
+  shapeColumnTitle,
+  shapeNote,
   toggled,
   visibleRows,
 } from "../logic/tree";
@@ -43,13 +51,8 @@ const STATUS_TITLE: Record<string, string> = {
     "Not called in the captured forward, which ran in eval mode; summarize(..., mode=\"train\") shows branches only training takes",
   "never called": "Never called in the captured forward pass",
   "inside TorchScript: not traced": "Runs inside TorchScript code, where no hook sees it: its calls and shapes are unknown",
+  "not reached: the forward failed before it": "The forward raised before this module ran (see the row marked \"failed here\")",
 };
-
-function detailText(node: TreeNode): string {
-  const l = node.layer;
-  const formula = l.param_formula || (l.params ? `${formatInt(l.params)} in submodules` : "no parameters");
-  return `${l.path} (${l.kind}): ${formula}`;
-}
 
 interface Elements {
   search: HTMLInputElement;
@@ -59,6 +62,8 @@ interface Elements {
   body: HTMLElement; // the scrolling window
   spacer: HTMLElement; // as tall as every row; holds the rows of the window
   detail: HTMLElement;
+  shapeHead: HTMLElement; // the shape column's head: its tooltip says how to get shapes
+  note: HTMLElement; // no shapes (no input) or shapes up to a failure; hidden otherwise
 }
 
 /** The state of one mounted tree; every function below reads or updates one of these. */
@@ -73,6 +78,7 @@ interface TreeView {
   windowKey: string; // what the window shows now; a redraw with the same key is skipped
   hovered: TreeNode | null;
   nonfinite: { path: string; where: "weights" | "grads" | null } | null;
+  error: string; // the failed forward's message: the "failed here" badge's tooltip
 }
 
 /** Mount the tree into `root`; returns its cleanup. */
@@ -80,7 +86,7 @@ export function mountTree(root: HTMLElement, model: AnyModel<Model>, ctx: ViewCo
   const el = buildElements(root);
   const v: TreeView = {
     el, store, tree: null, expanded: new Set(), query: "", rows: [], matched: null,
-    windowKey: "", hovered: null, nonfinite: null,
+    windowKey: "", hovered: null, nonfinite: null, error: "",
   };
   const drawWindow = () => drawRows(v);
   // One function for every keystroke, so schedule() coalesces a burst into one recompute
@@ -90,7 +96,6 @@ export function mountTree(root: HTMLElement, model: AnyModel<Model>, ctx: ViewCo
     recompute(v);
   };
   const load = () => loadSummary(v, summaryOf(model.get("_summary")));
-  // The root ("") has no row: the header names it.
   const loadNonfinite = () => {
     const f = nonfiniteFlag(model.get("_diagnostics"), recordsOf(model));
     v.nonfinite = f?.where && f.firstLayer ? { path: f.firstLayer, where: f.where } : null;
@@ -100,7 +105,7 @@ export function mountTree(root: HTMLElement, model: AnyModel<Model>, ctx: ViewCo
   ctx.listen(el.expandAll, "click", () => {
     if (v.tree) setExpanded(v, allExpandable(v.tree));
   });
-  ctx.listen(el.collapseAll, "click", () => setExpanded(v, new Set()));
+  ctx.listen(el.collapseAll, "click", () => setExpanded(v, v.tree ? collapsedAll(v.tree) : new Set()));
   ctx.listen(el.body, "click", (ev) => onRowClick(v, ev));
   ctx.listen(el.body, "mouseover", (ev) => hover(v, nodeAt(v, ev.target)));
   ctx.listen(el.body, "mouseleave", () => hover(v, null));
@@ -135,15 +140,20 @@ function buildElements(root: HTMLElement): Elements {
     body: h("div", "mp-tree-body"),
     spacer: h("div", "mp-tree-spacer"),
     detail: h("div", "mp-tree-detail"),
+    shapeHead: h("span"),
+    note: h("div", "mp-tree-note"),
   };
   const toolbar = h("div", "mp-toolbar");
   toolbar.append(el.search, el.expandAll, el.collapseAll, el.count);
   const head = h("div", "mp-tree-head");
-  for (const label of ["Layer", "Type", "Output shape", "Params"]) head.appendChild(h("span", "mp-cell", label));
+  for (const label of ["Layer", "Type", "Output shape", "Params"]) {
+    const cell = head.appendChild(h("span", "mp-cell", label));
+    if (label === "Output shape") el.shapeHead = cell;
+  }
   el.body.setAttribute("role", "tree");
   el.body.tabIndex = 0;
   el.body.appendChild(el.spacer);
-  root.replaceChildren(toolbar, head, el.body, el.detail);
+  root.replaceChildren(toolbar, head, el.note, el.body, el.detail);
   return el;
 }
 
@@ -151,6 +161,10 @@ function buildElements(root: HTMLElement): Elements {
 function loadSummary(v: TreeView, summary: Summary | null): void {
   const first = v.tree === null;
   v.tree = summary ? buildTree(summary) : null;
+  v.error = summary?.error ?? "";
+  v.el.note.textContent = summary ? shapeNote(summary) : "";
+  v.el.note.hidden = !v.el.note.textContent;
+  v.el.shapeHead.title = summary ? shapeColumnTitle(summary) : "";
   if (!v.tree) {
     v.el.spacer.replaceChildren();
     v.el.count.textContent = "";
@@ -172,7 +186,7 @@ function recompute(v: TreeView): void {
   if (!v.tree) return;
   ({ rows: v.rows, matched: v.matched } = visibleRows(v.tree, v.expanded, v.query));
   const n = v.tree.nodes.length;
-  v.el.count.textContent = v.query ? `${v.matched ? v.matched.size : 0} of ${n} modules match` : `${n} modules`;
+  v.el.count.textContent = moduleCount(n, v.query, v.matched ? v.matched.size : 0);
   v.el.spacer.style.height = `${v.rows.length * ROW_H}px`;
   v.el.body.style.height = `${Math.min(v.rows.length, MAX_VISIBLE) * ROW_H}px`;
   v.windowKey = "";
@@ -205,8 +219,13 @@ function buildRow(v: TreeView, t: Tree, i: number, selected: string | null): HTM
   row.dataset.path = l.path;
   row.dataset.params = String(l.params);
   row.setAttribute("role", "treeitem");
-  row.setAttribute("aria-level", String(l.depth));
+  row.setAttribute("aria-level", String(l.depth + (t.hasRoot ? 1 : 0))); // the model's row: level 1
   if (l.param_formula) row.title = l.param_formula;
+  if (!l.depth) {
+    row.classList.add("mp-tree-root");
+    row.title = detailText(node); // its input and output shapes, which no column shows
+  }
+  if (t.failedPath === l.path) row.classList.add("mp-failed-row");
   if (selected === l.path) {
     row.classList.add("mp-selected");
     row.setAttribute("aria-selected", "true");
@@ -232,7 +251,7 @@ function isOpen(v: TreeView, path: string): boolean {
 function nameCell(v: TreeView, t: Tree, node: TreeNode): HTMLElement {
   const l = node.layer;
   const name = h("span", "mp-cell mp-tree-namecell");
-  name.style.paddingLeft = `${(l.depth - 1) * INDENT}px`;
+  name.style.paddingLeft = `${Math.max(0, l.depth - (t.hasRoot ? 0 : 1)) * INDENT}px`;
   if (node.children.length) {
     const open = isOpen(v, l.path);
     const toggle = h("button", "mp-tree-toggle", open ? "▾" : "▸");
@@ -243,7 +262,12 @@ function nameCell(v: TreeView, t: Tree, node: TreeNode): HTMLElement {
   } else {
     name.appendChild(h("span", "mp-tree-leaf"));
   }
-  name.appendChild(h("span", "mp-tree-name", l.name));
+  name.appendChild(h("span", "mp-tree-name", rowName(node)));
+  if (t.failedPath === l.path) {
+    const b = h("span", "mp-badge mp-badge-failed", "failed here");
+    b.title = v.error;
+    name.appendChild(b);
+  }
   const badges = badgesOf(t, node);
   for (const key of ["frozen", "shared", "unused"] as const) {
     if (!badges[key]) continue;

@@ -8,7 +8,10 @@ const macsCard = (macs: number | null, excluded: string[] | null) =>
 
 describe("headerItems: MACs", () => {
   it("is a dash until counted, and says nothing left out when nothing is", () => {
-    expect(macsCard(null, null)).toEqual({ key: "macs", label: "MACs", value: "—", title: "not counted yet" });
+    expect(macsCard(null, null)).toEqual({
+      key: "macs", label: "MACs", value: "—", action: "Count MACs",
+      title: "Not counted yet: press Count MACs, or read panel.summary.macs in Python (one more forward pass)",
+    });
     expect(macsCard(7680, [])?.note).toBeUndefined();
   });
 

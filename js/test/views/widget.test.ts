@@ -31,9 +31,9 @@ describe("hostile names", () => {
     await nextFrame();
     const rows = Array.from(el.querySelectorAll<HTMLElement>(".mp-tree-row"));
     const names = rows.map((r) => r.querySelector(".mp-tree-name")?.textContent);
-    expect(names).toEqual([HOSTILE_NAMES[0], HOSTILE_NAMES[1], "a&b \"c\" 'd'", HOSTILE_NAMES[2]]);
+    expect(names).toEqual(["(model)", HOSTILE_NAMES[0], HOSTILE_NAMES[1], "a&b \"c\" 'd'", HOSTILE_NAMES[2]]);
     expect(rows.map((r) => r.dataset.path)).toContain(HOSTILE_NAMES[1]);
-    expect(rows[1]?.querySelector(".mp-kind")?.textContent).toBe(HOSTILE_NAMES[0]); // a class name
+    expect(rows[2]?.querySelector(".mp-kind")?.textContent).toBe(HOSTILE_NAMES[0]); // a class name
     const paramNames = Array.from(el.querySelectorAll<HTMLElement>(".mp-param-row")).map((r) => r.dataset.name);
     expect(paramNames).toContain(`${HOSTILE_NAMES[0]}.weight`);
     const captions = Array.from(el.querySelectorAll(".mp-hist-name")).map((c) => c.textContent);
@@ -63,7 +63,7 @@ describe("widget.render", () => {
     const training = Array.from(a.querySelectorAll(".mp-training > *")).map((e) => e.className);
     expect(training).toEqual(["mp-nonfinite", "mp-bars", "mp-metrics", "mp-diag", "mp-dist"]);
     const counts = Array.from(a.querySelectorAll<HTMLElement>(".mp-tree-row")).map((r) => [r.dataset.path, r.querySelector(".mp-count")?.textContent]);
-    expect(counts).toEqual([["fc1", "50"], ["relu", "0"], ["fc2", "33"]]);
+    expect(counts).toEqual([["", "83"], ["fc1", "50"], ["relu", "0"], ["fc2", "33"]]); // the model's row first
     const perView = model.listenerCount() / 2;
     expect(perView).toBeGreaterThan(0);
     // A selection in one view does not leak into the other.

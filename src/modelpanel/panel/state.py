@@ -15,6 +15,7 @@ from typing import Any
 
 import numpy as np
 
+from ..errors import ForwardError
 from ..stats import WeightSnapshot
 from ..summary import LAYER_FIELDS, Summary
 from .wire import array_to_wire
@@ -34,10 +35,31 @@ def dictionary(values: Iterable[str]) -> dict[str, Any]:
     return {"values": list(seen), "index": array_to_wire(np.array(index, dtype))}
 
 
-def summary_state(summary: Summary, training: bool) -> dict[str, Any]:
-    """The ``_summary`` trait: the totals, and the layers as ``layer_columns``."""
+def root_record(summary: Summary) -> dict[str, Any]:
+    """The model itself as one layer record (``Layer.to_dict()``'s keys; path ``""``, depth 0).
+
+    The tree's first row, so a model without submodules (``nn.LSTM(4, 8)``) still shows one,
+    with its input and output shapes. ``Summary.layers`` stays root-excluded; the root's
+    figures are the totals: ``params`` = ``total_params``, ``own_params`` = ``root_params``,
+    ``macs`` = the model's MACs once counted, shapes ``input_shapes`` and ``output_shape``.
+    """
+    return {
+        "path": "", "name": "", "kind": summary.model_kind, "depth": 0, "parent": "",
+        "input_shape": summary.input_shapes, "output_shape": summary.output_shape,
+        "calls": summary._root_calls, "params": summary.total_params, "own_params": summary.root_params,
+        "trainable_params": summary.trainable_params, "macs": summary._macs, "shared": False,
+        "param_formula": summary._root_formula, "status": "",
+    }  # fmt: skip
+
+
+def summary_state(summary: Summary, training: bool, error: ForwardError | None = None) -> dict[str, Any]:
+    """The ``_summary`` trait: the totals, the root as ``root``, the layers as ``layer_columns``,
+    and, when the panel's forward failed, the message (``error``) and where (``failed_path``)."""
     state = summary.totals()
     state["training"] = training
+    state["root"] = root_record(summary)
+    state["error"] = None if error is None else str(error)
+    state["failed_path"] = None if error is None else (error.module_path or "")
     rows = summary.layer_rows()
     columns = list(zip(*rows)) if rows else [()] * len(LAYER_FIELDS)
     paths = list(columns[_F["path"]])

@@ -32,9 +32,10 @@ from torch import nn
 from .._core.devices import available_devices
 from .._core.gc import gc_paused
 from .._core.walk import unwrap
-from ..errors import InputError, ModelPanelError
+from ..errors import ForwardError, InputError, ModelPanelError
 from ..inference import EvalResult
-from ..summary import Summary, summarize
+from ..summary import Summary
+from ..summary.partial import summarize_or_partial
 from ..training.progress import PanelTqdm
 from .html import render_page, render_snapshot
 from .inference import EvalRunner
@@ -106,7 +107,12 @@ class ModelPanel(anywidget.AnyWidget):
         InputError: the input has the wrong form (the message lists the accepted ones), or
             ``mode`` is not "eval", "train" or "same".
         DeviceError: ``device`` is unknown or unavailable (the message lists what is).
-        ForwardError: the forward raised; names the module path and the shapes it got.
+
+    These are mistakes in the call, found before any forward. A forward that raises (a wrong
+    ``input_size``, a bug in the model) does not: the panel shows the tree with every
+    parameter count, the shapes of the modules that ran before the failure, the failing module
+    marked "failed here" and the ForwardError's message (what the module got, what it expects);
+    :attr:`error` holds the exception. (``summarize`` raises it instead.)
 
     The model is left exactly as it was found (modes, grad mode, parameters, buffers,
     devices), also when the forward raises.
@@ -190,7 +196,8 @@ class ModelPanel(anywidget.AnyWidget):
         with gc_paused():
             # Everything that can fail on bad input runs before the widget opens its comm, so a
             # mistake leaves neither a half-built widget in the front end nor a changed model.
-            summary = summarize(model, input_size, input_data, device=device, dtypes=dtypes, mode=mode)
+            summary, self._forward_error = summarize_or_partial(model, input_size, input_data, device=device,
+                                                                dtypes=dtypes, mode=mode)
             summary._hold_weakly()
             # Weak references: the panel must not keep a deleted model (and its GPU memory)
             # alive. The module inside any wrapper is what the user keeps; the wrapper (a
@@ -204,6 +211,7 @@ class ModelPanel(anywidget.AnyWidget):
             self._handlers = {
                 "refresh": self._on_refresh,
                 "evaluate": self._runner.on_run,
+                "count_macs": self._on_count_macs,
                 "hist_watch": self._training.on_hist_watch,
                 "hist_history": self._training.on_hist_history,
                 "metrics_history": self._training.on_metrics_history,
@@ -215,6 +223,8 @@ class ModelPanel(anywidget.AnyWidget):
             super().__init__(_summary=self._summary_state(model), _devices=available_devices(),
                              **weights, **kwargs)
         self.on_msg(self._on_msg)
+        # MACs counted from code (panel.summary.macs, print(panel.summary)) reach the header too.
+        summary._macs_listener = weakref.WeakMethod(self._on_macs_counted)
         self.watch(hist_every=hist_every, grad_norms=grad_norms, activations=activations)
         if eval_data is not None:
             try:
@@ -238,6 +248,19 @@ class ModelPanel(anywidget.AnyWidget):
     def summary(self) -> Summary:
         """The :class:`~modelpanel.summary.Summary` the panel shows (as ``summarize`` returns)."""
         return self._summary_obj
+
+    @property
+    def error(self) -> ForwardError | None:
+        """The ForwardError the shape-capturing forward raised; None when it ran (or no input).
+
+        The panel shows the model up to the failure instead of raising; ``str(panel.error)``
+        is the message it shows, ``panel.error.module_path`` the failing module's tree path
+        (``""``: the root), ``panel.error.__cause__`` the model's own exception. It carries no
+        traceback, whose frames would keep the model and its input alive: ``summarize`` with
+        the same arguments raises it with one. Read-only: make a new panel with a corrected
+        input to clear it.
+        """
+        return self._forward_error
 
     @property
     def weights(self) -> list[dict[str, Any]]:
@@ -424,7 +447,15 @@ class ModelPanel(anywidget.AnyWidget):
         Shapes and call counts come from the capture; whether the model is in train or eval
         mode can change later, so it is read now.
         """
-        return summary_state(self._summary_obj, bool(unwrap(model).training))
+        return summary_state(self._summary_obj, bool(unwrap(model).training), self._forward_error)
+
+    def _on_macs_counted(self) -> None:
+        """The summary's MAC pass ran (from the view's button or from code): show the count."""
+        try:
+            model = self._model()
+        except ModelPanelError:
+            return
+        self._publish(_summary=self._summary_state(model))
 
     def _publish(self, **traits: Any) -> None:
         """Write several synced traits as one update message."""
@@ -449,6 +480,19 @@ class ModelPanel(anywidget.AnyWidget):
 
     def _set_error(self, message: str) -> None:
         self._error = message
+
+    def _on_count_macs(self, content: dict[str, Any], buffers: list[Any]) -> dict[str, Any]:
+        """The MACs card's button: run the MAC pass; the count reaches ``_summary`` through
+        ``_on_macs_counted`` before this reply does."""
+        if self._forward_error is not None:
+            raise ModelPanelError(
+                "MACs cannot be counted: the model's forward fails (the message is above the tree); "
+                "fix the input or the model, then make a new panel"
+            )
+        macs = self._summary_obj.macs
+        if macs is None:
+            raise InputError("MACs need an input: make the panel with input_size=(...) or input_data=...")
+        return {"macs": macs}
 
     def _on_refresh(self, content: dict[str, Any], buffers: list[Any]) -> dict[str, Any]:
         """The view's refresh button: re-read the weights."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import dataclasses
 import weakref
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from itertools import repeat
 from typing import Any
 
@@ -24,14 +24,22 @@ from .._core.gc import gc_paused
 from .._core.nested import iter_tensors, tensor_bytes
 from .._core.restore import PASS_MODES
 from .._core.walk import ModuleTree, module_kind, unwrap, walk_modules
-from ..errors import InputError, ModelPanelError
+from ..errors import ForwardError, InputError, ModelPanelError
 from . import export
-from .capture import IN_TORCHSCRIPT, NEVER_CALLED, NOT_CALLED_IN_EVAL, capture, layer_statuses
+from .capture import (
+    IN_TORCHSCRIPT,
+    NEVER_CALLED,
+    NOT_CALLED_IN_EVAL,
+    NOT_REACHED,
+    capture,
+    layer_statuses,
+)
 from .inputs import PreparedInputs, prepare_inputs
 from .macs import count_macs
 from .params import ParamCounts, count_params
 
-__all__ = ["IN_TORCHSCRIPT", "LAYER_FIELDS", "NEVER_CALLED", "NOT_CALLED_IN_EVAL", "Layer", "Summary", "summarize"]
+__all__ = ["IN_TORCHSCRIPT", "LAYER_FIELDS", "NEVER_CALLED", "NOT_CALLED_IN_EVAL", "NOT_REACHED", "Layer", "Summary",
+           "summarize"]
 
 
 class _LazyMacs:
@@ -63,7 +71,8 @@ class Layer:
 
     ``status`` says why a module has no calls when a forward ran: ``""`` when it ran (or a
     module in its subtree did, as for a ``ModuleList``) or no forward ran,
-    ``NOT_CALLED_IN_EVAL`` / ``NEVER_CALLED`` by the pass's mode, or ``IN_TORCHSCRIPT``.
+    ``NOT_CALLED_IN_EVAL`` / ``NEVER_CALLED`` by the pass's mode, or ``IN_TORCHSCRIPT``
+    (``NOT_REACHED`` only in a panel whose forward failed: ``summarize`` raises instead).
     """
 
     path: str
@@ -130,6 +139,9 @@ class Summary:
         self._inputs = inputs  # kept for the lazy MAC pass, dropped after it
         self._macs: int | None = None
         self._macs_excluded: list[str] | None = None
+        # Called (weakly: a WeakMethod) after the lazy MAC pass, however it was triggered, so a
+        # panel shows MACs that code counted (panel.summary.macs) without a refresh.
+        self._macs_listener: Callable[[], Callable[[], None] | None] | None = None
         # One tuple per layer, in Layer's field order. Layer objects are made the first time
         # ``layers`` is read: to_dict() (what the panel sends) never needs them, and making
         # 2,000 of them costs a tenth of a 2,000-layer forward.
@@ -155,6 +167,9 @@ class Summary:
         self.param_notes: list[str] = fields.get("param_notes", [])
         #: The root's output, mirrored like Layer.output_shape (not part of to_dict()).
         self.output_shape: Any = fields["output_shape"]
+        # The root's own call count and parameter formula, for the panel's root row (panel/state.py).
+        self._root_calls: int = fields.get("root_calls", 0)
+        self._root_formula: str = fields.get("root_formula", "")
 
     @property
     def layers(self) -> list[Layer]:
@@ -221,6 +236,9 @@ class Summary:
         self._macs_excluded = excluded
         self._inputs = None
         self._model_held = None
+        listener = self._macs_listener() if self._macs_listener is not None else None
+        if listener is not None:
+            listener()
 
     def layer_rows(self) -> list[tuple]:
         """One tuple per layer in ``Layer``'s field order (``LAYER_FIELDS``); never runs the MAC pass.
@@ -378,36 +396,46 @@ def summarize(
     >>> summarize(IrisMLP(), input_size=(1, 4)).layers[2].output_shape
     [1, 3]
     """
-    model = unwrap(model, who="summarize()")
-    if not isinstance(mode, str) or mode not in PASS_MODES:
-        raise InputError(
-            f"mode={mode!r} is not accepted: use mode='eval' (every module in eval mode), "
-            "'train' (every module in train mode) or 'same' (the model's own flags)"
-        )
+    model = _checked(model, mode, "summarize()")
     with gc_paused():  # tens of thousands of small lists and tuples on large models: see _core/gc.py
-        summary = _summarize(model, input_size, input_data, device, dtypes, mode)
+        summary, _ = _summarize(model, input_size, input_data, device, dtypes, mode, keep_partial=False)
     if macs:
         summary._ensure_macs()
     return summary
 
 
+def _checked(model: nn.Module, mode: Any, who: str) -> nn.Module:
+    """The model inside any wrapper, once ``mode`` is known good (InputError otherwise)."""
+    model = unwrap(model, who=who)
+    if not isinstance(mode, str) or mode not in PASS_MODES:
+        raise InputError(
+            f"mode={mode!r} is not accepted: use mode='eval' (every module in eval mode), "
+            "'train' (every module in train mode) or 'same' (the model's own flags)"
+        )
+    return model
+
+
 def _summarize(model: nn.Module, input_size: Any, input_data: Any, device: Any, dtypes: Any,
-               mode: str) -> Summary:
-    """``summarize`` of an unwrapped model, without the MAC pass."""
+               mode: str, *, keep_partial: bool) -> tuple[Summary, ForwardError | None]:
+    """``summarize`` of an unwrapped model, without the MAC pass; with ``keep_partial``, a
+    failing forward gives what was captured before it and the error (see partial.py)."""
     tree = walk_modules(model)
     prepared = prepare_inputs(tree, input_size, input_data, device, dtypes)
     training = model.training
     records: dict[int, list] = {}
+    error: ForwardError | None = None
     if prepared is not None:
         # Checked before the forward: a lazy module changes its class when it materialises.
         has_lazy = any(isinstance(m, LazyModuleMixin) for _, m in tree.modules)
         with prepared.placed(tree):
-            records = capture(tree, prepared.args, prepared.kwargs, mode=mode).records
+            captured = capture(tree, prepared.args, prepared.kwargs, mode=mode, keep_partial=keep_partial)
+        records, error = captured.records, captured.error
         if has_lazy:
             # A lazy module may build submodules when it materialises: walk the tree again.
             tree = walk_modules(model)
     counts = count_params(tree)
-    statuses = [""] * len(tree.modules) if prepared is None else layer_statuses(tree, records, mode)
+    failed_path = None if error is None else (error.module_path or "")
+    statuses = [""] * len(tree.modules) if prepared is None else layer_statuses(tree, records, mode, failed_path)
     rows, activation_bytes = _layer_rows(tree, counts, records, statuses)
 
     inputs = None if prepared is None else (prepared.args, prepared.kwargs)
@@ -423,7 +451,7 @@ def _summarize(model: nn.Module, input_size: Any, input_data: Any, device: Any, 
             "param_bytes": counts.param_bytes,
             "buffer_bytes": counts.buffer_bytes,
             "input_bytes": None if prepared is None else tensor_bytes(inputs),
-            "activation_bytes": None if prepared is None else activation_bytes,
+            "activation_bytes": None if prepared is None or error is not None else activation_bytes,
             "devices": counts.devices,
             "dtypes": counts.dtypes,
             "training": training,
@@ -432,7 +460,10 @@ def _summarize(model: nn.Module, input_size: Any, input_data: Any, device: Any, 
             "root_params": counts.own[0],
             "param_notes": counts.notes,
             "output_shape": records.get(id(model), _NEVER_RAN)[3],
+            "root_calls": records.get(id(model), _NEVER_RAN)[0],
+            "root_formula": counts.formula[0],
         },
-        inputs=prepared,
+        # A forward that fails would fail the MAC pass too: nothing to count.
+        inputs=prepared if error is None else None,
     )
-    return summary
+    return summary, error

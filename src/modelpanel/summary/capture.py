@@ -25,6 +25,7 @@ from .._core.failures import run_forward
 from .._core.nested import call_shapes, mirror_shapes, tensor_bytes
 from .._core.restore import eval_pass
 from .._core.walk import ModuleTree
+from ..errors import ForwardError
 
 #: ``Layer.status`` of a module that did not run in a pass made in eval mode (``mode="eval"``):
 #: a branch only a model in train mode takes (Inception's ``AuxLogits``), or dead code.
@@ -34,6 +35,9 @@ NEVER_CALLED = "never called"
 #: ``Layer.status`` of a module run by TorchScript code (a submodule of a scripted or traced
 #: module): it ran, but inside C++ where no hook sees it, so its calls and shapes are unknown.
 IN_TORCHSCRIPT = "inside TorchScript: not traced"
+#: ``Layer.status`` of a module that had not run when the forward raised (a panel's partial
+#: summary only: ``summarize`` raises instead).
+NOT_REACHED = "not reached: the forward failed before it"
 
 
 @dataclasses.dataclass
@@ -47,16 +51,21 @@ class Capture:
     """
 
     records: dict[int, list]
+    #: The ForwardError the pass raised, when ``capture(keep_partial=True)`` kept it; ``records``
+    #: then hold the modules whose forward returned before it (the failing one and its
+    #: ancestors never returned, so they have none).
+    error: ForwardError | None = None
 
 
 def capture(tree: ModuleTree, args: tuple, kwargs: dict[str, Any], *, track_storage: bool = False,
-            mode: str = "eval") -> Capture:
+            mode: str = "eval", keep_partial: bool = False) -> Capture:
     """Run one forward of the tree's root with a global forward hook; restore the model after.
 
     The pass runs under ``_core.restore.eval_pass`` (``mode``: "eval", "train" or "same";
     no_grad; the model's whole state put back; ``track_storage`` when the model was moved for
-    the pass). Raises ForwardError if the forward raises; every hook is removed and the state
-    restored either way.
+    the pass). Raises ForwardError if the forward raises, unless ``keep_partial``: then the
+    records made before it are returned with the error in ``Capture.error``. Every hook is
+    removed and the state restored either way.
     """
     records: dict[int, list] = {}
     get = records.get
@@ -93,11 +102,16 @@ def capture(tree: ModuleTree, args: tuple, kwargs: dict[str, Any], *, track_stor
     else:
         hook = record
 
+    error: ForwardError | None = None
     with eval_pass(tree, what="summarize", track_storage=track_storage, mode=mode):
         handles = [m.register_forward_hook(record, with_kwargs=True) for m in late.values()]
         handle = nn.modules.module.register_module_forward_hook(hook, with_kwargs=True)
         try:
             run_forward(tree, args, kwargs)
+        except ForwardError as exc:
+            if not keep_partial:
+                raise
+            error = exc
         finally:
             handle.remove()
             # torch's handle does not clear the with_kwargs flag of a *global* hook; left
@@ -105,23 +119,32 @@ def capture(tree: ModuleTree, args: tuple, kwargs: dict[str, Any], *, track_stor
             nn.modules.module._global_forward_hooks_with_kwargs.pop(handle.id, None)
             for h in handles:
                 h.remove()
-    return Capture(records)
+    return Capture(records, error)
 
 
-def layer_statuses(tree: ModuleTree, records: dict[int, list], mode: str) -> list[str]:
+def layer_statuses(tree: ModuleTree, records: dict[int, list], mode: str,
+                   failed_path: str | None = None) -> list[str]:
     """``Layer.status`` of every module of the tree (aligned with ``tree.modules``), after a pass.
 
     A module "ran" when it or a module of its subtree was called (a ModuleList's own forward
     never runs). One that did not: ``IN_TORCHSCRIPT`` when its parent is a TorchScript module
-    whose code ran (called from Python, or itself inside TorchScript); else by the pass's mode.
+    whose code ran (called from Python, or itself inside TorchScript); else by the pass's mode,
+    or ``NOT_REACHED`` when the pass raised in the module at ``failed_path`` (that module and
+    its ancestors were running: they count as run).
     """
     modules, parents = tree.modules, tree.parents
     calls = [records[id(m)][0] if id(m) in records else 0 for _, m in modules]
     ran = [c > 0 for c in calls]
+    if failed_path is not None:
+        failed = next((i for i, (path, _) in enumerate(modules) if path == failed_path), 0)
+        ran[failed] = True  # carried up to its ancestors below
     for i in range(len(modules) - 1, 0, -1):  # children come after parents: one pass upwards
         if ran[i]:
             ran[parents[i]] = True
-    idle = NOT_CALLED_IN_EVAL if mode == "eval" else NEVER_CALLED
+    if failed_path is not None:
+        idle = NOT_REACHED
+    else:
+        idle = NOT_CALLED_IN_EVAL if mode == "eval" else NEVER_CALLED
     script = torch.jit.ScriptModule
     statuses = [""] * len(modules)
     for i in range(1, len(modules)):
