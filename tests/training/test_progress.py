@@ -305,3 +305,11 @@ def test_slow_steps_after_fast_ones_still_refresh(board):
     assert len(calls) == before + 1, (before, len(calls))
     assert bar.miniters == 1 and not bar.dynamic_miniters
     bar.close()
+
+
+def test_tqdm_meter_fixture_is_tqdms_current_output():
+    """js/test/fixtures/tqdm_meter.json (the JS meter's reference) is what this tqdm prints."""
+    import make_tqdm_meter
+
+    assert make_tqdm_meter.main(["--check"]) == 0, (
+        "stale: run .venv/bin/python tests/support/make_tqdm_meter.py")
