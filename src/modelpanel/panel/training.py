@@ -5,7 +5,9 @@ the session two callables: ``publish(**traits)`` (several synced traits in one m
 ``get_model()`` (the module, or ModelPanelError once it was deleted). The session writes
 ``_progress``, ``_metrics`` (new points only), ``_diagnostics`` and, on the histogram
 throttle, ``_param_stats`` / ``_hist`` (the watched tensors only); whole histories go to a
-view only when it asks (``metrics_history``, ``hist_history`` requests). It keeps the latest
+view only when it asks (``metrics_history``, ``hist_history`` requests). The outermost bar of
+each loop run from a notebook cell also gets a :class:`~.progress_line.ProgressLine` in that
+cell, written with its run's ``_progress`` records in the same flush. It keeps the latest
 weight records, layer statistics and metric series for the panel's public read-only views.
 
 Everything the view sees goes through one throttled :meth:`TrainingSession.flush`: at most
