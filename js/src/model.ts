@@ -152,6 +152,7 @@ export interface Histograms {
 export interface ProgressBar {
   id: number;
   level: number;
+  run?: number; // id of the outermost bar of the loop it belongs to (absent in older states: one run)
   desc: string;
   n: number;
   total: number | null;
@@ -220,6 +221,9 @@ export interface EvalResult {
   classes: string[];
   confusion: WireArray | null; // int32 [c, c]: confusion[true, predicted]
   per_class: PerClass[] | null;
+  batch_size?: number | null; // null: unknown (a DataLoader without one)
+  source?: "panel.evaluate" | "run"; // code, or the view's Run button
+  finished_at?: string; // kernel local time, ISO 8601 with offset: "2024-05-01T14:02:31+02:00"
 }
 
 /** Custom message the inference view sends; answered by {kind: "evaluate_reply", id, ok, error?}. */
@@ -283,4 +287,10 @@ export interface Model {
   _eval_data: EvalData | null;
   _eval_result: EvalResult | null;
   _eval_running: boolean | null; // true while an evaluation runs (from the view or from code)
+}
+
+/** Synced traits of ProgressLine (src/modelpanel/panel/progress_line.py): one loop's bars in its cell. */
+export interface ProgressLineModel {
+  _view: "progress";
+  _progress: ProgressBar[] | null; // the records of this run only, as the panel has them
 }

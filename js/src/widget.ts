@@ -33,6 +33,7 @@ import { h } from "./core/dom";
 import { type Hists, createHists } from "./core/hists";
 import { type Store, createStore } from "./core/store";
 import type { Model } from "./model";
+import { isProgressLine, renderProgressLine } from "./progressLine";
 import { mountDiagnostics } from "./views/diagnostics";
 import { mountDistribution } from "./views/distribution";
 import { mountHeader } from "./views/header";
@@ -71,6 +72,8 @@ function mountTraining(
 
 /** Render one view of the panel into `el`; every piece of state lives inside this call. */
 function render({ model, el }: RenderProps<Model>): () => void {
+  // The same bundle draws a cell's ProgressLine (panel/progress_line.py): `_view` says which.
+  if (isProgressLine(model)) return renderProgressLine({ model, el } as never);
   const ctx = createContext(model);
   const root = document.createElement("div");
   root.className = "modelpanel";

@@ -140,3 +140,26 @@ def test_labels_as_one_string_are_refused_not_split(iris: nn.Module, data) -> No
     assert panel._eval_data is None and panel._eval_result is None
     panel.set_eval_data(X, y, labels=("setosa", "versicolor", "virginica"))
     assert panel._eval_data["labels"] == ["setosa", "versicolor", "virginica"]
+
+
+def test_result_says_when_where_from_and_at_which_batch_size(iris: nn.Module, data) -> None:
+    """finished_at (kernel local time with offset), source and batch_size, from code and Run."""
+    from datetime import datetime
+
+    from torch.utils.data import DataLoader, TensorDataset
+
+    X, y = data
+    panel = P(iris, input_size=(1, 4), eval_data=(X, y))
+    before = datetime.now().astimezone().replace(microsecond=0)
+    panel.evaluate(X, y, batch_size=7)
+    after = datetime.now().astimezone()
+    r = panel._eval_result
+    when = datetime.fromisoformat(r["finished_at"])
+    assert when.tzinfo is not None and before <= when <= after
+    assert (r["source"], r["batch_size"]) == ("panel.evaluate", 7)
+    send_from_view(panel, {"kind": "evaluate", "id": "r", "device": "cpu", "batch_size": 16})
+    assert (panel._eval_result["source"], panel._eval_result["batch_size"]) == ("run", 16)
+    assert datetime.fromisoformat(panel._eval_result["finished_at"]) >= when
+    # A user's DataLoader keeps its own batch size (evaluate's batch_size does not apply).
+    panel.evaluate(DataLoader(TensorDataset(X, y), batch_size=12))
+    assert panel._eval_result["batch_size"] == 12

@@ -110,7 +110,9 @@ def test_final_state_matches_kernel_and_bars_do_not_pile_up():
     panel = Panel(model, input_size=(1, 4), hist_every=None)
     for _run in range(2):  # the same cell run twice
         train(panel, model, steps=20, epochs=3)
-    assert [(b["desc"], b["n"], b["state"]) for b in panel._progress] == [("epoch", 3, "done")]
+    # Each run keeps its leave=True outer bar (as tqdm's stays printed); the leave=False
+    # inner bars are gone, and nothing piles up per epoch.
+    assert [(b["desc"], b["n"], b["state"]) for b in panel._progress] == [("epoch", 3, "done")] * 2
     assert len(panel.history["loss"]) == 120 and panel._metrics["series"]["loss"]["epoch_level"] is False
 
 

@@ -90,12 +90,57 @@ def test_leave_false_bar_disappears_on_close(board):
         outer.update(2)
 
 
-def test_rerun_starts_a_clean_board(board):
-    for _ in range(3):  # three "cells" each running the same loop
-        for _ in PanelTqdm(range(2), desc="epoch", board=board):
-            for _ in PanelTqdm(range(2), desc="batch", board=board):
+def test_finished_runs_stay_listed_as_tqdm_leaves_them(board):
+    """leave=True (tqdm's default): a finished loop's bars stay when the next loop starts,
+    each run with its outer bar and the last inner bar, and its own final counts."""
+    for total in (2, 3, 4):  # three "cells", each running a loop of its own length
+        for _ in PanelTqdm(range(total), desc="epoch", board=board):
+            for _ in PanelTqdm(range(5), desc="batch", board=board):
                 pass
-    assert len(records(board)) == 2
+    recs = records(board)
+    assert [(r["desc"], r["level"], r["n"], r["total"], r["state"]) for r in recs] == [
+        ("epoch", 0, 2, 2, "done"), ("batch", 1, 5, 5, "done"),
+        ("epoch", 0, 3, 3, "done"), ("batch", 1, 5, 5, "done"),
+        ("epoch", 0, 4, 4, "done"), ("batch", 1, 5, 5, "done")]
+    # Each record names its run: the id of the outermost bar it ran under.
+    runs = [r["run"] for r in recs]
+    assert runs[0::2] == [r["id"] for r in recs[0::2]] and runs[0::2] == runs[1::2]
+
+
+def test_finished_runs_are_bounded_oldest_first(board):
+    keep = BarBoard.keep_runs
+    for i in range(keep + 5):
+        for _ in PanelTqdm(range(1), desc=f"run {i}", board=board):
+            pass
+    recs = records(board)
+    assert [r["desc"] for r in recs] == [f"run {i}" for i in range(5, keep + 5)]
+    # A running loop is never dropped, and counts as one of the kept runs.
+    with PanelTqdm(total=3, desc="live", board=board):
+        recs = records(board)
+        assert len(recs) == keep and recs[-1]["desc"] == "live" and recs[0]["desc"] == "run 6"
+
+
+def test_leave_false_runs_go_and_leave_true_ones_stay(board):
+    for _ in PanelTqdm(range(2), desc="kept", board=board):
+        pass
+    for _ in PanelTqdm(range(2), desc="gone", board=board, leave=False):
+        for _ in PanelTqdm(range(2), desc="inner", board=board):
+            pass
+    # tqdm.notebook hides only the leave=False bar itself; its inner leave=True bar stays.
+    assert [(r["desc"], r["state"]) for r in records(board)] == [("kept", "done"), ("inner", "done")]
+
+
+def test_stopped_and_failed_runs_stay_listed(board):
+    for i in PanelTqdm(range(10), desc="broke", board=board):
+        if i == 3:
+            break
+    with pytest.raises(ValueError), PanelTqdm(total=5, desc="raised", board=board):
+        raise ValueError("nan loss")
+    for _ in PanelTqdm(range(2), desc="next", board=board):
+        pass
+    assert [(r["desc"], r["state"], r["error"]) for r in records(board)] == [
+        ("broke", "stopped", "stopped at 3/10"), ("raised", "error", "ValueError: nan loss"),
+        ("next", "done", "")]
 
 
 def test_exception_in_with_block_shows_error_and_position(board):
@@ -143,8 +188,10 @@ def test_ipython_cell_error_upgrades_stopped_bar_to_error():
         shell.run_cell("left = PanelTqdm(total=3, board=board)", store_history=True)
         shell.run_cell("again = PanelTqdm(total=3, board=board)", store_history=True)
         recs = shell.user_ns["board"].snapshot()
-        assert [(r["id"], r["level"], r["state"]) for r in recs] == [
+        assert [(r["id"], r["level"], r["state"]) for r in recs if r["state"] == "running"] == [
             (shell.user_ns["again"]._board_id, 0, "running")]
+        # The runs before it stay listed, each saying how it ended.
+        assert [r["state"] for r in recs] == ["error", "stopped", "running"]
     finally:
         InteractiveShell.clear_instance()
 
@@ -258,3 +305,11 @@ def test_slow_steps_after_fast_ones_still_refresh(board):
     assert len(calls) == before + 1, (before, len(calls))
     assert bar.miniters == 1 and not bar.dynamic_miniters
     bar.close()
+
+
+def test_tqdm_meter_fixture_is_tqdms_current_output():
+    """js/test/fixtures/tqdm_meter.json (the JS meter's reference) is what this tqdm prints."""
+    import make_tqdm_meter
+
+    assert make_tqdm_meter.main(["--check"]) == 0, (
+        "stale: run .venv/bin/python tests/support/make_tqdm_meter.py")

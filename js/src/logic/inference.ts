@@ -17,6 +17,36 @@ export type EvalRow = PerClass;
 export type EvalResultState = Omit<EvalResult, "seconds" | "mode" | "metric" | "metric_name"> &
   Partial<Pick<EvalResult, "seconds" | "mode" | "metric" | "metric_name">>;
 
+/** 0.0042 -> "4.2 ms", 3.21 -> "3.21 s", 125 -> "2 min 5 s": how long the evaluation took. */
+export function formatSeconds(x: number | null | undefined): string {
+  if (x === null || x === undefined || !Number.isFinite(x) || x < 0) return MISSING;
+  if (x < 1) return `${Number((x * 1000).toPrecision(3))} ms`;
+  if (x < 60) return `${Number(x.toPrecision(3))} s`;
+  return `${Math.floor(x / 60)} min ${Math.round(x % 60)} s`;
+}
+
+/**
+ * When a result was made, from `finished_at` (the kernel's local time, ISO 8601 with offset):
+ * "14:02:31" on the day `now` is (read in the kernel's own clock, whatever the browser's time
+ * zone), else "2024-05-01 14:02:31". "" when absent or unreadable.
+ */
+export function formatWhen(iso: string | null | undefined, now: Date = new Date()): string {
+  const m = /^(\d{4}-\d{2}-\d{2})T(\d{2}:\d{2}:\d{2})/.exec(iso ?? "");
+  if (!m) return "";
+  const [, day, time] = m;
+  const pad = (v: number) => String(v).padStart(2, "0");
+  const today = `${now.getFullYear()}-${pad(now.getMonth() + 1)}-${pad(now.getDate())}`;
+  return day === today ? `${time}` : `${day} ${time}`;
+}
+
+/** Where the shown result came from, and when: "from panel.evaluate(...) at 14:02:31". */
+export function describeOrigin(r: EvalResultState | null, now: Date = new Date()): string {
+  if (!r) return "";
+  const from = r.source === "run" ? "from the Run button" : "from panel.evaluate(...)";
+  const when = formatWhen(r.finished_at, now);
+  return `Result ${from}${when ? ` at ${when}` : ""}.`;
+}
+
 /** `_eval_data`: what the Run button will evaluate (model.ts's EvalData; labels may be absent). */
 export type EvalDataState = Omit<EvalData, "labels"> & Partial<Pick<EvalData, "labels">>;
 
@@ -62,8 +92,12 @@ export function pickDevice(devices: readonly string[], current: string | null): 
   return devices[0] ?? null;
 }
 
-/** One line describing the data the Run button uses, or how to set it. */
-export function describeData(data: EvalDataState | null): string {
+/**
+ * One line describing the data the Run button uses, or how to set it. With a result already
+ * shown (panel.evaluate(...) needs no Run data), it only says what Run needs.
+ */
+export function describeData(data: EvalDataState | null, hasResult = false): string {
+  if (!data && hasResult) return "To run again from here: call panel.set_eval_data(X_test, y_test), then press Run.";
   if (!data) return "No evaluation data yet: call panel.set_eval_data(X_test, y_test), then press Run.";
   const n = data.n === null ? "an unknown number of" : formatInt(data.n);
   const shape = data.x_shape ? ` of shape ${formatShape(data.x_shape)}` : "";
@@ -87,9 +121,15 @@ export function summaryItems(r: EvalResultState): Array<[string, string, string]
   }
   if (r.loss !== null && r.loss !== undefined) items.push(["loss", "loss", formatValue(r.loss)]);
   items.push(["n", "samples", formatInt(r.n)]);
+  if (r.batch_size !== undefined) {
+    items.push(["batch", "batch size", r.batch_size === null ? MISSING : formatInt(r.batch_size)]);
+  }
   items.push(["device", "device", r.device]);
+  if (r.seconds !== undefined) items.push(["seconds", "time", formatSeconds(r.seconds)]);
   items.push(["throughput", "throughput", formatThroughput(r.samples_per_s)]);
   if (r.mode) items.push(["mode", "ran under", r.mode]);
+  const when = formatWhen(r.finished_at);
+  if (when) items.push(["when", "finished", when]);
   return items;
 }
 

@@ -1,8 +1,23 @@
-// tqdm-like text for the progress bars (views/progressBars.ts). Pure functions: the numbers
-// come from tqdm's own format_dict in the kernel (PanelTqdm); this file only formats them the
-// way tqdm's format_meter does, so a bar reads the same as in a terminal.
+// tqdm-like text for the progress bars (views/progressBars.ts and the cell's line,
+// progressLine.ts). Pure functions: the numbers come from tqdm's own format_dict in the kernel
+// (PanelTqdm); this file only formats them the way tqdm's format_meter does, so a bar reads the
+// same as in a terminal (js/test/fixtures/tqdm_meter.json holds format_meter's own output).
 
 import type { ProgressBar } from "../model";
+
+/**
+ * Python's `f"{x:.{digits}f}"`: like toFixed, except that an exact tie rounds to even
+ * (Python: 12.5 -> "12", 0.125 -> "0.12"; JavaScript's toFixed: "13", "0.13").
+ */
+export function pyFixed(x: number, digits: number): string {
+  const scaled = x * 10 ** digits;
+  const floor = Math.floor(scaled);
+  if (scaled - floor === 0.5 && Number.isFinite(scaled)) {
+    const even = floor % 2 === 0 ? floor : floor + 1;
+    return (even / 10 ** digits).toFixed(digits);
+  }
+  return x.toFixed(digits);
+}
 
 /** tqdm.format_interval: 65 -> "01:05", 3725 -> "1:02:05". Unknown -> "?". */
 export function formatInterval(seconds: number | null | undefined): string {
@@ -16,11 +31,11 @@ export function formatInterval(seconds: number | null | undefined): string {
   return h ? `${h}:${mm}:${ss}` : `${mm}:${ss}`;
 }
 
-/** tqdm's rate_fmt: "12.50it/s", or inverted "3.20s/it" when slower than one per second. */
+/** tqdm's rate_fmt: " 2.50it/s" (5 wide, as `{rate:5.2f}`), or "3.20s/it" below one per second. */
 export function formatRate(rate: number | null | undefined, unit: string): string {
   if (rate === null || rate === undefined || !Number.isFinite(rate) || rate <= 0) return `?${unit}/s`;
   const inv = 1 / rate;
-  return inv > 1 ? `${inv.toFixed(2)}s/${unit}` : `${rate.toFixed(2)}${unit}/s`;
+  return inv > 1 ? `${pyFixed(inv, 2).padStart(5)}s/${unit}` : `${pyFixed(rate, 2).padStart(5)}${unit}/s`;
 }
 
 /** Fraction done in [0, 1], or null when the total is unknown. */
@@ -34,29 +49,72 @@ export interface BarText {
   desc: string; // "epoch" (tqdm's prefix without the ": ")
   percent: string; // " 45%" ("" without a total)
   count: string; // "9/20", or "9it" without a total
-  meta: string; // "[00:03<00:04, 2.50it/s, loss=0.31]"
+  meta: string; // "[00:03<00:04,  2.50it/s, loss=0.31]"
 }
 
 /** Format one `_progress` record as tqdm would print it. */
 export function barText(bar: ProgressBar): BarText {
-  const frac = fractionDone(bar);
   const desc = (bar.desc ?? "").replace(/:\s*$/, "");
   const unit = bar.unit || "it";
   const postfix = bar.postfix ? `, ${bar.postfix}` : "";
   const rate = formatRate(bar.rate, unit);
-  if (frac === null) {
+  // As format_meter: no total, or a count past it (tqdm then drops the total), reads as a count.
+  if (!(bar.total !== null && bar.total !== undefined && bar.total > 0) || bar.n >= bar.total + 0.5) {
     return { desc, percent: "", count: `${bar.n}${unit}`, meta: `[${formatInterval(bar.elapsed)}, ${rate}${postfix}]` };
   }
-  const remaining = bar.state === "running" ? formatInterval(bar.remaining) : formatInterval(0);
+  // tqdm: remaining = (total - n) / rate, "?" without a rate; a finished bar has none left.
+  const known = bar.rate !== null && bar.rate !== undefined && bar.rate > 0;
+  const remaining = !known ? "?" : formatInterval(bar.state === "done" ? 0 : bar.remaining);
   return {
     desc,
-    percent: `${Math.floor(frac * 100)}%`.padStart(4, " "),
+    percent: `${pyFixed((bar.n / bar.total) * 100, 0).padStart(3, " ")}%`,
     count: `${bar.n}/${bar.total}`,
     meta: `[${formatInterval(bar.elapsed)}<${remaining}, ${rate}${postfix}]`,
   };
 }
 
-/** Bars in display order: by level (outermost first), then by id (older first). */
+/**
+ * The whole meter on one line, exactly tqdm's `format_meter(..., ncols=0)` (no bar glyphs):
+ * "epoch:  45% 9/20 [00:03<00:04,  2.50it/s, loss=0.31]". The cell's line uses it as the
+ * accessible label of its bar, and it is what the tests compare with tqdm's own output.
+ */
+export function meterLine(bar: ProgressBar): string {
+  const t = barText(bar);
+  const prefix = bar.desc ? (bar.desc.endsWith(": ") ? bar.desc : `${bar.desc}: `) : "";
+  return t.percent ? `${prefix}${t.percent} ${t.count} ${t.meta}` : `${prefix}${t.count} ${t.meta}`;
+}
+
+/** The run a record belongs to (records from before runs existed: all one run). */
+export function runOf(bar: Pick<ProgressBar, "run">): number {
+  return bar.run ?? 0;
+}
+
+/** Bars in display order: by run (older first), then level (outermost first), then id. */
 export function orderBars(bars: ProgressBar[] | null | undefined): ProgressBar[] {
-  return [...(bars ?? [])].sort((a, b) => a.level - b.level || a.id - b.id);
+  return [...(bars ?? [])].sort((a, b) => runOf(a) - runOf(b) || a.level - b.level || a.id - b.id);
+}
+
+/**
+ * Split ordered bars into the latest run (shown in full) and the finished runs before it
+ * (shown one line each, newest first): `{current, earlier: [[outer bar, ...inner], ...]}`.
+ */
+export function splitRuns(bars: ProgressBar[] | null | undefined): { current: ProgressBar[]; earlier: ProgressBar[][] } {
+  const runs = new Map<number, ProgressBar[]>();
+  for (const bar of orderBars(bars)) {
+    const list = runs.get(runOf(bar)) ?? [];
+    list.push(bar);
+    runs.set(runOf(bar), list);
+  }
+  const all = [...runs.values()];
+  const current = all.pop() ?? [];
+  return { current, earlier: all.reverse() };
+}
+
+/** One compact line for a finished run: its outermost bar's meter and how it ended. */
+export function runSummary(run: ProgressBar[]): string {
+  const outer = run[0];
+  if (!outer) return "";
+  const line = meterLine(outer);
+  const how = outer.state === "done" ? "" : ` (${outer.error || outer.state})`;
+  return `${line}${how}`;
 }

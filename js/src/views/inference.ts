@@ -8,7 +8,13 @@
 //
 // Stable class names: .mp-eval-device (select), .mp-eval-batch (input), .mp-eval-run (button),
 // .mp-eval-status, .mp-eval-error, .mp-eval-data, .mp-eval-summary, .mp-eval-accuracy,
-// .mp-eval-throughput, .mp-eval-device-used, .mp-eval-confusion, .mp-eval-classes.
+// .mp-eval-throughput, .mp-eval-device-used, .mp-eval-confusion, .mp-eval-classes,
+// .mp-eval-origin (where the shown result came from, and when), .mp-eval-batch-used,
+// .mp-eval-seconds, .mp-eval-when (summary items).
+//
+// While an evaluation runs (this view's request, or `_eval_running` from code) Run is disabled
+// and reads "Running…"; the result's own time (finished_at) is the sign that a run happened,
+// also when two runs give equal numbers.
 
 import type { AnyModel } from "@anywidget/types";
 import type { ViewContext } from "../core/context";
@@ -19,6 +25,7 @@ import {
   type EvalResultState,
   confusionFigure,
   describeData,
+  describeOrigin,
   heatmapSpec,
   parseBatchSize,
   perClassRows,
@@ -52,12 +59,14 @@ export function mountInference(root: HTMLElement, model: AnyModel<Model>, ctx: V
   toolbar.append(deviceLabel, batchLabel, run, status, error);
 
   const dataLine = h("div", "mp-eval-data mp-hint");
+  const origin = h("div", "mp-eval-origin");
+  origin.setAttribute("aria-live", "polite");
   const summary = h("dl", "mp-eval-summary");
   const plot = h("div", "mp-eval-confusion");
   const table = h("table", "mp-eval-classes");
   const body = h("div", "mp-eval-body");
   body.append(plot, table);
-  root.replaceChildren(title, toolbar, dataLine, summary, body);
+  root.replaceChildren(title, toolbar, dataLine, origin, summary, body);
 
   const theme = themeOf(ctx, root);
   let pending = false; // a request of THIS view is in flight
@@ -81,18 +90,24 @@ export function mountInference(root: HTMLElement, model: AnyModel<Model>, ctx: V
 
   function renderData() {
     const data = model.get("_eval_data");
-    dataLine.textContent = describeData(data);
+    dataLine.textContent = describeData(data, Boolean(model.get("_eval_result")));
     updateButton();
   }
 
   function updateButton() {
     const running = pending || Boolean(model.get("_eval_running"));
     run.disabled = running || !model.get("_eval_data");
+    run.textContent = running ? "Running…" : "Run";
+    run.setAttribute("aria-busy", String(running));
     status.textContent = running ? "running…" : "";
   }
 
   function renderResult() {
     const r = model.get("_eval_result");
+    origin.textContent = describeOrigin(r);
+    origin.hidden = !r;
+    origin.title = r?.finished_at ?? "";
+    renderData();
     if (!r) {
       summary.replaceChildren();
       table.replaceChildren();
@@ -102,7 +117,8 @@ export function mountInference(root: HTMLElement, model: AnyModel<Model>, ctx: V
     }
     summary.replaceChildren(
       ...summaryItems(r).map(([key, label, value]) => {
-        const item = h("div", `mp-eval-item mp-eval-${key === "device" ? "device-used" : key}`);
+        const css = key === "device" ? "device-used" : key === "batch" ? "batch-used" : key;
+        const item = h("div", `mp-eval-item mp-eval-${css}`);
         item.append(h("dt", "", label), h("dd", "", value));
         return item;
       }),

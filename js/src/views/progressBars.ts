@@ -2,14 +2,19 @@
 // keyed by the bar's id and reused between updates, so a bar that ticks ten times a second
 // changes text in place instead of being rebuilt.
 //
+// The latest run (the loop running now, or the last one) is drawn in full; finished runs
+// before it (leave=True bars the kernel keeps, training/progress.py) are one line each, newest
+// first, under a collapsed "Earlier runs (N)".
+//
 // Stable class names (browser tests rely on them):
 //   .mp-bars, .mp-bar[data-id][data-level][data-state], .mp-bar-desc, .mp-bar-count,
-//   .mp-bar-fill, .mp-bar-error
+//   .mp-bar-fill, .mp-bar-error (the latest run's bars only);
+//   .mp-runs (details), .mp-run[data-run][data-state] (one earlier run, its meter as text)
 
 import type { AnyModel } from "@anywidget/types";
 import type { ViewContext } from "../core/context";
 import { h } from "../core/dom";
-import { barText, fractionDone, orderBars } from "../logic/progress";
+import { barText, fractionDone, runOf, runSummary, splitRuns } from "../logic/progress";
 import type { Model, ProgressBar } from "../model";
 
 interface BarParts {
@@ -24,9 +29,14 @@ interface BarParts {
 /** Mount the progress bars into `root` (.mp-bars); returns its cleanup. */
 export function mountProgressBars(root: HTMLElement, model: AnyModel<Model>, ctx: ViewContext): () => void {
   const rows = new Map<number, { row: HTMLElement; parts: BarParts }>();
+  const runs = h("details", "mp-runs");
+  const runsTitle = h("summary", "mp-hint");
+  const runsList = h("div", "mp-runs-list");
+  runs.append(runsTitle, runsList);
   const render = () => {
     const seen = new Set<number>();
-    for (const bar of orderBars(model.get("_progress"))) {
+    const { current, earlier } = splitRuns(model.get("_progress"));
+    for (const bar of current) {
       seen.add(bar.id);
       let item = rows.get(bar.id);
       if (!item) {
@@ -42,6 +52,25 @@ export function mountProgressBars(root: HTMLElement, model: AnyModel<Model>, ctx
         rows.delete(id);
       }
     }
+    renderEarlier(earlier);
+    root.appendChild(runs); // after the latest run's rows, which were re-appended above
+  };
+  // Finished runs change only when a run ends: rebuilt then, open/closed state kept.
+  let earlierKey = "";
+  const renderEarlier = (earlier: ProgressBar[][]) => {
+    const key = JSON.stringify(earlier);
+    if (key === earlierKey) return;
+    earlierKey = key;
+    setText(runsTitle, `Earlier runs (${earlier.length})`);
+    runsList.replaceChildren(
+      ...earlier.map((run) => {
+        const line = h("div", "mp-run mp-num", runSummary(run));
+        line.dataset.run = String(runOf(run[0] ?? { run: 0 }));
+        line.dataset.state = String(run[0]?.state ?? "");
+        return line;
+      }),
+    );
+    runs.hidden = earlier.length === 0;
   };
   render();
   ctx.on("change:_progress", () => ctx.schedule(render));

@@ -3,6 +3,9 @@ import {
   type EvalResultState,
   confusionFigure,
   describeData,
+  describeOrigin,
+  formatSeconds,
+  formatWhen,
   heatmapSpec,
   parseBatchSize,
   perClassRows,
@@ -121,5 +124,39 @@ describe("inference view logic", () => {
     expect(describeData({ n: 30, x_shape: [30, 4], has_targets: true })).toBe(
       "Evaluation data: 30 samples of shape [30, 4], with targets.",
     );
+  });
+
+  it("reads the time a result was made in the kernel's own clock", () => {
+    const now = new Date(2024, 4, 1, 9, 0, 0); // 1 May 2024, browser local time
+    expect(formatWhen("2024-05-01T14:02:31+08:00", now)).toBe("14:02:31");
+    expect(formatWhen("2024-04-30T23:59:59-05:00", now)).toBe("2024-04-30 23:59:59");
+    expect(formatWhen(undefined, now)).toBe("");
+    expect(formatWhen("yesterday", now)).toBe("");
+    expect(describeOrigin(result({ source: "panel.evaluate", finished_at: "2024-05-01T14:02:31+00:00" }), now)).toBe(
+      "Result from panel.evaluate(...) at 14:02:31.");
+    expect(describeOrigin(result({ source: "run" }), now)).toBe("Result from the Run button.");
+    expect(describeOrigin(null, now)).toBe("");
+  });
+
+  it("formats the evaluation's duration", () => {
+    expect(formatSeconds(0.0042)).toBe("4.2 ms");
+    expect(formatSeconds(3.214)).toBe("3.21 s");
+    expect(formatSeconds(125)).toBe("2 min 5 s");
+    expect(formatSeconds(null)).toBe("—");
+  });
+
+  it("lists batch size, time and when once the kernel sends them", () => {
+    const items = summaryItems(result({ batch_size: 64, seconds: 0.5, finished_at: "1999-12-31T23:59:59+00:00" }));
+    const keys = items.map(([k]) => k);
+    expect(keys).toEqual(["accuracy", "loss", "n", "batch", "device", "seconds", "throughput", "mode", "when"]);
+    expect(items.find(([k]) => k === "batch")?.[2]).toBe("64");
+    expect(items.find(([k]) => k === "when")?.[2]).toBe("1999-12-31 23:59:59");
+    expect(summaryItems(result({ batch_size: null })).find(([k]) => k === "batch")?.[2]).toBe("—");
+  });
+
+  it("does not say 'No evaluation data yet' once a result is shown", () => {
+    expect(describeData(null)).toMatch(/^No evaluation data yet/);
+    expect(describeData(null, true)).not.toMatch(/No evaluation data yet/);
+    expect(describeData(null, true)).toMatch(/set_eval_data/);
   });
 });

@@ -84,4 +84,37 @@ describe("inference view", () => {
     expect(plotly.purge).toHaveBeenCalledTimes(1);
     expect(root.childElementCount).toBe(0);
   });
+
+  it("says where a result came from and when, never 'No evaluation data yet' above it", async () => {
+    const { model, root, cleanup } = mount({ _devices: ["cpu"], _eval_data: null, _eval_result: null });
+    expect(root.querySelector(".mp-eval-data")?.textContent).toMatch(/No evaluation data yet/);
+    expect(root.querySelector<HTMLElement>(".mp-eval-origin")?.hidden).toBe(true);
+    const today = new Date();
+    const pad = (v: number) => String(v).padStart(2, "0");
+    const day = `${today.getFullYear()}-${pad(today.getMonth() + 1)}-${pad(today.getDate())}`;
+    model.set("_eval_result", { ...evalResult(), batch_size: 256, source: "panel.evaluate", finished_at: `${day}T14:02:31+08:00` });
+    await nextFrame();
+    expect(root.textContent).not.toMatch(/No evaluation data yet/);
+    expect(root.querySelector(".mp-eval-origin")?.textContent).toBe("Result from panel.evaluate(...) at 14:02:31.");
+    expect(root.querySelector(".mp-eval-batch-used dd")?.textContent).toBe("256");
+    expect(root.querySelector(".mp-eval-seconds dd")?.textContent).toBe("1 ms");
+    expect(root.querySelector(".mp-eval-when dd")?.textContent).toBe("14:02:31");
+    cleanup();
+  });
+
+  it("shows Run as running while the kernel evaluates, and the new time once it ran", async () => {
+    const data = { n: 4, x_shape: [4, 2], has_targets: true };
+    const { model, root, cleanup } = mount({ _devices: ["cpu"], _eval_data: data, _eval_result: null });
+    const run = root.querySelector<HTMLButtonElement>(".mp-eval-run")!;
+    expect(run.textContent).toBe("Run");
+    model.set("_eval_running", true); // an evaluation started from code, or from another view
+    await nextFrame();
+    expect([run.disabled, run.textContent, run.getAttribute("aria-busy")]).toEqual([true, "Running…", "true"]);
+    model.set("_eval_result", { ...evalResult(), source: "run", finished_at: "2001-02-03T04:05:06+00:00" });
+    model.set("_eval_running", false);
+    await nextFrame();
+    expect([run.disabled, run.textContent]).toEqual([false, "Run"]);
+    expect(root.querySelector(".mp-eval-origin")?.textContent).toBe("Result from the Run button at 2001-02-03 04:05:06.");
+    cleanup();
+  });
 });

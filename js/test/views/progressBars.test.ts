@@ -43,4 +43,26 @@ describe("progress bars", () => {
     expect(err?.hidden).toBe(false);
     cleanup();
   });
+
+  it("keeps the latest run in full and earlier runs one line each, collapsed", async () => {
+    const { model, root, cleanup } = mount({ _progress: [bar({ id: 1, run: 1, n: 2, total: 2, state: "done" })] });
+    const rows = () => Array.from(root.querySelectorAll<HTMLElement>(".mp-bar")).map((r) => r.dataset.id);
+    expect(rows()).toEqual(["1"]);
+    expect(root.querySelector<HTMLElement>(".mp-runs")?.hidden).toBe(true);
+    model.set("_progress", [
+      bar({ id: 1, run: 1, n: 2, total: 2, state: "done", desc: HOSTILE }),
+      bar({ id: 2, run: 1, level: 1, n: 5, total: 5, state: "done" }),
+      bar({ id: 3, run: 3, n: 1, total: 4 }),
+    ]);
+    await nextFrame();
+    expect(rows()).toEqual(["3"]);
+    const runs = root.querySelector<HTMLDetailsElement>(".mp-runs")!;
+    expect([runs.hidden, runs.open, runs.querySelector("summary")?.textContent]).toEqual([false, false, "Earlier runs (1)"]);
+    const line = runs.querySelector<HTMLElement>(".mp-run")!;
+    expect([line.dataset.run, line.dataset.state]).toEqual(["1", "done"]);
+    expect(line.textContent).toBe(`${HOSTILE}: 100% 2/2 [00:00<?, ?it/s]`);
+    expect(root.querySelector("img")).toBeNull();
+    expect(root.lastElementChild).toBe(runs); // below the running loop's bars
+    cleanup();
+  });
 });

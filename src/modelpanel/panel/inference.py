@@ -9,10 +9,12 @@ summary (for the expected input shape named in errors) and its ``progress`` fact
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
 
 import torch
 from torch import nn
+from torch.utils.data import DataLoader
 
 from ..errors import InputError, ModelPanelError
 from ..inference import EvalResult, check_labels, evaluate, predict
@@ -50,7 +52,8 @@ class EvalRunner:
             }
         )
 
-    def evaluate(self, data: Any, targets: Any, *, require_targets: bool = True, **kw: Any) -> EvalResult:
+    def evaluate(self, data: Any, targets: Any, *, require_targets: bool = True,
+                 source: str = "panel.evaluate", **kw: Any) -> EvalResult:
         model = self._model()
         self._publish(_eval_running=True)
         try:
@@ -61,7 +64,10 @@ class EvalRunner:
         except BaseException:
             self._publish(_eval_running=False)
             raise
-        self._publish(_eval_result=eval_state(result), _eval_running=False)
+        # A user's DataLoader keeps its own batch size (inference/batches.py); report that one.
+        batch_size = data.batch_size if isinstance(data, DataLoader) else kw.get("batch_size", 256)
+        state = eval_state(result, batch_size=batch_size, source=source)
+        self._publish(_eval_result=state, _eval_running=False)
         return result
 
     def predict(self, X: Any, **kw: Any) -> torch.Tensor:
@@ -83,7 +89,8 @@ class EvalRunner:
             raise InputError(f"batch size must be a positive whole number, not {batch_size!r}")
         X, y, labels = self._source
         result = self.evaluate(
-            X, y, device=device, batch_size=batch_size, labels=labels, require_targets=False
+            X, y, device=device, batch_size=batch_size, labels=labels, require_targets=False,
+            source="run",
         )
         return {"n": result.n, "accuracy": result.accuracy, "device": result.device}
 
@@ -97,9 +104,18 @@ class EvalRunner:
         return None
 
 
-def eval_state(result: EvalResult) -> dict[str, Any]:
-    """The ``_eval_result`` trait (docs/widget-state.md): the confusion matrix as a binary buffer."""
+def eval_state(result: EvalResult, *, batch_size: int | None = None, source: str = "panel.evaluate",
+               finished_at: datetime | None = None) -> dict[str, Any]:
+    """The ``_eval_result`` trait (docs/widget-state.md): the confusion matrix as a binary buffer.
+
+    Adds what the view shows about the run itself: ``batch_size`` (None when unknown: a
+    DataLoader without one), ``source`` (``"panel.evaluate"`` from code, ``"run"`` from the
+    Run button) and ``finished_at``, the kernel's local time as ISO 8601 with its UTC offset
+    (``"2024-05-01T14:02:31+02:00"``), so two runs with equal numbers still read apart.
+    """
     state = result.to_dict()
+    when = finished_at if finished_at is not None else datetime.now().astimezone()
+    state.update(batch_size=batch_size, source=source, finished_at=when.isoformat(timespec="seconds"))
     if result.confusion is not None:
         state["confusion"] = array_to_wire(result.confusion, "int32")
     return state

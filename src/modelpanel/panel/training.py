@@ -5,7 +5,9 @@ the session two callables: ``publish(**traits)`` (several synced traits in one m
 ``get_model()`` (the module, or ModelPanelError once it was deleted). The session writes
 ``_progress``, ``_metrics`` (new points only), ``_diagnostics`` and, on the histogram
 throttle, ``_param_stats`` / ``_hist`` (the watched tensors only); whole histories go to a
-view only when it asks (``metrics_history``, ``hist_history`` requests). It keeps the latest
+view only when it asks (``metrics_history``, ``hist_history`` requests). The outermost bar of
+each loop run from a notebook cell also gets a :class:`~.progress_line.ProgressLine` in that
+cell, written with its run's ``_progress`` records in the same flush. It keeps the latest
 weight records, layer statistics and metric series for the panel's public read-only views.
 
 Everything the view sees goes through one throttled :meth:`TrainingSession.flush`: at most
@@ -30,6 +32,7 @@ from ..stats import WeightSnapshot, weight_snapshot
 from ..training.diagnostics import ActivationMonitor, first_nonfinite, grad_norms
 from ..training.metric_log import BoundedHistory, MetricLog
 from ..training.progress import BarBoard, PanelTqdm
+from .progress_line import ProgressLine, display_line
 from .state import hist_state, param_stats_state, params_state
 from .wire import array_to_wire
 
@@ -71,6 +74,8 @@ class TrainingSession:
         self.hist_version = -1  # the first snapshot (at construction) is version 0
         self.error = ""
         self.watched: dict[str, list[int]] = {}  # view token -> tensor ids it draws
+        self.lines: list[ProgressLine] = []  # the cells' lines of runs still running
+        self.last_records: list[dict[str, Any]] = []  # the latest _progress sent
         self.metrics_reset = 0  # bumped by clear(): the view drops what it accumulated
         self.metrics_seq = 0  # one per _metrics message: a view that missed one asks for all
 
@@ -93,8 +98,15 @@ class TrainingSession:
             # period into the loop (and one more when the loop ends).
             self.last_hist = time.monotonic()
             self.start_watching()
-        return PanelTqdm(iterable, desc=desc, total=total, leave=leave, unit=unit,
-                         board=self.board, **tqdm_kwargs)
+        bar = PanelTqdm(iterable, desc=desc, total=total, leave=leave, unit=unit,
+                        board=self.board, **tqdm_kwargs)
+        if bar._board_id and self.board.run_of(bar._board_id) == bar._board_id:
+            # The outermost bar of a new run: its compact copy goes into this cell's output.
+            line = display_line(bar._board_id)
+            if line is not None:
+                self.lines.append(line)
+                self._feed_lines(self.last_records)
+        return bar
 
     def record(self, step: Any, epoch: Any, metrics: dict[str, Any]) -> None:
         """Queue metrics (no device sync) and flush when the throttle allows."""
@@ -153,7 +165,8 @@ class TrainingSession:
         self.last_flush = now
         traits: dict[str, Any] = {}
         if self.board.dirty:
-            traits["_progress"] = self.board.snapshot()
+            traits["_progress"] = self.last_records = self.board.snapshot()
+            self._feed_lines(self.last_records)
         if self.log.drain():
             traits["_metrics"] = self._metrics_delta(self.log.take_new())
             if self.log.nonfinite and not self.nonfinite["loss"]:
@@ -177,6 +190,16 @@ class TrainingSession:
             traits["_diagnostics"] = self._diagnostics_state()
         if traits:
             self._publish(**traits)
+
+    def _feed_lines(self, records: list[dict[str, Any]]) -> None:
+        """Give each cell's line its run's records; a line whose run ended is left as it is."""
+        running = {r["run"] for r in records if r["state"] == "running"}
+        for line in self.lines:
+            try:
+                line._progress = [r for r in records if r["run"] == line.run]
+            except Exception:  # noqa: BLE001 - a closed line must not break the user's loop
+                line.run = -1
+        self.lines = [line for line in self.lines if line.run in running]
 
     def _read_model_state(self, model: Any, traits: dict[str, Any], now: float,
                           running: bool, force: bool) -> None:

@@ -21,17 +21,23 @@ from tqdm.std import tqdm
 
 from ..errors import format_exception
 
-__all__ = ["BarBoard", "PanelTqdm"]
+__all__ = ["BarBoard", "PanelTqdm", "in_cell"]
 
 
 class BarBoard:
     """The panel's live bars, outermost first, as ``_progress`` records.
 
-    A bar that opens takes the level below the bars still running; finished bars at that level
-    or deeper give way to it, so an inner bar restarted every epoch replaces itself instead of
-    piling up, and a re-run cell starts from a clean board. ``on_change(force)`` is called when
+    A bar that opens takes the level below the bars still running. A *run* is an outermost bar
+    and the bars opened while it ran; every record carries its run's id. Within a run, finished
+    bars at the new bar's level or deeper give way to it, so an inner bar restarted every epoch
+    replaces itself instead of piling up. Finished runs stay listed, as tqdm's ``leave=True``
+    bars stay printed: the last :attr:`keep_runs` of them, oldest dropped first; a
+    ``leave=False`` bar that ended well goes at once. ``on_change(force)`` is called when
     something should reach the view (``force`` for open/close, which bypass the throttle).
     """
+
+    #: Finished runs kept listed (each: its outermost bar and the last bar of each inner level).
+    keep_runs = 20
 
     def __init__(self, on_change: Callable[[bool], None]) -> None:
         self._on_change = on_change
@@ -55,14 +61,33 @@ class BarBoard:
             if e["state"] == "running" and cell is not None and e["cell"] != cell:
                 e["state"], e["error"] = "stopped", "not closed by the cell that made it"
         level = self.running()
-        self._entries = [e for e in self._entries if e["state"] == "running" or e["level"] < level]
         bar_id = self._next_id
         self._next_id += 1
-        self._entries.append({"id": bar_id, "level": level, "state": "running", "error": "",
-                              "cell": cell, "early": False})
+        # The run this bar belongs to: that of the outermost bar still running, else a new one.
+        running = [e for e in self._entries if e["state"] == "running"]
+        run = min(running, key=lambda e: e["level"])["run"] if running else bar_id
+        if run == bar_id:
+            self._drop_old_runs(keep=self.keep_runs - 1)
+        self._entries = [e for e in self._entries
+                         if e["run"] != run or e["state"] == "running" or e["level"] < level]
+        self._entries.append({"id": bar_id, "level": level, "run": run, "state": "running",
+                              "error": "", "cell": cell, "early": False})
         self._bars[bar_id] = weakref.ref(bar)
         self.dirty = True
         return bar_id
+
+    def run_of(self, bar_id: int) -> int | None:
+        """The run (id of its outermost bar) that bar ``bar_id`` belongs to; None once dropped."""
+        entry = self._entry(bar_id)
+        return None if entry is None else entry["run"]
+
+    def _drop_old_runs(self, keep: int) -> None:
+        """Forget finished runs beyond the newest ``keep`` (a run with a bar running stays)."""
+        live = {e["run"] for e in self._entries if e["state"] == "running"}
+        done = sorted({e["run"] for e in self._entries} - live)
+        old = set(done[:max(0, len(done) - keep)])
+        if old:
+            self._entries = [e for e in self._entries if e["run"] not in old]
 
     def changed(self, force: bool = False) -> None:
         """A bar's counters or text changed."""
@@ -107,10 +132,10 @@ class BarBoard:
         return next((e for e in self._entries if e["id"] == bar_id), None)
 
     def snapshot(self) -> list[dict[str, Any]]:
-        """The ``_progress`` records, outermost first (by level, then by age)."""
+        """The ``_progress`` records: by run (oldest first), then outermost first, then by age."""
         self.dirty = False
         records = []
-        for e in sorted(self._entries, key=lambda e: (e["level"], e["id"])):
+        for e in sorted(self._entries, key=lambda e: (e["run"], e["level"], e["id"])):
             ref = self._bars.get(e["id"])
             bar = ref() if ref is not None else None
             if bar is not None:
@@ -130,7 +155,7 @@ def _bar_record(bar: PanelTqdm, entry: dict[str, Any]) -> dict[str, Any]:
         rate = (n - fd["initial"]) / elapsed
     remaining = (total - n) / rate if rate and total else None
     return {
-        "id": entry["id"], "level": entry["level"], "desc": fd["prefix"] or "",
+        "id": entry["id"], "level": entry["level"], "run": entry["run"], "desc": fd["prefix"] or "",
         "n": _plain(n), "total": _plain(total), "unit": fd["unit"] or "it",
         "rate": _plain(rate), "elapsed": float(elapsed), "remaining": _plain(remaining),
         "postfix": fd["postfix"] or "", "state": entry["state"], "error": entry["error"],
@@ -243,6 +268,7 @@ class PanelTqdm(tqdm):
 _BOARDS: weakref.WeakSet[BarBoard] = weakref.WeakSet()
 _HOOKED: list[Any] = []  # the shells we registered with (at most one in practice)
 _CELL = [0]  # cells started since the hook was installed
+_IN_CELL: list[Any] = [None]  # the shell whose cell is running now, None between cells
 
 
 def _shell() -> Any:
@@ -257,13 +283,25 @@ def _execution_count() -> int | None:
     return _CELL[0] if shell is not None and any(s is shell for s in _HOOKED) else None
 
 
+def in_cell() -> bool:
+    """True while an IPython cell runs (its output is where a display goes), else False.
+
+    False in plain Python and between cells, e.g. in a widget's message handler (the Run
+    button): a display made there belongs to no cell.
+    """
+    shell = _shell()
+    return shell is not None and _IN_CELL[0] is shell
+
+
 def _pre_run_cell(info: Any) -> None:
     # Our own counter: IPython's execution_count moves at different points across versions and
     # not at all for store_history=False runs.
     _CELL[0] += 1
+    _IN_CELL[0] = _shell()
 
 
 def _post_run_cell(result: Any) -> None:
+    _IN_CELL[0] = None
     exc = getattr(result, "error_in_exec", None)
     if exc is None:
         return
@@ -278,3 +316,5 @@ def _install_ipython_hook() -> None:
     shell.events.register("pre_run_cell", _pre_run_cell)
     shell.events.register("post_run_cell", _post_run_cell)
     _HOOKED.append(shell)
+    # Installed from a cell (the one making the panel), whose pre_run_cell has already passed.
+    _IN_CELL[0] = shell

@@ -1,0 +1,69 @@
+"""ProgressLine: the compact bar a ``panel.progress`` loop draws in the output of its own cell.
+
+The panel may be displayed far above the cell that trains; tqdm.notebook draws its bar where
+the loop runs, and so does this. One ProgressLine is displayed when the outermost bar of a loop
+opens (a *run*, :class:`~modelpanel.training.progress.BarBoard`); the panel's
+:class:`~modelpanel.panel.training.TrainingSession` then writes the same ``_progress`` records
+it sends the panel (only those of this run) to it, in the same throttled flush, and stops when
+the run ends: the line keeps showing how the loop ended, as a tqdm bar does.
+
+It is a second anywidget with the panel's own bundle; the bundle's ``render()`` draws this
+compact view when ``_view`` is ``"progress"`` (js/src/progressLine.ts). The line holds no
+reference to the panel or the model: the panel's weak references are unaffected.
+"""
+
+from __future__ import annotations
+
+import pathlib
+from importlib.resources import files
+from typing import Any
+
+import anywidget
+import traitlets
+
+from ..training.progress import in_cell
+
+__all__ = ["ProgressLine", "display_line"]
+
+_BUNDLE = pathlib.Path(str(files("modelpanel") / "static")) / "widget.js"
+
+# Without a built bundle the panel explains how to build it; the line stays quiet.
+_NO_BUNDLE_ESM = "export default { render() {} };"
+
+
+class ProgressLine(anywidget.AnyWidget):
+    """The bars of one run, drawn compactly in the cell that runs it (``_progress`` records)."""
+
+    _esm = _BUNDLE if _BUNDLE.is_file() else _NO_BUNDLE_ESM
+    _view = traitlets.Unicode("progress", help="which view of the bundle to draw").tag(sync=True)
+    _progress = traitlets.List(help="this run's _progress records, as the panel has them").tag(sync=True)
+
+    def __init__(self, run: int, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.run = run  # the id of the run's outermost bar
+
+    def __repr__(self) -> str:
+        return f"ProgressLine(run={self.run}, bars={len(self._progress)})"
+
+
+def display_line(run: int) -> ProgressLine | None:
+    """Display a ProgressLine for run ``run`` in the running cell's output, and return it.
+
+    None, and nothing displayed, outside a Jupyter kernel's cell: plain Python and terminal
+    IPython have no widget front end, and a widget message handler (the panel's Run button)
+    runs outside any cell, where a display would be lost.
+    """
+    if not in_cell() or not _in_kernel():
+        return None
+    from IPython.display import display
+
+    line = ProgressLine(run)
+    display(line)
+    return line
+
+
+def _in_kernel() -> bool:
+    from IPython import get_ipython
+
+    shell = get_ipython()
+    return shell is not None and getattr(shell, "kernel", None) is not None
