@@ -60,3 +60,22 @@ export function barText(bar: ProgressBar): BarText {
 export function orderBars(bars: ProgressBar[] | null | undefined): ProgressBar[] {
   return [...(bars ?? [])].sort((a, b) => a.level - b.level || a.id - b.id);
 }
+
+/** One running bar as the compact line shows it: "epoch 2/3 66%" ("batch 40it" without a total). */
+export function runningItem(bar: ProgressBar): string {
+  const text = barText(bar);
+  const name = text.desc || "loop";
+  return text.percent ? `${name} ${text.count} ${text.percent.trim()}` : `${name} ${text.count}`;
+}
+
+/**
+ * The compact line of the loops running now, outermost first ("epoch 2/3 66% · batch 40/150
+ * 26%"), shown above the tabs so a loop's progress is visible whatever tab is open. "" when no
+ * bar runs: finished, stopped and failed bars stay on the Training tab only.
+ */
+export function runningLine(bars: ProgressBar[] | null | undefined): string {
+  return orderBars(bars)
+    .filter((b) => b.state === "running")
+    .map(runningItem)
+    .join(" · ");
+}
