@@ -57,8 +57,13 @@ export function mountTabs(bar: HTMLElement, body: HTMLElement, ctx: ViewContext,
   let current: TabId = initial;
   let chosen = false;
   const listeners: Array<(id: TabId) => void> = [];
+  // Each panel's own scroll position: a hidden panel has no height (widget.css), which resets
+  // it; the scrollers inside a panel keep theirs.
+  const scrolled = new Map<TabId, number>();
 
   const apply = () => {
+    // Read before anything changes: two panels shown at once would share (and clamp) the height.
+    for (const [id, panel] of panels) if (id !== current && !panel.hidden) scrolled.set(id, panel.scrollTop);
     for (const [id, tab] of tabs) {
       const on = id === current;
       tab.setAttribute("aria-selected", String(on));
@@ -66,6 +71,8 @@ export function mountTabs(bar: HTMLElement, body: HTMLElement, ctx: ViewContext,
       tab.classList.toggle("mp-tab-selected", on);
       (panels.get(id) as HTMLElement).hidden = !on;
     }
+    const top = scrolled.get(current);
+    if (top) (panels.get(current) as HTMLElement).scrollTop = top;
   };
   apply();
 
