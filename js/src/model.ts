@@ -291,6 +291,5 @@ export interface Model {
 
 /** Synced traits of ProgressLine (src/modelpanel/panel/progress_line.py): one loop's bars in its cell. */
 export interface ProgressLineModel {
-  _view: "progress";
   _progress: ProgressBar[] | null; // the records of this run only, as the panel has them
 }

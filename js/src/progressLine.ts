@@ -1,6 +1,6 @@
 // The cell's own progress line: what `panel.progress(...)` draws in the output of the cell that
 // runs the loop, as tqdm.notebook does, while the panel may be far above. Python side:
-// src/modelpanel/panel/progress_line.py (ProgressLine, `_view` = "progress"); its `_progress`
+// src/modelpanel/panel/progress_line.py (ProgressLine, with its own bundle: progressLineEntry.ts); its `_progress`
 // holds the records of one run, the same ones the panel's `_progress` has for that run.
 //
 // It draws with the panel's own progress view in a root of its own, so a bar reads the same
@@ -13,11 +13,6 @@ import { meterLine, splitRuns } from "./logic/progress";
 import type { Model, ProgressLineModel } from "./model";
 import { mountProgressBars } from "./views/progressBars";
 import css from "./widget.css";
-
-/** True when `model` is a ProgressLine (widget.ts's render() then draws this view). */
-export function isProgressLine(model: { get(key: string): unknown }): boolean {
-  return model.get("_view") === "progress";
-}
 
 /** Render one cell's line into `el`; returns its cleanup. */
 export function renderProgressLine({ model, el }: RenderProps<ProgressLineModel>): () => void {

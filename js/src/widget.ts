@@ -26,14 +26,22 @@
 //   .mp-training, .mp-inference          training and inference sections (the training views
 //                                        list their own classes: views/progressBars.ts, ...)
 //   .mp-error                            last error raised by a callback the view triggered
+//   .mp-tabs, .mp-tab[data-tab], .mp-tabpanel[data-tab]   the tabs (views/tabs.ts): model
+//                                        (tree), parameters (table, histograms), training,
+//                                        inference; .mp-tabbody scrolls the shown panel
+//   .mp-running                          the running-loop line beside the tabs (views/running.ts)
+//
+// Layout: the header and the tab bar always show; the tab body scrolls inside a panel at most
+// --mp-max-height (700 px) tall, so the whole panel fits a laptop screen beside its cell.
 
 import type { AnyModel, RenderProps } from "@anywidget/types";
 import { type ViewContext, createContext } from "./core/context";
 import { h } from "./core/dom";
 import { type Hists, createHists } from "./core/hists";
 import { type Store, createStore } from "./core/store";
+import { runningLine } from "./logic/progress";
+import { autoOpenTraining } from "./logic/tabs";
 import type { Model } from "./model";
-import { isProgressLine, renderProgressLine } from "./progressLine";
 import { mountDiagnostics } from "./views/diagnostics";
 import { mountDistribution } from "./views/distribution";
 import { mountHeader } from "./views/header";
@@ -42,6 +50,8 @@ import { mountInference } from "./views/inference";
 import { mountMetricCharts } from "./views/metricCharts";
 import { mountParams } from "./views/params";
 import { mountProgressBars } from "./views/progressBars";
+import { mountRunning } from "./views/running";
+import { type Tabs, mountTabs } from "./views/tabs";
 import { mountTree } from "./views/tree";
 import css from "./widget.css";
 
@@ -61,6 +71,15 @@ function mountTraining(
   hists: Hists,
 ): Array<() => void> {
   const part = (className: string) => parent.appendChild(h("div", className));
+  // Until a loop runs, the tab says how to fill it rather than showing nothing.
+  const hint = parent.appendChild(
+    h("div", "mp-hint mp-training-hint", "No training yet: wrap a loop in panel.progress(...) and log with panel.log(loss=loss)."),
+  );
+  const showHint = () => {
+    hint.hidden = (model.get("_progress") ?? []).length > 0;
+  };
+  showHint();
+  ctx.on("change:_progress", () => ctx.schedule(showHint));
   const flag = part("mp-nonfinite");
   return [
     mountProgressBars(part("mp-bars"), model, ctx),
@@ -70,10 +89,51 @@ function mountTraining(
   ];
 }
 
+/**
+ * While a loop runs, the Training tab's label carries a dot; when one starts, the Training tab
+ * opens, unless the user has picked a tab in this view (logic/tabs.ts, autoOpenTraining).
+ */
+function followLoops(model: AnyModel<Model>, ctx: ViewContext, tabs: Tabs): void {
+  let before = runningLine(model.get("_progress")) !== "";
+  tabs.setBusy("training", before);
+  // One function, so schedule() runs it once per frame however many updates arrive.
+  const follow = () => {
+    const now = runningLine(model.get("_progress")) !== "";
+    tabs.setBusy("training", now);
+    if (autoOpenTraining({ userChose: tabs.userChose(), runningBefore: before, runningNow: now })) {
+      tabs.show("training", false);
+    }
+    before = now;
+  };
+  ctx.on("change:_progress", () => ctx.schedule(follow));
+}
+
+/**
+ * A panel shown again: its scroll positions come back by themselves, but a view that redrew
+ * while hidden read them as 0 (the tree builds only the rows of its scroll window). A scroll
+ * event on each scrolled element lets those views redraw for the real position.
+ */
+function revive(panel: HTMLElement): void {
+  const walker = document.createTreeWalker(panel, NodeFilter.SHOW_ELEMENT);
+  for (let node = walker.nextNode(); node; node = walker.nextNode()) {
+    if ((node as HTMLElement).scrollTop > 0) node.dispatchEvent(new Event("scroll"));
+  }
+}
+
+/** "/" anywhere in the panel but a text field: open the Model tab and focus the tree search. */
+function focusSearch(ev: KeyboardEvent, tabs: Tabs): void {
+  if (ev.key !== "/" || ev.ctrlKey || ev.metaKey || ev.altKey) return;
+  const target = ev.target as HTMLElement;
+  if (target.closest("input, textarea, select, [contenteditable]")) return;
+  const search = tabs.panel("model").querySelector<HTMLInputElement>(".mp-search");
+  if (!search) return;
+  ev.preventDefault(); // no "/" typed into the box, and no notebook shortcut
+  tabs.show("model", true);
+  search.focus();
+}
+
 /** Render one view of the panel into `el`; every piece of state lives inside this call. */
 function render({ model, el }: RenderProps<Model>): () => void {
-  // The same bundle draws a cell's ProgressLine (panel/progress_line.py): `_view` says which.
-  if (isProgressLine(model)) return renderProgressLine({ model, el } as never);
   const ctx = createContext(model);
   const root = document.createElement("div");
   root.className = "modelpanel";
@@ -96,14 +156,24 @@ function render({ model, el }: RenderProps<Model>): () => void {
 
   const store = createStore(); // selection, sort, picks and watched tensors of THIS view only
   const hists = createHists(model, ctx, store);
+  const header = section(root, "mp-header");
+  const tabRow = root.appendChild(h("div", "mp-tabrow"));
+  const tabBar = tabRow.appendChild(h("div", "mp-tabs"));
+  const running = tabRow.appendChild(h("button", "mp-running"));
+  const body = root.appendChild(h("div", "mp-tabbody"));
+  const tabs = mountTabs(tabBar, body, ctx, "model");
   const cleanups = [
-    mountHeader(section(root, "mp-header"), model, ctx),
-    mountTree(section(root, "mp-tree"), model, ctx, store),
-    mountParams(section(root, "mp-params"), model, ctx, store),
-    mountHistograms(section(root, "mp-hist"), model, ctx, store, hists),
-    ...mountTraining(section(root, "mp-training"), model, ctx, store, hists),
-    mountInference(section(root, "mp-inference"), model, ctx),
+    mountHeader(header, model, ctx),
+    mountRunning(running, model, ctx, () => tabs.show("training", true)),
+    mountTree(section(tabs.panel("model"), "mp-tree"), model, ctx, store),
+    mountParams(section(tabs.panel("parameters"), "mp-params"), model, ctx, store),
+    mountHistograms(section(tabs.panel("parameters"), "mp-hist"), model, ctx, store, hists),
+    ...mountTraining(section(tabs.panel("training"), "mp-training"), model, ctx, store, hists),
+    mountInference(section(tabs.panel("inference"), "mp-inference"), model, ctx),
   ];
+  followLoops(model, ctx, tabs);
+  tabs.onShow((id) => revive(tabs.panel(id)));
+  ctx.listen(root, "keydown", (ev) => focusSearch(ev, tabs));
 
   el.appendChild(root);
   return () => {

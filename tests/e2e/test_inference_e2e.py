@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from jupyter_driver import kernel_value
+from panel_tabs import open_tab
 from playwright.sync_api import expect
 
 SETUP = """\
@@ -44,7 +45,7 @@ def test_run_button_shows_accuracy_and_heatmap(
 ) -> None:
     nb = open_notebook([SETUP, "", "", ""], name="inference")
     nb.run(0)
-    view = nb.output(0).locator(".mp-inference")
+    view = open_tab(nb.output(0).locator(".modelpanel"), "inference").locator(".mp-inference")
     expect(view.locator(".mp-eval-data")).to_contain_text(
         "30 samples of shape [30, 4], with targets"
     )

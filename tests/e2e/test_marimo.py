@@ -16,6 +16,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from panel_tabs import open_tab
 
 pytest.importorskip("marimo", reason="marimo is not installed (pip install marimo)")
 APP = Path(__file__).resolve().parents[1] / "support" / "marimo_app.py"
@@ -75,6 +76,8 @@ def test_panel_renders_in_marimo(marimo_url, browser):
             while "83" not in text and time.monotonic() < deadline:
                 text = root.inner_text()
                 time.sleep(0.2)
+            # The parameter table is on its own tab (hidden text is not in inner_text).
+            text += "\n" + open_tab(root, "parameters").inner_text()
         finally:
             ARTIFACTS.mkdir(parents=True, exist_ok=True)
             page.screenshot(path=str(ARTIFACTS / "marimo-panel.png"), full_page=True)

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from jupyter_driver import REPO, kernel_value
+from panel_tabs import open_tab
 from playwright.sync_api import expect
 
 SCREENSHOT = REPO / "docs" / "screenshot.png"
@@ -92,6 +93,7 @@ def test_iris_panel_in_lab(open_notebook: Any, page: Any, artifacts: Path) -> No
 
     # Default: the first four tensors of the table get a histogram each. That is the README
     # picture, taken once every chart has drawn.
+    open_tab(root, "parameters")
     plots = root.locator(".mp-hist-plot")
     expect(plots).to_have_count(4)
     for k in range(4):
@@ -110,11 +112,13 @@ def test_iris_panel_in_lab(open_notebook: Any, page: Any, artifacts: Path) -> No
     # Hovering a row tells how its count is derived (the kernel's param_formula).
     formula = kernel_value(nb, scratch, "p.summary.layers[0].param_formula")
     assert formula.startswith("weight") and formula.endswith("= 50")
+    open_tab(root, "model")
     root.locator('.mp-tree-row[data-path="fc1"]').hover()
     expect(root.locator(".mp-tree-detail")).to_contain_text(formula)
 
     # Selecting a parameter draws its histogram: Plotly's bars equal the kernel's counts, and
     # as many bars have height on screen as the kernel has non-empty bins.
+    open_tab(root, "parameters")
     root.locator('.mp-param-row[data-name="fc2.weight"]').click()
     plot = root.locator('.mp-hist-plot[data-name="fc2.weight"]')
     expect(root.locator(".mp-hist-plot")).to_have_count(1)
@@ -126,6 +130,7 @@ def test_iris_panel_in_lab(open_notebook: Any, page: Any, artifacts: Path) -> No
     assert sum(counts) == 30
 
     # Selecting a layer in the tree filters the table to that subtree.
+    open_tab(root, "model")
     root.locator('.mp-tree-row[data-path="fc1"] .mp-tree-name').click()
     names = root.locator(".mp-param-row")
     expect(names).to_have_count(2)
@@ -137,6 +142,7 @@ def test_iris_panel_in_lab(open_notebook: Any, page: Any, artifacts: Path) -> No
         "with torch.no_grad(): model.fc1.weight.fill_(0.25)\nmodel.eval(); p.refresh()",
     )
     expect(root.locator('.mp-header-item[data-key="mode"] dd')).to_have_text("eval")
+    open_tab(root, "parameters")
     row = root.locator('.mp-param-row[data-name="fc1.weight"]')
     expect(row).to_contain_text("0.25")
     assert kernel_value(
@@ -252,6 +258,7 @@ def test_hostile_names_render_as_text_and_run_nothing(
     assert {r["name"] for r in shown} >= {hostile[0], hostile[1], hostile[2]}
     assert hostile[0] in {r["kind"] for r in shown}
     # And in the parameter table and the histogram captions.
+    open_tab(root, "parameters")
     table = root.locator(".mp-params").inner_text()
     captions = root.locator(".mp-hist").inner_text()
     for text in (table, captions):
@@ -272,6 +279,7 @@ def test_smoke_in_notebook7(
     nb.run(0)
     root = panel_root(nb, 0)
     check_iris_tree(root)
+    open_tab(root, "parameters")
     expect(root.locator(".mp-hist-plot svg.main-svg").first).to_be_visible()
     root.locator('.mp-param-row[data-name="fc1.bias"]').click()
     plot = root.locator('.mp-hist-plot[data-name="fc1.bias"]')

@@ -32,6 +32,7 @@ from typing import Any
 
 import pytest
 from jupyter_driver import REPO, JupyterServer, kernel_value
+from panel_tabs import open_tab
 from playwright.sync_api import expect
 from test_panel_e2e import IRIS_SETUP, assert_clean, panel_root
 
@@ -169,6 +170,7 @@ def open_themed_panel(open_notebook: Any, page: Any, theme: str) -> tuple[Any, A
     nb.run(0)
     root = panel_root(nb, 0)
     nb.run(1, timeout=120_000)
+    open_tab(root, "parameters")  # histograms draw once their tab shows; the others draw hidden
     for sel in PLOTS:
         expect(root.locator(f"{sel} .main-svg").first).to_be_attached(timeout=30_000)
     page.evaluate(f"() => {{ {COLOR_JS} }}")
@@ -177,8 +179,10 @@ def open_themed_panel(open_notebook: Any, page: Any, theme: str) -> tuple[Any, A
 
 def pick_rows(root: Any, page: Any) -> None:
     """fc2 selected in the tree, fc2.weight alone picked for a histogram: both states shown."""
+    open_tab(root, "model")
     root.locator('.mp-tree-row[data-path="fc2"] .mp-tree-name').click()
     expect(root.locator('.mp-tree-row.mp-selected[data-path="fc2"]')).to_have_count(1)
+    open_tab(root, "parameters")
     root.locator('.mp-param-row[data-name="fc2.weight"]').click()
     expect(root.locator(".mp-param-row.mp-plotted")).to_have_count(1)
     expect(root.locator(".mp-param-row:not(.mp-plotted)")).to_have_count(1)
@@ -186,10 +190,16 @@ def pick_rows(root: Any, page: Any) -> None:
 
 
 def check_contrast(root: Any) -> None:
-    """Every text in tree rows, table rows and header cards reads at WCAG AA on its background."""
+    """Every text in tree rows, table rows and header cards reads at WCAG AA on its background.
+
+    Only shown text is measured, so each tab is opened in turn; it ends on Parameters.
+    """
     measured = []
-    for selector in (".mp-tree-row", ".mp-param-row", ".mp-header-item"):
-        measured += root.evaluate(CONTRAST_JS, selector)
+    for tab, selectors in (("model", (".mp-tree-row", ".mp-header-item")), ("parameters", (".mp-param-row",))):
+        open_tab(root, tab)
+        root.page.mouse.move(0, 0)  # no row under the pointer: hover is not the state measured
+        for selector in selectors:
+            measured += root.evaluate(CONTRAST_JS, selector)
     kinds = {(m["where"], "mp-selected" in m["cls"] or "mp-plotted" in m["cls"]) for m in measured}
     assert kinds >= {
         (".mp-tree-row", True),

@@ -17,6 +17,7 @@ import time
 from typing import Any
 
 from jupyter_driver import kernel_value
+from panel_tabs import open_tab
 from playwright.sync_api import expect
 
 SETUP = """\
@@ -84,6 +85,7 @@ def test_training_streams_while_the_cell_runs(open_notebook, page, artifacts):
     expect(root).to_be_visible(timeout=60_000)
 
     before = start_cell(nb, 1)
+    open_tab(root, "training")
     # First reading: once the inner bar and the loss chart have appeared.
     root.locator('.mp-bar[data-level="1"]').wait_for(timeout=30_000)
     root.locator('.mp-metric-plot[data-name="loss"] .main-svg').first.wait_for(timeout=30_000)
@@ -141,6 +143,7 @@ def test_a_later_view_shows_the_same_progress_and_history(open_notebook, page):
     first_root = nb.output(0).locator(".modelpanel")
     expect(first_root).to_be_visible(timeout=60_000)
     nb.run(1, timeout=60_000)
+    open_tab(first_root, "training")
     expect(first_root.locator('.mp-bar[data-level="0"] .mp-bar-count')).to_have_text("2/2")
     first_root.locator('.mp-metric-plot[data-name="loss"] .main-svg').first.wait_for(timeout=30_000)
     page.wait_for_function(
@@ -152,6 +155,7 @@ def test_a_later_view_shows_the_same_progress_and_history(open_notebook, page):
     nb.run(2, timeout=60_000)  # display(p) in a new cell: a second view of the same widget
     second_root = nb.output(2).locator(".modelpanel")
     expect(second_root).to_be_visible(timeout=30_000)
+    open_tab(second_root, "training")  # a view opened after the loop starts on Model
     second_root.locator('.mp-metric-plot[data-name="loss"] .main-svg').first.wait_for(timeout=30_000)
     second = second_root.evaluate(VIEW_JS)
 
@@ -202,6 +206,7 @@ def test_nan_weight_is_flagged_in_the_header_and_on_its_tree_row(open_notebook, 
     expect(root.locator('.mp-param-row[data-name="fc2.weight"]')).to_have_class(re.compile(r"\bmp-nonfinite\b"))
     expect(root.locator('.mp-param-row.mp-nonfinite')).to_have_count(1)
     root.locator(".mp-header").screenshot(path=str(artifacts / "training-nan-header.png"))
+    open_tab(root, "model")
     root.locator(".mp-tree").screenshot(path=str(artifacts / "training-nan-tree.png"))
     root.screenshot(path=str(artifacts / "training-nan.png"))
     assert page.mp_errors == [] and page.mp_dialogs == [] and page.mp_external == []

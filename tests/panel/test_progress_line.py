@@ -182,5 +182,5 @@ def test_model_ts_mirrors_the_line_traits():
     base = set(anywidget.AnyWidget.class_trait_names(sync=True))
     assert ts == sorted(set(ProgressLine.class_trait_names(sync=True)) - base)
     line = ProgressLine(run=1)
-    assert line._view == "progress" and line._progress == []
+    assert line._progress == []
     line.close()

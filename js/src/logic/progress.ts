@@ -118,3 +118,22 @@ export function runSummary(run: ProgressBar[]): string {
   const how = outer.state === "done" ? "" : ` (${outer.error || outer.state})`;
   return `${line}${how}`;
 }
+
+/** One running bar as the compact line shows it: "epoch 2/3 67%" ("batch 40it" without a total). */
+export function runningItem(bar: ProgressBar): string {
+  const text = barText(bar);
+  const name = text.desc || "loop";
+  return text.percent ? `${name} ${text.count} ${text.percent.trim()}` : `${name} ${text.count}`;
+}
+
+/**
+ * The compact line of the loops running now, outermost first ("epoch 2/3 67% · batch 40/150
+ * 27%"), shown above the tabs so a loop's progress is visible whatever tab is open. "" when no
+ * bar runs: finished, stopped and failed bars stay on the Training tab only.
+ */
+export function runningLine(bars: ProgressBar[] | null | undefined): string {
+  return orderBars(bars)
+    .filter((b) => b.state === "running")
+    .map(runningItem)
+    .join(" · ");
+}

@@ -246,10 +246,13 @@ export interface KeyAction {
 }
 
 /**
- * The tree's keyboard: Up/Down/Home/End move the selection along the displayed rows;
- * Right expands a closed row, Left collapses an open one or moves to the parent. Expansion is
- * fixed while a search shows its matches. Returns null for a key the tree leaves to the page,
- * and an empty action for one it swallows without effect (Right on a leaf).
+ * The tree's keyboard (WAI-ARIA tree view pattern, selection follows focus):
+ * Up/Down/Home/End move the selection along the displayed rows; Right expands a closed row,
+ * or moves to the first child of an open one; Left collapses an open row, or moves to the
+ * parent; Enter and Space select the current row (the first one when none is). While a search
+ * shows its matches every row on display is open and expansion is fixed: Right and Left only
+ * move. Returns null for a key the tree leaves to the page, and an empty action for one it
+ * swallows without effect (Right on a leaf, Left on a top-level row).
  */
 export function keyAction(
   tree: Tree,
@@ -266,12 +269,19 @@ export function keyAction(
   if (key === "ArrowUp") return { row: Math.max(0, current - 1) };
   if (key === "Home") return { row: 0 };
   if (key === "End") return { row: rows.length - 1 };
-  if ((key !== "ArrowRight" && key !== "ArrowLeft") || !node || query) return null;
+  if (key === "Enter" || key === " ") return { row: Math.max(0, current) };
+  if ((key !== "ArrowRight" && key !== "ArrowLeft") || !node) return null;
   const path = node.layer.path;
-  const open = expanded.has(path);
-  if (key === "ArrowRight") return node.children.length && !open ? { expanded: new Set(expanded).add(path) } : {};
-  if (open) return { expanded: toggled(expanded, path) };
-  return node.parent >= 0 ? { row: rows.indexOf(node.parent) } : {};
+  const open = query ? true : expanded.has(path);
+  if (key === "ArrowRight") {
+    if (!node.children.length) return {};
+    if (!open) return { expanded: new Set(expanded).add(path) };
+    const child = node.children.find((c) => rows.includes(c));
+    return child === undefined ? {} : { row: rows.indexOf(child) };
+  }
+  if (open && node.children.length && !query) return { expanded: toggled(expanded, path) };
+  const parentRow = node.parent >= 0 ? rows.indexOf(node.parent) : -1;
+  return parentRow >= 0 ? { row: parentRow } : {};
 }
 
 /** `expanded` with `path` opened if it was closed, closed if it was open. */

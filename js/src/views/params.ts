@@ -35,7 +35,9 @@ export function mountParams(root: HTMLElement, model: AnyModel<Model>, ctx: View
   const hint = h("span", "mp-hint", "Click a row to plot its histogram; Ctrl/⌘-click to add more.");
   const toolbar = h("div", "mp-toolbar");
   toolbar.append(caption, clear, hint);
+  // Native table semantics (rows, cells, column headers); sortable headers carry aria-sort.
   const table = h("table", "mp-params-table");
+  table.setAttribute("aria-label", "Parameter tensors");
   const thead = h("thead");
   const headRow = h("tr");
   const ths = COLUMNS.map((col) => {
@@ -43,6 +45,7 @@ export function mountParams(root: HTMLElement, model: AnyModel<Model>, ctx: View
     th.dataset.key = col.key;
     th.title = `${col.title} (click to sort)`;
     th.setAttribute("role", "columnheader");
+    th.scope = "col";
     th.tabIndex = 0;
     headRow.appendChild(th);
     return th;

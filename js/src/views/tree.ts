@@ -76,6 +76,7 @@ interface TreeView {
   rows: number[]; // node indices on display, in order
   matched: Set<number> | null; // nodes matching the query (null without one)
   windowKey: string; // what the window shows now; a redraw with the same key is skipped
+  uid: string; // prefix of the rows' ids (aria-activedescendant), unique per view
   hovered: TreeNode | null;
   nonfinite: { path: string; where: "weights" | "grads" | null } | null;
   error: string; // the failed forward's message: the "failed here" badge's tooltip
@@ -86,7 +87,7 @@ export function mountTree(root: HTMLElement, model: AnyModel<Model>, ctx: ViewCo
   const el = buildElements(root);
   const v: TreeView = {
     el, store, tree: null, expanded: new Set(), query: "", rows: [], matched: null,
-    windowKey: "", hovered: null, nonfinite: null, error: "",
+    windowKey: "", hovered: null, nonfinite: null, error: "", uid: `mp-tree-${Math.random().toString(36).slice(2, 10)}`,
   };
   const drawWindow = () => drawRows(v);
   // One function for every keystroke, so schedule() coalesces a burst into one recompute
@@ -151,6 +152,7 @@ function buildElements(root: HTMLElement): Elements {
     if (label === "Output shape") el.shapeHead = cell;
   }
   el.body.setAttribute("role", "tree");
+  el.body.setAttribute("aria-label", "Layers: arrow keys move, Right/Left expand/collapse, / searches");
   el.body.tabIndex = 0;
   el.body.appendChild(el.spacer);
   root.replaceChildren(toolbar, head, el.note, el.body, el.detail);
@@ -209,6 +211,11 @@ function drawRows(v: TreeView): void {
     els.push(row);
   }
   v.el.spacer.replaceChildren(...els);
+  // Screen readers follow the selected row while focus stays on the tree.
+  const active = selected === null ? undefined : v.tree.byPath.get(selected);
+  const activeId = active !== undefined && els.some((r) => r.id === `${v.uid}-${active}`) ? `${v.uid}-${active}` : "";
+  if (activeId) v.el.body.setAttribute("aria-activedescendant", activeId);
+  else v.el.body.removeAttribute("aria-activedescendant");
   showDetail(v);
 }
 
@@ -218,8 +225,14 @@ function buildRow(v: TreeView, t: Tree, i: number, selected: string | null): HTM
   const row = h("div", "mp-tree-row");
   row.dataset.path = l.path;
   row.dataset.params = String(l.params);
+  row.id = `${v.uid}-${i}`;
   row.setAttribute("role", "treeitem");
   row.setAttribute("aria-level", String(l.depth + (t.hasRoot ? 1 : 0))); // the model's row: level 1
+  // Only a window of rows exists: each says where it sits among its siblings.
+  const siblings = node.parent >= 0 ? (t.nodes[node.parent] as TreeNode).children : t.roots;
+  row.setAttribute("aria-setsize", String(siblings.length));
+  row.setAttribute("aria-posinset", String(siblings.indexOf(i) + 1));
+  row.setAttribute("aria-selected", String(selected === l.path));
   if (l.param_formula) row.title = l.param_formula;
   if (!l.depth) {
     row.classList.add("mp-tree-root");
@@ -228,7 +241,6 @@ function buildRow(v: TreeView, t: Tree, i: number, selected: string | null): HTM
   if (t.failedPath === l.path) row.classList.add("mp-failed-row");
   if (selected === l.path) {
     row.classList.add("mp-selected");
-    row.setAttribute("aria-selected", "true");
   }
   if (v.matched?.has(i)) row.classList.add("mp-match");
   if (node.children.length) row.setAttribute("aria-expanded", String(isOpen(v, l.path)));

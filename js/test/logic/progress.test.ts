@@ -87,3 +87,17 @@ describe("runs", () => {
     expect(splitRuns([bar({ id: 2 }), bar({ id: 3, level: 1 })]).earlier).toEqual([]);
   });
 });
+
+describe("the running line above the tabs", () => {
+  it("lists running bars outermost first, with n/total and percent", async () => {
+    const { runningLine } = await import("../../src/logic/progress");
+    const epoch = bar({ id: 1, level: 0, desc: "epoch", n: 2, total: 3 }); // 2/3 = 66.7% -> 67, as tqdm rounds
+    const batch = bar({ id: 2, level: 1, desc: "batch: ", n: 40, total: 150 }); // 26.7% -> 27
+    expect(runningLine([batch, epoch])).toBe("epoch 2/3 67% · batch 40/150 27%");
+    // No total: the count with its unit; no desc: "loop".
+    expect(runningLine([bar({ desc: "", total: null, n: 7, unit: "batch" })])).toBe("loop 7batch");
+    // Finished, stopped and failed bars are not running: nothing to show.
+    expect(runningLine([bar({ state: "done" }), bar({ id: 2, state: "stopped" }), bar({ id: 3, state: "error" })])).toBe("");
+    expect(runningLine(null)).toBe("");
+  });
+});

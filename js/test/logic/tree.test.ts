@@ -119,10 +119,36 @@ describe("keyAction", () => {
     expect(press("ArrowLeft", "encoder.block0")).toEqual({ row: 0 });
     expect(press("ArrowRight", "head")).toEqual({}); // a leaf: swallowed, nothing to do
     expect(press("ArrowLeft", "head")).toEqual({}); // top level, closed: nowhere to go
-    expect(press("ArrowRight", "encoder.block0", "fc")).toBeNull(); // a search fixes expansion
     expect(press("ArrowRight", null)).toBeNull();
     expect(press("a", "encoder")).toBeNull();
     expect(keyAction(tree, [], expanded, "", null, "ArrowDown")).toBeNull();
     expect(toggled(toggled(expanded, "head"), "head")).toEqual(expanded);
+  });
+
+  it("Right on an open row goes to its first child; Left on a closed child goes to its parent", () => {
+    expect(press("ArrowRight", "encoder")).toEqual({ row: 1 }); // encoder is open: to block0
+    const deeper = new Set(["encoder", "encoder.block1"]);
+    const deepRows = visibleRows(tree, deeper).rows; // encoder, block0, block1, block1.fc, block1.act, head, ...
+    expect(paths(tree, deepRows).slice(0, 5)).toEqual([
+      "encoder", "encoder.block0", "encoder.block1", "encoder.block1.fc", "encoder.block1.act",
+    ]);
+    expect(keyAction(tree, deepRows, deeper, "", "encoder.block1", "ArrowRight")).toEqual({ row: 3 });
+    expect(keyAction(tree, deepRows, deeper, "", "encoder.block1.act", "ArrowLeft")).toEqual({ row: 2 });
+  });
+
+  it("Enter and Space select the current row, or the first when none is", () => {
+    expect(press("Enter", "tied")).toEqual({ row: 4 });
+    expect(press(" ", "encoder.block1")).toEqual({ row: 2 });
+    expect(press("Enter", null)).toEqual({ row: 0 });
+  });
+
+  it("while searching, Right and Left only move: every displayed row is open", () => {
+    const found = visibleRows(tree, new Set(), "fc").rows; // encoder, block0, block0.fc, block1, block1.fc
+    expect(paths(tree, found)).toEqual(["encoder", "encoder.block0", "encoder.block0.fc", "encoder.block1", "encoder.block1.fc"]);
+    const during = (key: string, selected: string) => keyAction(tree, found, new Set(), "fc", selected, key);
+    expect(during("ArrowRight", "encoder.block1")).toEqual({ row: 4 });
+    expect(during("ArrowLeft", "encoder.block1")).toEqual({ row: 0 }); // not a collapse: to encoder
+    expect(during("ArrowLeft", "encoder.block0.fc")).toEqual({ row: 1 });
+    expect(during("ArrowRight", "encoder.block0.fc")).toEqual({}); // a leaf
   });
 });

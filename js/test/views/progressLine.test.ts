@@ -2,8 +2,7 @@
 // `_view` is "progress", with the bars of its run as the panel draws them, strings as text.
 import { afterEach, describe, expect, it } from "vitest";
 import type { ProgressBar } from "../../src/model";
-import { isProgressLine } from "../../src/progressLine";
-import widget from "../../src/widget";
+import widget from "../../src/progressLineEntry";
 import { FakeModel, HOSTILE, nextFrame, resetViews } from "../helpers";
 
 function bar(over: Partial<ProgressBar>): ProgressBar {
@@ -14,10 +13,8 @@ function bar(over: Partial<ProgressBar>): ProgressBar {
 afterEach(resetViews);
 
 describe("progress line", () => {
-  it("is drawn by the bundle's render() for _view = progress, and follows _progress", async () => {
-    const model = new FakeModel({ _view: "progress", _progress: [bar({ n: 1, rate: 2.5, elapsed: 0.4, remaining: 0.8 })] } as never);
-    expect(isProgressLine(model)).toBe(true);
-    expect(isProgressLine(new FakeModel({ _progress: [] }))).toBe(false);
+  it("is drawn by its own bundle's render(), and follows _progress", async () => {
+    const model = new FakeModel({ _progress: [bar({ n: 1, rate: 2.5, elapsed: 0.4, remaining: 0.8 })] } as never);
     const el = document.createElement("div");
     document.body.appendChild(el);
     const cleanup = widget.render({ model: model.asModel(), el } as never) as () => void;

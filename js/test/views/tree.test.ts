@@ -81,6 +81,36 @@ describe("tree view", () => {
     t.ctx.dispose();
   });
 
+  it("carries the tree roles: treeitem levels, expanded state, selection and active descendant", async () => {
+    const t = mountTreeOnly(nestedSummary());
+    const body = t.root.querySelector<HTMLElement>(".mp-tree-body") as HTMLElement;
+    expect(body.getAttribute("role")).toBe("tree");
+    expect(body.getAttribute("aria-label")).toBeTruthy();
+    expect(body.tabIndex).toBe(0);
+    const row = (p: string) => t.root.querySelector<HTMLElement>(`.mp-tree-row[data-path="${p}"]`) as HTMLElement;
+    expect(row("encoder").getAttribute("role")).toBe("treeitem");
+    expect(row("encoder").getAttribute("aria-level")).toBe("1");
+    expect(row("encoder.block0").getAttribute("aria-level")).toBe("2");
+    expect(row("encoder").getAttribute("aria-expanded")).toBe("true");
+    expect(row("encoder.block0").getAttribute("aria-expanded")).toBe("false");
+    expect(row("head").hasAttribute("aria-expanded")).toBe(false); // a leaf
+    // head is the second of the four top-level modules; block1 the second of encoder's two.
+    expect([row("head").getAttribute("aria-posinset"), row("head").getAttribute("aria-setsize")]).toEqual(["2", "4"]);
+    expect([row("encoder.block1").getAttribute("aria-posinset"), row("encoder.block1").getAttribute("aria-setsize")]).toEqual(["2", "2"]);
+    expect(row("head").getAttribute("aria-selected")).toBe("false");
+    expect(body.hasAttribute("aria-activedescendant")).toBe(false);
+    const key = (k: string) => body.dispatchEvent(new KeyboardEvent("keydown", { key: k, bubbles: true, cancelable: true }));
+    key("Enter"); // nothing selected: Enter selects the first row
+    expect(t.store.get().selectedPath).toBe("encoder");
+    key("ArrowRight"); // encoder is open: to its first child
+    expect(t.store.get().selectedPath).toBe("encoder.block0");
+    await nextFrame();
+    expect(row("encoder.block0").getAttribute("aria-selected")).toBe("true");
+    expect(body.getAttribute("aria-activedescendant")).toBe(row("encoder.block0").id);
+    t.cleanup();
+    t.ctx.dispose();
+  });
+
   it("shows the kernel's status as the text of the not-run badge", () => {
     const s = nestedSummary();
     s.layers = s.layers.map((l) =>

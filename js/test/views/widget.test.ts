@@ -55,13 +55,16 @@ describe("widget.render", () => {
     document.body.append(a, b);
     const ca = widget.render({ model: model.asModel(), el: a } as never) as () => void;
     const cb = widget.render({ model: model.asModel(), el: b } as never) as () => void;
-    for (const cls of ["mp-header", "mp-tree", "mp-params", "mp-hist", "mp-training", "mp-inference"]) {
-      expect(a.querySelector(`.modelpanel > .${cls}`)).not.toBeNull();
+    // The header above the tabs; every other section in its tab's panel.
+    expect(a.querySelector(".modelpanel > .mp-header")).not.toBeNull();
+    const where = { model: ["mp-tree"], parameters: ["mp-params", "mp-hist"], training: ["mp-training"], inference: ["mp-inference"] };
+    for (const [tab, classes] of Object.entries(where)) {
+      for (const cls of classes) expect(a.querySelector(`.mp-tabpanel[data-tab="${tab}"] > .${cls}`)).not.toBeNull();
     }
     expect(a.querySelectorAll(".modelpanel")).toHaveLength(1);
     // The training views keep the one section's layout: the NaN/Inf line above the bars.
     const training = Array.from(a.querySelectorAll(".mp-training > *")).map((e) => e.className);
-    expect(training).toEqual(["mp-nonfinite", "mp-bars", "mp-metrics", "mp-diag", "mp-dist"]);
+    expect(training).toEqual(["mp-hint mp-training-hint", "mp-nonfinite", "mp-bars", "mp-metrics", "mp-diag", "mp-dist"]);
     const counts = Array.from(a.querySelectorAll<HTMLElement>(".mp-tree-row")).map((r) => [r.dataset.path, r.querySelector(".mp-count")?.textContent]);
     expect(counts).toEqual([["", "83"], ["fc1", "50"], ["relu", "0"], ["fc2", "33"]]); // the model's row first
     const perView = model.listenerCount() / 2;

@@ -38,7 +38,6 @@ class ProgressLine(anywidget.AnyWidget):
     """The bars of one run, drawn compactly in the cell that runs it (``_progress`` records)."""
 
     _esm = _BUNDLE if _BUNDLE.is_file() else _NO_BUNDLE_ESM
-    _view = traitlets.Unicode("progress", help="which view of the bundle to draw").tag(sync=True)
     _progress = traitlets.List(help="this run's _progress records, as the panel has them").tag(sync=True)
 
     def __init__(self, run: int, **kwargs: Any) -> None:
