@@ -126,8 +126,11 @@ def test_tabs_fit_a_laptop_screen_and_keep_their_state(
     tree = root.locator(".mp-tree-body")
     tree.focus()
     page.keyboard.press("Home")
-    expect(root.locator(".mp-tree-row.mp-selected")).to_have_attribute("data-path", "fc1")
+    # The model itself is the tree's first row (its path is ""); its layers follow.
+    expect(root.locator(".mp-tree-row.mp-selected")).to_have_attribute("data-path", "")
     expect(tree).to_have_attribute("aria-activedescendant", re.compile(r"."))
+    page.keyboard.press("ArrowDown")
+    expect(root.locator(".mp-tree-row.mp-selected")).to_have_attribute("data-path", "fc1")
     page.keyboard.press("ArrowDown")
     expect(root.locator(".mp-tree-row.mp-selected")).to_have_attribute("data-path", "relu")
     page.keyboard.press("End")
@@ -143,7 +146,9 @@ def test_tabs_fit_a_laptop_screen_and_keep_their_state(
     assert selected_tab(root) == "model"
     expect(root.locator(".mp-search")).to_be_focused()
     page.keyboard.type("fc")
-    expect(root.locator(".mp-tree-row")).to_have_count(2)
+    # The matches, under the model's row (the ancestor of every match).
+    expect(root.locator(".mp-tree-row")).to_have_count(3)
+    assert root.locator(".mp-tree-row").evaluate_all("els => els.map(e => e.dataset.path)") == ["", "fc1", "fc2"]
     assert page.evaluate(ACTIVE_CELL_JS) == active  # Up/Down/Home/End moved no notebook cell
     assert kernel_value(nb, scratch, "len(p.history['loss'])") == 40  # and ran nothing
 

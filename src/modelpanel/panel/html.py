@@ -311,3 +311,56 @@ def render_page(state: Mapping[str, Any], title: str = "modelpanel") -> str:
         f"<title>{_e(title)}</title><style>{_PAGE_CSS}</style></head>"
         f"<body><h1>{_e(title)}</h1>{render_snapshot(state)}</body></html>\n"
     )
+
+
+def static_state(summary: Any, summary_trait: Mapping[str, Any], snapshot: Any, log: Any,
+                 eval_result: Any) -> dict[str, Any]:
+    """A panel's state as plain data for a static (kernel-less) rendering.
+
+    Keys: summary (``Summary.to_dict()`` with the live train flag), params (the weight
+    records), hist (every tensor's counts, not only the watched ones), metrics (every series),
+    eval_result; what ``render_snapshot`` and ``render_page`` read.
+    """
+    from .training import all_hist_state, metrics_state
+
+    state = summary.to_dict()
+    state["training"] = summary_trait.get("training", state["training"])
+    return {
+        "summary": state,
+        "params": [] if snapshot is None else snapshot.records,
+        "hist": None if snapshot is None else all_hist_state(snapshot),
+        "metrics": metrics_state(log),
+        "eval_result": eval_result,
+    }
+
+
+def plain_text(summary: Any) -> str:
+    """The text table when it is free, else a one-line summary.
+
+    ``str(Summary)`` counts MACs first, which is a second forward pass: 4 s for the
+    2,000-layer stack. Displaying the widget must not run the user's model, so the table is
+    used only once the MACs are known (``panel.summary.macs`` was read).
+    """
+    if summary.macs_counted:
+        return str(summary)
+    return f"{summary!r}\nprint(panel.summary) for the layer table (it counts MACs with one more forward)"
+
+
+def with_static_views(bundle: Any, summary: Any, state: Any) -> Any:
+    """A widget's mime bundle with ``text/plain`` and a static ``text/html`` snapshot beside
+    the widget view, for consoles, CI logs, GitHub, nbviewer and nbconvert, where widgets do
+    not render. Neither may hide the widget: a failure leaves the bundle as it was.
+    ``state`` is called for the snapshot's data (``static_state``)."""
+    if bundle is None:
+        return None
+    data, metadata = bundle if isinstance(bundle, tuple) else (bundle, {})
+    data = dict(data)
+    try:
+        data["text/plain"] = plain_text(summary)
+    except Exception:  # noqa: BLE001
+        pass
+    try:
+        data["text/html"] = render_snapshot(state())
+    except Exception:  # noqa: BLE001
+        pass
+    return data, metadata

@@ -147,3 +147,16 @@ def _numbers(values: Sequence[float]) -> dict[str, Any]:
     if arr.size and (arr.min() < 0 or arr.max() >= 2**32 or np.any(arr != np.floor(arr))):
         return array_to_wire(arr)
     return array_to_wire(arr.astype(np.uint32))
+
+
+def weight_records(snapshot: WeightSnapshot | None) -> list[dict[str, Any]]:
+    """``panel.weights``: one plain record per tensor (see ModelPanel.weights for the keys)."""
+    if snapshot is None:
+        return []
+    keys = ("shape", "numel", "dtype", "device", "trainable", "mean", "std", "min", "max", "nan", "inf",
+            "nbytes", "note")
+    return [
+        {"name": r["names"][0], "layer": r["owners"][0] if r["owners"] else "",
+         **{k: (list(r[k]) if k == "shape" else r[k]) for k in keys}}
+        for r in snapshot.records
+    ]

@@ -37,11 +37,11 @@ from ..inference import EvalResult
 from ..summary import Summary
 from ..summary.partial import summarize_or_partial
 from ..training.progress import PanelTqdm
-from .html import render_page, render_snapshot
+from .html import render_page, static_state, with_static_views
 from .inference import EvalRunner
 from .messages import dispatch
-from .state import summary_state
-from .training import TrainingSession, all_hist_state, metrics_state
+from .state import summary_state, weight_records
+from .training import TrainingSession
 
 __all__ = ["ModelPanel"]
 
@@ -276,16 +276,7 @@ class ModelPanel(anywidget.AnyWidget):
         numel 0), parametrized). Read-only copies: refreshed by :meth:`refresh` and, during
         training, every ``hist_every`` s.
         """
-        snapshot = self._training.snapshot
-        if snapshot is None:
-            return []
-        keys = ("shape", "numel", "dtype", "device", "trainable", "mean", "std", "min", "max", "nan", "inf",
-                "nbytes", "note")
-        return [
-            {"name": r["names"][0], "layer": r["owners"][0] if r["owners"] else "",
-             **{k: (list(r[k]) if k == "shape" else r[k]) for k in keys}}
-            for r in snapshot.records
-        ]
+        return weight_records(self._training.snapshot)
 
     @property
     def layer_stats(self) -> dict[str, dict[str, Any]]:
@@ -500,39 +491,14 @@ class ModelPanel(anywidget.AnyWidget):
         return {"version": self._training.hist_version}
 
     def _static_state(self) -> dict[str, Any]:
-        """The widget's state as plain data, for a static (kernel-less) rendering.
-
-        Keys: summary, params, hist, metrics, eval_result; see ``html.render_snapshot``.
-        """
-        snapshot = self._training.snapshot
-        summary = self._summary_obj.to_dict()
-        summary["training"] = self._summary.get("training", summary["training"])
-        return {
-            "summary": summary,
-            "params": [] if snapshot is None else snapshot.records,
-            "hist": None if snapshot is None else all_hist_state(snapshot),
-            "metrics": metrics_state(self._training.log),
-            "eval_result": self._eval_result,
-        }
+        """The widget's state as plain data, for a static rendering (see ``html.static_state``)."""
+        return static_state(self._summary_obj, self._summary, self._training.snapshot,
+                            self._training.log, self._eval_result)
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        """The live widget view, plus text for ``text/plain`` (consoles, logs, nbconvert)."""
-        bundle = super()._repr_mimebundle_(**kwargs)
-        if bundle is None:
-            return None
-        data, metadata = bundle if isinstance(bundle, tuple) else (bundle, {})
-        data = dict(data)
-        # Beside the widget view: text for consoles and CI logs, and a static HTML snapshot for
-        # GitHub, nbviewer and nbconvert, where widgets do not render. Neither may hide the widget.
-        try:
-            data["text/plain"] = self._plain_text()
-        except Exception:  # noqa: BLE001
-            pass
-        try:
-            data["text/html"] = render_snapshot(self._static_state())
-        except Exception:  # noqa: BLE001
-            pass
-        return data, metadata
+        """The live widget view, plus text for ``text/plain`` and a static ``text/html``."""
+        return with_static_views(super()._repr_mimebundle_(**kwargs), self._summary_obj,
+                                 self._static_state)
 
     def save_html(self, path: str | os.PathLike[str], *, title: str | None = None) -> pathlib.Path:
         """Write the current panel (tree, table, histograms, curves, evaluation) as one HTML file.
@@ -544,19 +510,6 @@ class ModelPanel(anywidget.AnyWidget):
         name = title or f"modelpanel: {self._summary_obj.model_kind}"
         target.write_text(render_page(self._static_state(), title=name), encoding="utf-8")
         return target
-
-    def _plain_text(self) -> str:
-        """The text table when it is free, else a one-line summary.
-
-        ``str(Summary)`` counts MACs first, which is a second forward pass: 4 s for the
-        2,000-layer stack. Displaying the widget must not run the user's model, so the table
-        is used only once the MACs are known (``panel.summary.macs`` was read).
-        """
-        summary = self._summary_obj
-        if summary.macs_counted:
-            return str(summary)
-        return f"{summary!r}\nprint(panel.summary) for the layer table (it counts MACs with one more forward)"
-
 
 
 # __new__ above takes (*args, **kwargs); Shift+Tab and inspect.signature show __init__'s.
