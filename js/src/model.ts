@@ -135,7 +135,7 @@ export interface ParamColumns {
 export interface ParamStats {
   version: number;
   stats: WireArray; // float32 [n, 4]: mean, std, min, max (NaN = none)
-  nonfinite: WireArray; // uint32 [n, 2]: NaN count, Inf count
+  nonfinite: WireArray | null; // uint32 [n, 2]: NaN count, Inf count; null when all are 0
   sampled: number[]; // ids whose statistics come from a strided sample
 }
 

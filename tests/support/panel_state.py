@@ -47,7 +47,7 @@ def params(panel: Any) -> list[dict[str, Any]]:
     p, s = panel._params, panel._param_stats
     n = p["n"]
     stats = wire_to_array(s["stats"]).tolist()
-    nonfinite = wire_to_array(s["nonfinite"]).tolist()
+    nonfinite = wire_to_array(s["nonfinite"]).tolist() if s["nonfinite"] is not None else [[0, 0]] * n
     numel = wire_to_array(p["numel"]).tolist()
     dtype, device = column(p["dtype"]), column(p["device"])
     frozen, sampled = set(p["frozen"]), set(s["sampled"])

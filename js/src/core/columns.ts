@@ -136,12 +136,13 @@ export function decodeParams(params: Model["_params"], stats: Model["_param_stat
   let nf: NumericArray | null = null;
   let sampled = new Set<number>();
   const s = stats as ParamStats | null | undefined;
-  if (s && s.stats && s.nonfinite) {
+  if (s && s.stats) {
     const a = decodeArray(s.stats);
-    const b = decodeArray(s.nonfinite);
-    if (a.shape[0] === n && b.shape[0] === n && a.data.length === 4 * n && b.data.length === 2 * n) {
+    // No `nonfinite` buffer: the kernel found no NaN/Inf anywhere (every count is 0).
+    const b = s.nonfinite ? decodeArray(s.nonfinite) : null;
+    if (a.shape[0] === n && a.data.length === 4 * n && (!b || (b.shape[0] === n && b.data.length === 2 * n))) {
       st = a.data;
-      nf = b.data;
+      nf = b ? b.data : null;
       sampled = new Set(s.sampled ?? []);
     }
   }

@@ -97,6 +97,14 @@ function rec(id: number, over: Partial<ParamRecord> = {}): ParamRecord {
 }
 
 describe("decodeParams", () => {
+  it("reads a missing nonfinite buffer as zero NaN/Inf counts (the kernel omits it then)", () => {
+    const records = irisRecords();
+    const stats = { ...paramStats(records), nonfinite: null } as unknown as ParamStats;
+    const out = decodeParams(paramColumns(records), stats);
+    expect(out.map((r) => [r.nan, r.inf])).toEqual(records.map(() => [0, 0]));
+    expect(out.map((r) => r.mean)).toEqual(records.map((r) => r.mean));
+  });
+
   const records = [
     rec(0),
     rec(1, { names: ["head.weight", "embed.weight"], owners: ["head", "embed"], dtype: "bfloat16", trainable: false }),

@@ -114,11 +114,13 @@ def params_state(snapshot: WeightSnapshot) -> dict[str, Any]:
 
 def param_stats_state(snapshot: WeightSnapshot, version: int) -> dict[str, Any]:
     """The ``_param_stats`` trait: mean, std, min, max (float32; NaN = no finite value) and the
-    NaN/Inf counts of every tensor, as buffers (what a training refresh resends)."""
+    NaN/Inf counts of every tensor (None when all are 0), as buffers (what a refresh resends)."""
     return {
         "version": int(version),
         "stats": array_to_wire(np.asarray(snapshot.stats[:, :4], np.float32).reshape(-1, 4)),
-        "nonfinite": array_to_wire(np.asarray(snapshot.stats[:, 4:6], np.uint32).reshape(-1, 2)),
+        # Nearly always all zero: then None, not 8 bytes per tensor on every refresh.
+        "nonfinite": (array_to_wire(np.asarray(snapshot.stats[:, 4:6], np.uint32).reshape(-1, 2))
+                      if np.any(snapshot.stats[:, 4:6]) else None),
         "sampled": np.flatnonzero(snapshot.sampled).tolist(),
     }
 
