@@ -72,3 +72,23 @@ def test_a_compiled_model_watched_in_training_reports_by_tree_path() -> None:
     assert stats["fc2"]["grad_norm"] == np.float64(expect) or abs(stats["fc2"]["grad_norm"] - expect) < 1e-6
     assert {w["layer"] for w in panel.weights} == {"fc1", "fc2"}
     panel.close()
+
+
+def test_a_first_display_bins_the_first_tensors_and_a_view_gets_any_other() -> None:
+    from widget_wire import Wire, send_from_view
+
+    from modelpanel.panel.wire import wire_to_array
+    from modelpanel.stats import weight_snapshot
+
+    torch.manual_seed(0)
+    model = linear_stack(60)  # 120 tensors: more than the first display bins
+    panel = ModelPanel(model, input_size=(1, 16))
+    expected = weight_snapshot(model)  # every tensor binned, independently
+    np.testing.assert_array_equal(wire_to_array(panel._hist["counts"]), expected.counts[:4])
+    wire = Wire(panel)
+    send_from_view(panel, {"kind": "hist_watch", "id": "w", "view": "v1", "ids": [3, 110]})
+    reply = wire.customs()[-1]
+    assert reply["ok"] is True and reply["ids"] == [3, 110]
+    assert reply["counts"] == expected.counts[[3, 110]].tolist()
+    assert sum(reply["counts"][1]) == 16 * 16  # the weight of layer 55: every value binned
+    panel.close()

@@ -11,7 +11,7 @@ import torch
 from stats_reference import gen, numpy_reference
 
 import modelpanel.stats.binning as binning
-from modelpanel.stats import bin_edges, tensor_histograms
+from modelpanel.stats import bin_edges, tensor_histograms, weight_snapshot
 
 
 @pytest.mark.parametrize("bins", [1, 3, 64, 1000, 70_000])
@@ -55,3 +55,26 @@ def test_one_thread_works_by_steps_with_the_same_results(monkeypatch) -> None:
         np.testing.assert_array_equal(a, b)
     _, ref = numpy_reference(tensors[0].numpy(), 16)
     np.testing.assert_array_equal(stepped[1][0], ref)
+
+
+def test_statistics_without_histograms_for_some_tensors() -> None:
+    from zoo import linear_stack
+
+    from modelpanel.stats.histograms import tensor_histograms
+
+    torch.manual_seed(0)
+    model = linear_stack(5)  # 10 tensors
+    full = weight_snapshot(model)
+    part = weight_snapshot(model, histograms=3)
+    assert part.binned.tolist() == [True] * 3 + [False] * 7 and full.binned.all()
+    np.testing.assert_array_equal(part.stats, full.stats)  # statistics of every tensor
+    np.testing.assert_array_equal(part.ranges, full.ranges)
+    np.testing.assert_array_equal(part.counts[:3], full.counts[:3])
+    assert not part.counts[3:].any()
+    # The same through tensor_histograms, on tensors of several lengths and a NaN.
+    tensors = [torch.randn(7), torch.randn(3, 3), torch.tensor([1.0, float("nan"), 2.0])]
+    a = tensor_histograms(tensors, bins=8)
+    b = tensor_histograms(tensors, bins=8, binned=[False, True, False])
+    np.testing.assert_array_equal(a[0], b[0])
+    np.testing.assert_array_equal(a[1][1], b[1][1])
+    assert not b[1][0].any() and not b[1][2].any()

@@ -29,10 +29,12 @@ def dictionary(values: Iterable[str]) -> dict[str, Any]:
     The index is uint8 below 256 distinct values (a class name or a dtype per row costs a
     byte), else uint32.
     """
-    seen: dict[str, int] = {}
-    index = [seen.setdefault(v, len(seen)) for v in values]
-    dtype = np.uint8 if len(seen) <= 256 else np.uint32
-    return {"values": list(seen), "index": array_to_wire(np.array(index, dtype))}
+    values = list(values)
+    distinct = list(dict.fromkeys(values))  # first-seen order
+    position = {v: i for i, v in enumerate(distinct)}
+    index = list(map(position.__getitem__, values))  # in C: this runs per tensor and per layer
+    dtype = np.uint8 if len(distinct) <= 256 else np.uint32
+    return {"values": distinct, "index": array_to_wire(np.array(index, dtype))}
 
 
 def root_record(summary: Summary) -> dict[str, Any]:

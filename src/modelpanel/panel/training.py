@@ -242,13 +242,14 @@ class TrainingSession:
             state["activations"] = dict(self.acts)
         return state
 
-    def weight_traits(self, model: nn.Module, *, full: bool = False, step: float | None = None) -> dict[str, Any]:
+    def weight_traits(self, model: nn.Module, *, full: bool = False, step: float | None = None,
+                      histograms: int | None = None) -> dict[str, Any]:
         """A fresh weight snapshot as ``_param_stats`` and ``_hist`` (kept for panel.weights).
 
         ``_params`` (names, shapes: what does not change while training) is added when
         ``full`` or when the model's tensors changed since the last snapshot.
         """
-        snapshot = weight_snapshot(model, bins=self.bins)
+        snapshot = weight_snapshot(model, bins=self.bins, histograms=histograms)
         previous, self.snapshot = self.snapshot, snapshot
         self.hist_version += 1
         traits = {
@@ -301,6 +302,10 @@ class TrainingSession:
         self.watched[view] = [i for i in ids if 0 <= i < n][:256]
         if self.snapshot is None:
             return {"bins": self.bins, "ids": [], "counts": [], "range": []}
+        binned = self.snapshot.binned
+        if binned is not None and not all(binned[i] for i in self.watched[view]):
+            # The first display binned only the first tensors: bin them all now (once).
+            self.snapshot = weight_snapshot(self._model(), bins=self.bins)
         mine = self.watched[view]
         return {"bins": self.snapshot.bins, "ids": mine,
                 "counts": self.snapshot.counts[mine].tolist(), "range": self.snapshot.ranges[mine].tolist()}

@@ -37,7 +37,7 @@ from ..inference import EvalResult
 from ..summary import Summary
 from ..summary.partial import summarize_or_partial
 from ..training.progress import PanelTqdm
-from .html import render_page, static_state, with_static_views
+from .html import MAX_PARAM_ROWS, render_page, static_state, with_static_views
 from .inference import EvalRunner
 from .messages import dispatch
 from .state import summary_state, weight_records
@@ -216,7 +216,10 @@ class ModelPanel(anywidget.AnyWidget):
                 "hist_history": self._training.on_hist_history,
                 "metrics_history": self._training.on_metrics_history,
             }
-            weights = self._training.weight_traits(model, full=True)
+            # The first display draws the first few histograms (and the static snapshot the
+            # first MAX_PARAM_ROWS): the others are binned when a view asks, or at the first
+            # training refresh. Binning is half the cost of the statistics of 4,000 tensors.
+            weights = self._training.weight_traits(model, full=True, histograms=MAX_PARAM_ROWS)
             kwargs: dict[str, Any] = {} if layout is None else {"layout": layout}
             # Initial values go through the constructor so the comm_open message carries them:
             # one message for the whole first state.

@@ -194,6 +194,8 @@ class WeightSnapshot:
     counts: np.ndarray
     ranges: np.ndarray
     bins: int
+    #: bool ``[n]``: rows whose ``counts`` were computed (``weight_snapshot(histograms=...)``).
+    binned: np.ndarray | None = None
 
     def __len__(self) -> int:
         return len(self.names)
@@ -221,29 +223,36 @@ class WeightSnapshot:
 
 
 def weight_snapshot(
-    model: torch.nn.Module, bins: int = 64, sample_size: int | None = 65536
+    model: torch.nn.Module, bins: int = 64, sample_size: int | None = 65536,
+    histograms: int | None = None,
 ) -> WeightSnapshot:
     """Statistics and histograms of all parameters of ``model``, one host read per device.
 
     ``sample_size``: on the CPU, tensors with more elements are summarised from a strided
     sample of this many (their ``sampled`` flag is set; min/max/nan/inf stay exact);
     ``None`` computes everything exactly. On accelerators it is always exact.
+    ``histograms``: bin only the first this many tensors (``binned`` says which; the others'
+    counts are 0), for a first display that shows the first few; None: all.
 
     >>> snap = weight_snapshot(torch.nn.LayerNorm(3), bins=4)
     >>> snap.records[0]["std"], snap.counts[0].tolist(), snap.ranges[0].tolist()
     (0.0, [0, 0, 0, 3], [1.0, 1.0])
     """
     with gc_paused():  # thousands of small records: see _core/gc.py
-        return _snapshot(model, bins, sample_size)
+        return _snapshot(model, bins, sample_size, histograms)
 
 
-def _snapshot(model: torch.nn.Module, bins: int, sample_size: int | None) -> WeightSnapshot:
+def _snapshot(model: torch.nn.Module, bins: int, sample_size: int | None,
+              histograms: int | None) -> WeightSnapshot:
     names, owners, shapes, numels, dtypes, devices, trainable, tensors, nbytes, notes = _param_columns(model)
     # tensor_histograms reads a quantized tensor dequantized and a sparse one by its stored
     # values; a lazy or meta tensor holds none, and its row reads "no finite value" (None).
-    stats, counts, ranges, sampled = tensor_histograms(tensors, bins=bins, sample_size=sample_size)
+    binned = None if histograms is None else [i < histograms for i in range(len(tensors))]
+    stats, counts, ranges, sampled = tensor_histograms(tensors, bins=bins, sample_size=sample_size,
+                                                       binned=binned)
     return WeightSnapshot(
         names=names, owners=owners, shapes=[list(s) for s in shapes], numels=numels,
         dtypes=dtypes, devices=devices, trainable=trainable, nbytes=nbytes, notes=notes, stats=stats,
         sampled=np.asarray(sampled, bool), counts=counts, ranges=ranges, bins=bins,
+        binned=np.ones(len(tensors), bool) if binned is None else np.asarray(binned, bool),
     )
