@@ -92,6 +92,17 @@ def _from_weight_method(module: nn.Module) -> list[Packed]:
     return _stored(module, [("weight", module.weight())])
 
 
+def is_pack_holder(module: nn.Module) -> bool:
+    """True for the modules a quantized module keeps its packed weights in
+    (``LinearPackedParams``, ``EmbeddingPackedParams``, an RNN's ``PackedParameter`` and the
+    ``ModuleList`` of them): torch never calls them, their owner reads the pack directly."""
+    kind = type(module)
+    if kind.__module__.startswith(_QUANTIZED_MODULES):
+        return kind.__name__.endswith(("PackedParams", "PackedParameter"))
+    children = list(module.children()) if isinstance(module, nn.ModuleList) else []
+    return bool(children) and all(is_pack_holder(c) for c in children)
+
+
 def _unpacker(kind: type) -> Callable[[nn.Module], list[Packed]] | None:
     if not kind.__module__.startswith(_QUANTIZED_MODULES):
         return None

@@ -30,6 +30,7 @@ from .capture import (
     NEVER_CALLED,
     NOT_CALLED_IN_EVAL,
     NOT_REACHED,
+    PACKED_WEIGHTS,
     capture,
     layer_statuses,
 )
@@ -38,8 +39,8 @@ from .layer import _LAYER_KEYS, _MACS, _STATUS, LAYER_FIELDS, Layer
 from .macs import count_macs
 from .params import ParamCounts, count_params
 
-__all__ = ["IN_TORCHSCRIPT", "LAYER_FIELDS", "NEVER_CALLED", "NOT_CALLED_IN_EVAL", "NOT_REACHED", "Layer", "Summary",
-           "summarize"]
+__all__ = ["IN_TORCHSCRIPT", "LAYER_FIELDS", "NEVER_CALLED", "NOT_CALLED_IN_EVAL", "NOT_REACHED", "PACKED_WEIGHTS",
+           "Layer", "Summary", "summarize"]
 
 
 class Summary:

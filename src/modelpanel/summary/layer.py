@@ -35,7 +35,8 @@ class Layer:
 
     ``status`` says why a module has no calls when a forward ran: ``""`` when it ran (or a
     module in its subtree did, as for a ``ModuleList``) or no forward ran,
-    ``NOT_CALLED_IN_EVAL`` / ``NEVER_CALLED`` by the pass's mode, or ``IN_TORCHSCRIPT``
+    ``NOT_CALLED_IN_EVAL`` / ``NEVER_CALLED`` by the pass's mode, ``IN_TORCHSCRIPT``, or
+    ``PACKED_WEIGHTS`` for the module a quantized layer keeps its packed weights in
     (``NOT_REACHED`` only in a panel whose forward failed: ``summarize`` raises instead).
     """
 
