@@ -190,7 +190,17 @@ export interface Diagnostics {
   };
   grad_norms?: Record<string, number | null>; // null when not finite
   activations?: Record<string, { mean: number | null; std: number | null; zero_frac: number }>;
+  flags?: Record<string, DiagnosticFlag[]>; // tree path -> its flags (training/diagnostics.py layer_flags)
 }
+
+/** A module's diagnostic flag (FLAGS in src/modelpanel/training/diagnostics.py). */
+export type DiagnosticFlag =
+  | "dead"
+  | "vanishing"
+  | "exploding"
+  | "nonfinite_weights"
+  | "nonfinite_grads"
+  | "nonfinite_activations";
 
 export interface EvalData {
   n: number | null; // null: a DataLoader over an iterable dataset

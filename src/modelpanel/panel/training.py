@@ -29,7 +29,13 @@ from torch import nn
 from .._core.walk import unwrap
 from ..errors import InputError, format_exception
 from ..stats import WeightSnapshot, weight_snapshot
-from ..training.diagnostics import ActivationMonitor, first_nonfinite, grad_norms
+from ..training.diagnostics import (
+    ActivationMonitor,
+    first_nonfinite,
+    grad_norms,
+    layer_flags,
+    weight_norms,
+)
 from ..training.metric_log import BoundedHistory, MetricLog
 from ..training.progress import BarBoard, PanelTqdm
 from .progress_line import ProgressLine, display_line
@@ -67,6 +73,8 @@ class TrainingSession:
         self.last_hist = -math.inf
         self.last_diag = -math.inf
         self.bad_weights: str | None = None
+        self.bad_weight_paths: list[str] = []  # every module holding a NaN/Inf weight (latest snapshot)
+        self.weight_norm: dict[str, float] = {}  # per module, with the grad norms (for the flags)
         self.nonfinite: dict[str, Any] = {"loss": False, "first_layer": None, "where": None}
         self.grad: dict[str, float | None] = {}
         self.acts: dict[str, Any] = {}
@@ -119,7 +127,7 @@ class TrainingSession:
         self.log.clear()
         self.hist = BoundedHistory(keep_exact=self.hist.keep_exact)
         self.nonfinite = {"loss": False, "first_layer": None, "where": None}
-        self.grad, self.acts = {}, {}
+        self.grad, self.acts, self.weight_norm, self.bad_weight_paths = {}, {}, {}, []
         self.metrics_reset += 1
         self.metrics_seq = 0
         self._publish(_metrics=self._metrics_delta({}), _diagnostics={})
@@ -215,6 +223,7 @@ class TrainingSession:
         if model is not None and (running or force):
             if self.grad_norms and diag_due:
                 self.grad, bad = grad_norms(model)
+                self.weight_norm = weight_norms(model)
                 self._flag(bad, "grads")
                 traits["_diagnostics"] = None
             # While running: on the time throttle. When the outermost bar closes: once more, so
@@ -222,7 +231,10 @@ class TrainingSession:
             due = now - self.last_hist >= self.hist_every if self.hist_every is not None else False
             if self.hist_every is not None and (due or not running):
                 self.last_hist = now
+                flagged = self.bad_weight_paths
                 traits.update(self._hist_traits(model))
+                if flagged != self.bad_weight_paths:  # the flags of the tree's rows changed
+                    traits["_diagnostics"] = None
                 if self._flag(self.bad_weights, "weights") or (
                         not self.grad_norms and self._flag(first_nonfinite(model, grads=True), "grads")):
                     traits["_diagnostics"] = None
@@ -240,6 +252,8 @@ class TrainingSession:
             state["grad_norms"] = dict(self.grad)
         if self.activations:
             state["activations"] = dict(self.acts)
+        state["flags"] = layer_flags(self.grad if self.grad_norms else {}, self.weight_norm,
+                                     self.acts if self.activations else {}, self.bad_weight_paths)
         return state
 
     def weight_traits(self, model: nn.Module, *, full: bool = False, step: float | None = None,
@@ -275,7 +289,8 @@ class TrainingSession:
         assert snapshot is not None
         # NaN/Inf weights: the snapshot counted them already (no second pass over the weights).
         bad = np.flatnonzero(snapshot.stats[:, 4] + snapshot.stats[:, 5])
-        self.bad_weights = None if not bad.size else (snapshot.owners[bad[0]] or [""])[0]
+        self.bad_weight_paths = list(dict.fromkeys((snapshot.owners[i] or [""])[0] for i in bad))
+        self.bad_weights = self.bad_weight_paths[0] if self.bad_weight_paths else None
         items = self.hist.items()
         if items and items[-1][1].shape != tuple(snapshot.counts.shape):
             self.hist = BoundedHistory(keep_exact=self.hist.keep_exact)  # the model's tensors changed
