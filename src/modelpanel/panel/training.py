@@ -106,6 +106,10 @@ class TrainingSession:
             # period into the loop (and one more when the loop ends).
             self.last_hist = time.monotonic()
             self.start_watching()
+            if self.hist_every is not None and not len(self.hist):
+                # The first column of "weights over time": the weights before any step, so the
+                # heatmap shows where training started from.
+                self._publish(**self._hist_traits(self._model(), before_training=True))
         bar = PanelTqdm(iterable, desc=desc, total=total, leave=leave, unit=unit,
                         board=self.board, **tqdm_kwargs)
         if bar._board_id and self.board.run_of(bar._board_id) == bar._board_id:
@@ -280,10 +284,17 @@ class TrainingSession:
             return list(range(DEFAULT_WATCHED))
         return sorted({i for ids in self.watched.values() for i in ids})
 
-    def _hist_traits(self, model: nn.Module) -> dict[str, Any]:
+    def _hist_traits(self, model: nn.Module, before_training: bool = False) -> dict[str, Any]:
         """Fresh weight statistics and watched histograms (on device, one sync); the history
-        of every tensor is kept here, bounded, and sent only on request."""
+        of every tensor is kept here, bounded, and sent only on request.
+
+        ``before_training``: the snapshot taken as the first loop starts, at the last logged
+        step, or at step -1 when nothing was logged yet (the implicit steps start at 0, and the
+        weights at step s are those after it).
+        """
         x = self.log.last_step if self.log.last_step is not None else float(len(self.hist))
+        if before_training and self.log.last_step is None:
+            x = -1.0
         traits = self.weight_traits(model, step=x)
         snapshot = self.snapshot
         assert snapshot is not None
