@@ -297,6 +297,7 @@ export interface Model {
   _eval_data: EvalData | null;
   _eval_result: EvalResult | null;
   _eval_running: boolean | null; // true while an evaluation runs (from the view or from code)
+  _macs_progress: { done: number; total: number } | null; // while the MAC pass runs: module calls done / expected
 }
 
 /** Synced traits of ProgressLine (src/modelpanel/panel/progress_line.py): one loop's bars in its cell. */
