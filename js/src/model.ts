@@ -190,7 +190,17 @@ export interface Diagnostics {
   };
   grad_norms?: Record<string, number | null>; // null when not finite
   activations?: Record<string, { mean: number | null; std: number | null; zero_frac: number }>;
+  flags?: Record<string, DiagnosticFlag[]>; // tree path -> its flags (training/diagnostics.py layer_flags)
 }
+
+/** A module's diagnostic flag (FLAGS in src/modelpanel/training/diagnostics.py). */
+export type DiagnosticFlag =
+  | "dead"
+  | "vanishing"
+  | "exploding"
+  | "nonfinite_weights"
+  | "nonfinite_grads"
+  | "nonfinite_activations";
 
 export interface EvalData {
   n: number | null; // null: a DataLoader over an iterable dataset
@@ -287,6 +297,7 @@ export interface Model {
   _eval_data: EvalData | null;
   _eval_result: EvalResult | null;
   _eval_running: boolean | null; // true while an evaluation runs (from the view or from code)
+  _macs_progress: { done: number; total: number } | null; // while the MAC pass runs: module calls done / expected
 }
 
 /** Synced traits of ProgressLine (src/modelpanel/panel/progress_line.py): one loop's bars in its cell. */

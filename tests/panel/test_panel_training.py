@@ -259,3 +259,32 @@ def test_a_failing_monitor_never_replaces_the_users_exception(monkeypatch):
                 raise ValueError("user's own")
     assert panel._error == "training monitor: RuntimeError: cannot read grads"
     assert panel._progress[0]["n"] == 2
+
+
+def test_weights_over_time_start_with_the_weights_before_training():
+    model = IrisMLP()
+    before = [p.detach().clone().numpy() for p in model.parameters()]
+    panel = Panel(model, input_size=(1, 4), hist_every=60.0)  # no snapshot during the loop
+    x, y = iris_data()
+    opt = torch.optim.SGD(model.parameters(), lr=0.5)
+    for _ in panel.progress(range(5)):
+        loss = F.cross_entropy(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        panel.log(loss=loss)
+    wire = Wire(panel)
+    for tensor, (w0, w1) in enumerate(zip(before, model.parameters())):
+        send_from_view(panel, {"kind": "hist_history", "id": tensor, "tensor": tensor})
+        reply = wire.customs()[-1]
+        # Two columns: before the first step (-1: the implicit steps start at 0) and the end.
+        assert reply["steps"] == [-1.0, 4.0]
+        lo, hi = float(w0.min()), float(w0.max())
+        assert reply["range"][0] == pytest.approx([lo, hi])
+        assert reply["counts"][0] == np.histogram(w0, bins=64, range=(lo, hi))[0].tolist()
+        assert reply["range"][1] == pytest.approx([w1.detach().min().item(), w1.detach().max().item()])
+    # A second loop keeps adding to the same history: no second "before" column.
+    for _ in panel.progress(range(2)):
+        panel.log(loss=1.0)
+    send_from_view(panel, {"kind": "hist_history", "id": 0, "tensor": 0})
+    assert wire.customs()[-1]["steps"] == [-1.0, 4.0, 6.0]

@@ -17,6 +17,7 @@ export interface HeaderItem {
 export interface MacsRequest {
   counting: boolean;
   error: string; // "" unless the last count_macs request failed
+  progress?: { done: number; total: number } | null; // the kernel's _macs_progress: the pass runs (from here or from code)
 }
 
 const IDLE: MacsRequest = { counting: false, error: "" };
@@ -40,7 +41,13 @@ export function macsItem(s: Summary, request: MacsRequest = IDLE): HeaderItem {
         title: "MACs need an input: pass input_size=(...) or input_data=... to ModelPanel, then press Count MACs or read panel.summary.macs",
       };
     }
-    if (request.counting) return { ...item, value: "counting…", title: "Counting: one more forward pass, under torch's FlopCounterMode" };
+    const p = request.progress;
+    if (request.counting || p) {
+      const title = "Counting: one more forward pass, under torch's FlopCounterMode";
+      if (!p || !(p.total > 0)) return { ...item, value: "counting…", title };
+      const done = Math.min(p.done, p.total);
+      return { ...item, value: `counting… ${Math.floor((100 * done) / p.total)}%`, title: `${title}: ${formatInt(done)} of ${formatInt(p.total)} module calls done` };
+    }
     const how = "Not counted yet: press Count MACs, or read panel.summary.macs in Python (one more forward pass)";
     return {
       ...item,

@@ -42,8 +42,3 @@ export function nonfiniteMessage(flag: NonfiniteFlag | null): string {
   }
   return `NaN/Inf in ${parts.join(" and in ")}`;
 }
-
-/** The tooltip of the NaN/Inf badge. */
-export function nonfiniteBadgeTitle(where: "weights" | "grads" | null): string {
-  return `NaN/Inf first appeared here (in its ${where === "grads" ? "gradients" : "weights"})`;
-}

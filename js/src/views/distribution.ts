@@ -16,8 +16,17 @@ import type { Hists } from "../core/hists";
 import Plotly from "../core/plotly";
 import { type Store, setWatched } from "../core/store";
 import { type Theme, colorscale, themeOf, withTheme } from "../core/theme";
-import { type Heatmap, type TensorHistory, appendColumn, distributionHeatmap, historyFromReply } from "../logic/distributions";
+import { type Heatmap, type TensorHistory, appendColumn, distributionHeatmap, historyFromReply, stepAxis } from "../logic/distributions";
 import type { HistHistoryReply, Model } from "../model";
+
+// The UI strings of this view.
+const TEXT = {
+  title: "Weights over time ",
+  step: "step",
+  value: "value",
+  share: "share of elements",
+  hover: "step %{customdata}<br>value %{y:.3g}<br>%{z:.1%}<extra></extra>",
+};
 
 /** Mount the distributions heatmap into `root` (.mp-dist); returns its cleanup. */
 export function mountDistribution(
@@ -89,7 +98,7 @@ export function mountDistribution(
     const params = recordsOf(model);
     setOptions(select, params.map((r, i) => r.names[0] ?? `tensor ${i}`));
     select.value = String(chosen);
-    if (!root.firstChild) root.append(h("span", "mp-dist-title", "Weights over time "), select, plot);
+    if (!root.firstChild) root.append(h("span", "mp-dist-title", TEXT.title), select, plot);
     draw(plot, heat, theme.get());
     plotted = true;
   };
@@ -130,22 +139,33 @@ function setOptions(select: HTMLSelectElement, names: string[]): void {
 }
 
 function draw(plot: HTMLElement, heat: Heatmap, theme: Theme): void {
+  const axis = stepAxis(heat.x);
   const trace = {
     type: "heatmap",
-    x: heat.x,
+    x: axis.edges, // cell edges: the axis ends on the first and last step, not half a cell past
     y: heat.y,
     z: heat.z,
+    customdata: heat.z.map(() => heat.x), // each cell's own step, for the hover text
     colorscale: colorscale(theme),
-    showscale: false,
-    hovertemplate: "step %{x}<br>value %{y:.3g}<br>%{z:.1%}<extra></extra>",
+    showscale: true,
+    colorbar: { title: { text: TEXT.share, side: "right" }, tickformat: ".0%", thickness: 10, outlinewidth: 0 },
+    hovertemplate: TEXT.hover,
   };
   const layout = withTheme(
     {
-      width: 480,
-      height: 220,
-      margin: { l: 56, r: 8, t: 6, b: 30 },
-      xaxis: { title: { text: "step" } },
-      yaxis: { title: { text: "value" } },
+      width: 520,
+      height: 240,
+      margin: { l: 8, r: 8, t: 6, b: 8 },
+      // automargin + standoff: each title sits beyond its tick labels, however wide they are.
+      xaxis: {
+        title: { text: TEXT.step, standoff: 6 },
+        range: axis.range,
+        tickmode: "array",
+        tickvals: axis.ticks,
+        ticktext: axis.ticks.map(String),
+        automargin: true,
+      },
+      yaxis: { title: { text: TEXT.value, standoff: 6 }, automargin: true },
     },
     theme,
   );

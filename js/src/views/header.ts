@@ -2,7 +2,8 @@
 // dtype(s) and train/eval mode, as a row of stat cards; below them, the message of a forward
 // that failed (the panel shows the model up to there), and a warning line when a NaN/Inf has
 // appeared in the loss, the weights or the gradients (issue 4, point 4). The MACs card offers a
-// "Count MACs" button until they are counted (a count_macs request; "counting…" meanwhile).
+// "Count MACs" button until they are counted (a count_macs request; "counting… 40%" meanwhile,
+// from the kernel's _macs_progress, which also shows a count started from code).
 
 import type { AnyModel } from "@anywidget/types";
 import { recordsOf, summaryOf } from "../core/columns";
@@ -34,6 +35,7 @@ export function mountHeader(root: HTMLElement, model: AnyModel<Model>, ctx: View
     });
   };
   const draw = () => {
+    request.progress = model.get("_macs_progress") ?? null;
     const s = summaryOf(model.get("_summary"));
     if (!s) {
       root.replaceChildren(h("div", "mp-empty", "No summary yet."), warning);
@@ -76,6 +78,7 @@ export function mountHeader(root: HTMLElement, model: AnyModel<Model>, ctx: View
   draw();
   drawWarning();
   ctx.on("change:_summary", () => ctx.schedule(draw));
+  ctx.on("change:_macs_progress", () => ctx.schedule(draw));
   ctx.on("change:_diagnostics", () => ctx.schedule(drawWarning));
   ctx.on("change:_params", () => ctx.schedule(drawWarning));
   ctx.on("change:_param_stats", () => ctx.schedule(drawWarning));

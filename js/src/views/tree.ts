@@ -1,7 +1,9 @@
 // Layer tree: indented, collapsible, virtualised rows. Only the rows in the scroll window
 // exist in the DOM (fixed row height + a spacer), so a 2,000-module model opens as fast as a
 // small one. Selecting a row filters the parameter table (view-local state, see core/store.ts).
-// The module where a NaN/Inf first appeared (logic/nonfinite.ts) carries a badge. The first row
+// The module where a NaN/Inf first appeared (logic/nonfinite.ts) and every module the training
+// diagnostics flag (dead units, vanishing or exploding gradients: logic/flags.ts) carry a badge
+// whose tooltip says what it means and what helps. The first row
 // is the model itself (the kernel's `root`); after a failed forward, the module where it raised
 // is marked "failed here", and a note under the column heads says what the shapes are.
 
@@ -11,7 +13,8 @@ import type { ViewContext } from "../core/context";
 import { button, h } from "../core/dom";
 import { formatInt, formatShape, formatShare } from "../core/format";
 import type { Store } from "../core/store";
-import { nonfiniteBadgeTitle, nonfiniteFlag } from "../logic/nonfinite";
+import { flagBadges, flagsByPath } from "../logic/flags";
+import { nonfiniteFlag } from "../logic/nonfinite";
 import {
   type Tree,
   type TreeNode,
@@ -29,7 +32,7 @@ import {
   toggled,
   visibleRows,
 } from "../logic/tree";
-import type { Model, Summary } from "../model";
+import type { DiagnosticFlag, Model, Summary } from "../model";
 
 /** Row height in px; must match --mp-row-h in widget.css. */
 export const ROW_H = 22;
@@ -79,6 +82,8 @@ interface TreeView {
   uid: string; // prefix of the rows' ids (aria-activedescendant), unique per view
   hovered: TreeNode | null;
   nonfinite: { path: string; where: "weights" | "grads" | null } | null;
+  flags: Map<string, DiagnosticFlag[]>; // the diagnostics' flags of each flagged row
+  flagsKey: string; // changes when they do (part of windowKey)
   error: string; // the failed forward's message: the "failed here" badge's tooltip
 }
 
@@ -87,7 +92,7 @@ export function mountTree(root: HTMLElement, model: AnyModel<Model>, ctx: ViewCo
   const el = buildElements(root);
   const v: TreeView = {
     el, store, tree: null, expanded: new Set(), query: "", rows: [], matched: null,
-    windowKey: "", hovered: null, nonfinite: null, error: "", uid: `mp-tree-${Math.random().toString(36).slice(2, 10)}`,
+    windowKey: "", hovered: null, nonfinite: null, flags: new Map(), flagsKey: "", error: "", uid: `mp-tree-${Math.random().toString(36).slice(2, 10)}`,
   };
   const drawWindow = () => drawRows(v);
   // One function for every keystroke, so schedule() coalesces a burst into one recompute
@@ -99,7 +104,9 @@ export function mountTree(root: HTMLElement, model: AnyModel<Model>, ctx: ViewCo
   const load = () => loadSummary(v, summaryOf(model.get("_summary")));
   const loadNonfinite = () => {
     const f = nonfiniteFlag(model.get("_diagnostics"), recordsOf(model));
-    v.nonfinite = f?.where && f.firstLayer ? { path: f.firstLayer, where: f.where } : null;
+    v.nonfinite = f?.where && f.firstLayer !== null ? { path: f.firstLayer, where: f.where } : null;
+    v.flags = flagsByPath(model.get("_diagnostics"), f);
+    v.flagsKey = JSON.stringify(Array.from(v.flags));
     drawRows(v);
   };
 
@@ -201,7 +208,7 @@ function drawRows(v: TreeView): void {
   const first = Math.max(0, Math.floor(v.el.body.scrollTop / ROW_H) - OVERSCAN);
   const last = Math.min(v.rows.length, first + MAX_VISIBLE + 2 * OVERSCAN);
   const selected = v.store.get().selectedPath;
-  const key = `${first}:${last}:${selected}:${v.nonfinite?.path}:${v.nonfinite?.where}`;
+  const key = `${first}:${last}:${selected}:${v.flagsKey}`;
   if (key === v.windowKey) return;
   v.windowKey = key;
   const els: HTMLElement[] = [];
@@ -245,6 +252,7 @@ function buildRow(v: TreeView, t: Tree, i: number, selected: string | null): HTM
   if (v.matched?.has(i)) row.classList.add("mp-match");
   if (node.children.length) row.setAttribute("aria-expanded", String(isOpen(v, l.path)));
   if (v.nonfinite?.path === l.path) row.classList.add("mp-nonfinite-row");
+  if (v.flags.has(l.path)) row.classList.add("mp-flagged-row");
   row.append(
     nameCell(v, t, node),
     h("span", "mp-cell mp-kind", l.kind),
@@ -289,9 +297,9 @@ function nameCell(v: TreeView, t: Tree, node: TreeNode): HTMLElement {
     b.title = title;
     name.appendChild(b);
   }
-  if (v.nonfinite?.path === l.path) {
-    const b = h("span", "mp-badge mp-badge-nonfinite", "NaN/Inf");
-    b.title = nonfiniteBadgeTitle(v.nonfinite.where);
+  for (const flag of flagBadges(v.flags.get(l.path) ?? [], v.nonfinite?.path === l.path)) {
+    const b = h("span", `mp-badge mp-badge-${flag.key}`, flag.text);
+    b.title = flag.title;
     name.appendChild(b);
   }
   return name;

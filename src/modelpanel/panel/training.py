@@ -29,7 +29,13 @@ from torch import nn
 from .._core.walk import unwrap
 from ..errors import InputError, format_exception
 from ..stats import WeightSnapshot, weight_snapshot
-from ..training.diagnostics import ActivationMonitor, first_nonfinite, grad_norms
+from ..training.diagnostics import (
+    ActivationMonitor,
+    first_nonfinite,
+    grad_norms,
+    layer_flags,
+    weight_norms,
+)
 from ..training.metric_log import BoundedHistory, MetricLog
 from ..training.progress import BarBoard, PanelTqdm
 from .progress_line import ProgressLine, display_line
@@ -67,6 +73,8 @@ class TrainingSession:
         self.last_hist = -math.inf
         self.last_diag = -math.inf
         self.bad_weights: str | None = None
+        self.bad_weight_paths: list[str] = []  # every module holding a NaN/Inf weight (latest snapshot)
+        self.weight_norm: dict[str, float] = {}  # per module, with the grad norms (for the flags)
         self.nonfinite: dict[str, Any] = {"loss": False, "first_layer": None, "where": None}
         self.grad: dict[str, float | None] = {}
         self.acts: dict[str, Any] = {}
@@ -98,6 +106,10 @@ class TrainingSession:
             # period into the loop (and one more when the loop ends).
             self.last_hist = time.monotonic()
             self.start_watching()
+            if self.hist_every is not None and not len(self.hist):
+                # The first column of "weights over time": the weights before any step, so the
+                # heatmap shows where training started from.
+                self._publish(**self._hist_traits(self._model(), before_training=True))
         bar = PanelTqdm(iterable, desc=desc, total=total, leave=leave, unit=unit,
                         board=self.board, **tqdm_kwargs)
         if bar._board_id and self.board.run_of(bar._board_id) == bar._board_id:
@@ -119,7 +131,7 @@ class TrainingSession:
         self.log.clear()
         self.hist = BoundedHistory(keep_exact=self.hist.keep_exact)
         self.nonfinite = {"loss": False, "first_layer": None, "where": None}
-        self.grad, self.acts = {}, {}
+        self.grad, self.acts, self.weight_norm, self.bad_weight_paths = {}, {}, {}, []
         self.metrics_reset += 1
         self.metrics_seq = 0
         self._publish(_metrics=self._metrics_delta({}), _diagnostics={})
@@ -215,6 +227,7 @@ class TrainingSession:
         if model is not None and (running or force):
             if self.grad_norms and diag_due:
                 self.grad, bad = grad_norms(model)
+                self.weight_norm = weight_norms(model)
                 self._flag(bad, "grads")
                 traits["_diagnostics"] = None
             # While running: on the time throttle. When the outermost bar closes: once more, so
@@ -222,7 +235,10 @@ class TrainingSession:
             due = now - self.last_hist >= self.hist_every if self.hist_every is not None else False
             if self.hist_every is not None and (due or not running):
                 self.last_hist = now
+                flagged = self.bad_weight_paths
                 traits.update(self._hist_traits(model))
+                if flagged != self.bad_weight_paths:  # the flags of the tree's rows changed
+                    traits["_diagnostics"] = None
                 if self._flag(self.bad_weights, "weights") or (
                         not self.grad_norms and self._flag(first_nonfinite(model, grads=True), "grads")):
                     traits["_diagnostics"] = None
@@ -240,6 +256,8 @@ class TrainingSession:
             state["grad_norms"] = dict(self.grad)
         if self.activations:
             state["activations"] = dict(self.acts)
+        state["flags"] = layer_flags(self.grad if self.grad_norms else {}, self.weight_norm,
+                                     self.acts if self.activations else {}, self.bad_weight_paths)
         return state
 
     def weight_traits(self, model: nn.Module, *, full: bool = False, step: float | None = None,
@@ -266,16 +284,24 @@ class TrainingSession:
             return list(range(DEFAULT_WATCHED))
         return sorted({i for ids in self.watched.values() for i in ids})
 
-    def _hist_traits(self, model: nn.Module) -> dict[str, Any]:
+    def _hist_traits(self, model: nn.Module, before_training: bool = False) -> dict[str, Any]:
         """Fresh weight statistics and watched histograms (on device, one sync); the history
-        of every tensor is kept here, bounded, and sent only on request."""
+        of every tensor is kept here, bounded, and sent only on request.
+
+        ``before_training``: the snapshot taken as the first loop starts, at the last logged
+        step, or at step -1 when nothing was logged yet (the implicit steps start at 0, and the
+        weights at step s are those after it).
+        """
         x = self.log.last_step if self.log.last_step is not None else float(len(self.hist))
+        if before_training and self.log.last_step is None:
+            x = -1.0
         traits = self.weight_traits(model, step=x)
         snapshot = self.snapshot
         assert snapshot is not None
         # NaN/Inf weights: the snapshot counted them already (no second pass over the weights).
         bad = np.flatnonzero(snapshot.stats[:, 4] + snapshot.stats[:, 5])
-        self.bad_weights = None if not bad.size else (snapshot.owners[bad[0]] or [""])[0]
+        self.bad_weight_paths = list(dict.fromkeys((snapshot.owners[i] or [""])[0] for i in bad))
+        self.bad_weights = self.bad_weight_paths[0] if self.bad_weight_paths else None
         items = self.hist.items()
         if items and items[-1][1].shape != tuple(snapshot.counts.shape):
             self.hist = BoundedHistory(keep_exact=self.hist.keep_exact)  # the model's tensors changed

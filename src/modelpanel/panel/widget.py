@@ -139,6 +139,8 @@ class ModelPanel(anywidget.AnyWidget):
     _eval_data = traitlets.Dict(allow_none=True, default_value=None, help="what set_eval_data holds").tag(sync=True)
     _eval_result = traitlets.Dict(allow_none=True, default_value=None, help="the last EvalResult").tag(sync=True)
     _eval_running = traitlets.Bool(False, help="an evaluation is running").tag(sync=True)
+    _macs_progress = traitlets.Dict(allow_none=True, default_value=None,
+                                    help="the MAC pass's module calls done / total while it runs").tag(sync=True)
 
     # -- public settings (not synced) -------------------------------------------------------------
     hist_every = traitlets.Float(2.0, allow_none=True, help="seconds between weight histograms while a loop runs; None: off")
@@ -228,6 +230,7 @@ class ModelPanel(anywidget.AnyWidget):
         self.on_msg(self._on_msg)
         # MACs counted from code (panel.summary.macs, print(panel.summary)) reach the header too.
         summary._macs_listener = weakref.WeakMethod(self._on_macs_counted)
+        summary._macs_progress = weakref.WeakMethod(self._on_macs_progress)
         self.watch(hist_every=hist_every, grad_norms=grad_norms, activations=activations)
         if eval_data is not None:
             try:
@@ -450,6 +453,10 @@ class ModelPanel(anywidget.AnyWidget):
         except ModelPanelError:
             return
         self._publish(_summary=self._summary_state(model))
+
+    def _on_macs_progress(self, done: int | None, total: int) -> None:
+        """The MAC pass is running (module calls ``done`` of ``total``), or is over (None)."""
+        self._publish(_macs_progress=None if done is None else {"done": done, "total": total})
 
     def _publish(self, **traits: Any) -> None:
         """Write several synced traits as one update message."""

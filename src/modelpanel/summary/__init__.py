@@ -35,7 +35,7 @@ from .capture import (
     layer_statuses,
 )
 from .inputs import PreparedInputs, prepare_inputs
-from .layer import _LAYER_KEYS, _MACS, _STATUS, LAYER_FIELDS, Layer
+from .layer import _CALLS, _LAYER_KEYS, _MACS, _STATUS, LAYER_FIELDS, Layer
 from .macs import count_macs
 from .params import ParamCounts, count_params
 
@@ -65,6 +65,8 @@ class Summary:
         # Called (weakly: a WeakMethod) after the lazy MAC pass, however it was triggered, so a
         # panel shows MACs that code counted (panel.summary.macs) without a refresh.
         self._macs_listener: Callable[[], Callable[[], None] | None] | None = None
+        # Called the same way with (module calls done, expected) during the pass, (None, 0) after.
+        self._macs_progress: Callable[[], Callable[[int | None, int], None] | None] | None = None
         # One tuple per layer, in Layer's field order. Layer objects are made the first time
         # ``layers`` is read: to_dict() (what the panel sends) never needs them, and making
         # 2,000 of them costs a tenth of a 2,000-layer forward.
@@ -147,8 +149,15 @@ class Summary:
             )
         inputs = self._inputs
         tree = walk_modules(model)
-        with inputs.placed(tree):
-            total, per_path, excluded = count_macs(tree, inputs.args, inputs.kwargs, mode=self.mode)
+        progress = self._macs_progress() if self._macs_progress is not None else None
+        try:
+            with inputs.placed(tree):
+                total, per_path, excluded = count_macs(
+                    tree, inputs.args, inputs.kwargs, mode=self.mode, progress=progress,
+                    expected_calls=1 + sum(row[_CALLS] for row in self._rows))  # + the root's call
+        finally:
+            if progress is not None:
+                progress(None, 0)
         # Inside TorchScript nothing is booked per module: unknown, not zero.
         macs = [None if row[_STATUS] == IN_TORCHSCRIPT else per_path.get(row[0], 0) for row in self._rows]
         self._rows = [(*row[:_MACS], m, *row[_MACS + 1 :]) for row, m in zip(self._rows, macs)]

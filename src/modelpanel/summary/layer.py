@@ -83,3 +83,4 @@ _LAYER_KEYS = tuple(f.name for f in dataclasses.fields(Layer))
 LAYER_FIELDS = _LAYER_KEYS
 _MACS = _LAYER_KEYS.index("macs")
 _STATUS = _LAYER_KEYS.index("status")
+_CALLS = _LAYER_KEYS.index("calls")
