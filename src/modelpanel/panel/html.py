@@ -332,35 +332,3 @@ def static_state(summary: Any, summary_trait: Mapping[str, Any], snapshot: Any, 
         "metrics": metrics_state(log),
         "eval_result": eval_result,
     }
-
-
-def plain_text(summary: Any) -> str:
-    """The text table when it is free, else a one-line summary.
-
-    ``str(Summary)`` counts MACs first, which is a second forward pass: 4 s for the
-    2,000-layer stack. Displaying the widget must not run the user's model, so the table is
-    used only once the MACs are known (``panel.summary.macs`` was read).
-    """
-    if summary.macs_counted:
-        return str(summary)
-    return f"{summary!r}\nprint(panel.summary) for the layer table (it counts MACs with one more forward)"
-
-
-def with_static_views(bundle: Any, summary: Any, state: Any) -> Any:
-    """A widget's mime bundle with ``text/plain`` and a static ``text/html`` snapshot beside
-    the widget view, for consoles, CI logs, GitHub, nbviewer and nbconvert, where widgets do
-    not render. Neither may hide the widget: a failure leaves the bundle as it was.
-    ``state`` is called for the snapshot's data (``static_state``)."""
-    if bundle is None:
-        return None
-    data, metadata = bundle if isinstance(bundle, tuple) else (bundle, {})
-    data = dict(data)
-    try:
-        data["text/plain"] = plain_text(summary)
-    except Exception:  # noqa: BLE001
-        pass
-    try:
-        data["text/html"] = render_snapshot(state())
-    except Exception:  # noqa: BLE001
-        pass
-    return data, metadata

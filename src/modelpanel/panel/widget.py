@@ -37,9 +37,10 @@ from ..inference import EvalResult
 from ..summary import Summary
 from ..summary.partial import summarize_or_partial
 from ..training.progress import PanelTqdm
-from .html import MAX_PARAM_ROWS, render_page, static_state, with_static_views
+from .html import MAX_PARAM_ROWS, render_page, static_state
 from .inference import EvalRunner
 from .messages import dispatch
+from .snapshot import SnapshotOutputs, snapshot_bundle, with_snapshot
 from .state import summary_state, weight_records
 from .training import TrainingSession
 
@@ -207,6 +208,7 @@ class ModelPanel(anywidget.AnyWidget):
             self._model_ref = weakref.ref(unwrap(model))
             self._wrapper_ref = weakref.ref(model)
             self._summary_obj = summary
+            self._snapshots = SnapshotOutputs(lambda: snapshot_bundle(self), self._set_error)
             self._training = TrainingSession(self._publish, self._model, bins=bins,
                                              metric_points=1000, hist_snapshots=64)
             self._runner = EvalRunner(self._publish, self._model, summary, self.progress)
@@ -466,6 +468,7 @@ class ModelPanel(anywidget.AnyWidget):
         with self.hold_sync():
             for name, value in traits.items():
                 setattr(self, name, value)
+        self._snapshots.published(traits)  # the saved notebook's copy follows (panel/snapshot.py)
 
     def close(self) -> None:
         """Remove every hook this panel added, then close the widget."""
@@ -506,9 +509,12 @@ class ModelPanel(anywidget.AnyWidget):
                             self._training.log, self._eval_result)
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        """The live widget view, plus text for ``text/plain`` and a static ``text/html``."""
-        return with_static_views(super()._repr_mimebundle_(**kwargs), self._summary_obj,
-                                 self._static_state)
+        """The live widget view, plus the static snapshot's ``text/plain`` and ``text/html``."""
+        return with_snapshot(super()._repr_mimebundle_(**kwargs), lambda: snapshot_bundle(self))
+
+    def _ipython_display_(self) -> None:
+        """Two outputs: the view, and the snapshot a saved notebook keeps (panel/snapshot.py)."""
+        self._snapshots.display(super()._repr_mimebundle_())
 
     def save_html(self, path: str | os.PathLike[str], *, title: str | None = None) -> pathlib.Path:
         """Write the current panel (tree, table, histograms, curves, evaluation) as one HTML file.
