@@ -8,10 +8,11 @@ import type { AnyModel } from "@anywidget/types";
 import type { ViewContext } from "../core/context";
 import { h } from "../core/dom";
 import { formatStat } from "../core/format";
+import type { Translate } from "../core/i18n";
 import { nonfiniteFlag, nonfiniteMessage } from "../logic/nonfinite";
 import type { Diagnostics, Model } from "../model";
 
-const COLUMNS = ["layer", "grad norm", "act mean", "act std", "zeros"];
+const COLUMNS = ["diag.colLayer", "diag.colGradNorm", "diag.colActMean", "diag.colActStd", "diag.colZeros"];
 
 /**
  * Mount the diagnostics table into `root` (.mp-diag) and the NaN/Inf line into `flag`, which
@@ -22,10 +23,10 @@ export function mountDiagnostics(root: HTMLElement, model: AnyModel<Model>, ctx:
   flag.hidden = true;
   const render = () => {
     const d: Diagnostics = model.get("_diagnostics") ?? {};
-    flag.textContent = nonfiniteMessage(nonfiniteFlag(d, null));
+    flag.textContent = nonfiniteMessage(nonfiniteFlag(d, null), ctx.t);
     flag.hidden = !flag.textContent;
     root.replaceChildren();
-    const table = diagnosticsTable(d);
+    const table = diagnosticsTable(d, ctx.t);
     if (table) root.appendChild(table);
   };
   render();
@@ -37,21 +38,21 @@ export function mountDiagnostics(root: HTMLElement, model: AnyModel<Model>, ctx:
 }
 
 /** One row per layer named in the gradient norms or the activations; null when there is none. */
-function diagnosticsTable(d: Diagnostics): HTMLTableElement | null {
+function diagnosticsTable(d: Diagnostics, t: Translate): HTMLTableElement | null {
   const grads = d.grad_norms ?? {};
   const acts = d.activations ?? {};
   const paths = Array.from(new Set([...Object.keys(grads), ...Object.keys(acts)]));
   if (!paths.length) return null;
   const table = h("table");
   const head = h("tr");
-  for (const label of COLUMNS) head.appendChild(h("th", "", label));
+  for (const key of COLUMNS) head.appendChild(h("th", "", t(key)));
   table.appendChild(head);
   for (const path of paths) {
     const a = acts[path];
     const tr = h("tr");
     tr.dataset.path = path;
     tr.append(
-      h("td", "", path || "(root)"),
+      h("td", "", path || t("diag.root")),
       h("td", "mp-num", path in grads ? formatStat(grads[path] ?? null) : ""),
       h("td", "mp-num", a ? formatStat(a.mean) : ""),
       h("td", "mp-num", a ? formatStat(a.std) : ""),

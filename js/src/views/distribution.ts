@@ -13,6 +13,7 @@ import { recordsOf } from "../core/columns";
 import type { ViewContext } from "../core/context";
 import { h } from "../core/dom";
 import type { Hists } from "../core/hists";
+import type { Translate } from "../core/i18n";
 import Plotly from "../core/plotly";
 import { type Store, setWatched } from "../core/store";
 import { type Theme, colorscale, themeOf, withTheme } from "../core/theme";
@@ -87,10 +88,10 @@ export function mountDistribution(
       return;
     }
     const params = recordsOf(model);
-    setOptions(select, params.map((r, i) => r.names[0] ?? `tensor ${i}`));
+    setOptions(select, params.map((r, i) => r.names[0] ?? ctx.t("dist.tensor", { i })));
     select.value = String(chosen);
-    if (!root.firstChild) root.append(h("span", "mp-dist-title", "Weights over time "), select, plot);
-    draw(plot, heat, theme.get());
+    if (!root.firstChild) root.append(h("span", "mp-dist-title", `${ctx.t("dist.title")} `), select, plot);
+    draw(plot, heat, theme.get(), ctx.t);
     plotted = true;
   };
 
@@ -129,7 +130,7 @@ function setOptions(select: HTMLSelectElement, names: string[]): void {
   );
 }
 
-function draw(plot: HTMLElement, heat: Heatmap, theme: Theme): void {
+function draw(plot: HTMLElement, heat: Heatmap, theme: Theme, t: Translate): void {
   const trace = {
     type: "heatmap",
     x: heat.x,
@@ -137,15 +138,15 @@ function draw(plot: HTMLElement, heat: Heatmap, theme: Theme): void {
     z: heat.z,
     colorscale: colorscale(theme),
     showscale: false,
-    hovertemplate: "step %{x}<br>value %{y:.3g}<br>%{z:.1%}<extra></extra>",
+    hovertemplate: `${t("axis.step")} %{x}<br>${t("axis.value")} %{y:.3g}<br>%{z:.1%}<extra></extra>`,
   };
   const layout = withTheme(
     {
       width: 480,
       height: 220,
       margin: { l: 56, r: 8, t: 6, b: 30 },
-      xaxis: { title: { text: "step" } },
-      yaxis: { title: { text: "value" } },
+      xaxis: { title: { text: t("axis.step") } },
+      yaxis: { title: { text: t("axis.value") } },
     },
     theme,
   );
