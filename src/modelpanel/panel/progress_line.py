@@ -26,8 +26,8 @@ from ..training.progress import in_cell
 __all__ = ["ProgressLine", "display_line"]
 
 # A bundle of its own (js/src/progressLineEntry.ts: the progress view, no Plotly): every
-# widget instance carries its ES module, so each training cell's line adds ~44 KB (both word catalogs: 25 KB), not the
-# panel's 1.2 MB, to the messages and to the saved notebook.
+# widget instance carries its ES module, so each training cell's line adds ~44 KB (25 KB of it
+# the two word catalogs), not the panel's 1.2 MB, to the messages and to the saved notebook.
 _BUNDLE = pathlib.Path(str(files("modelpanel") / "static")) / "progress_line.js"
 
 # Without a built bundle the panel explains how to build it; the line stays quiet.
