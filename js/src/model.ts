@@ -290,6 +290,7 @@ export interface Model {
   _param_stats: ParamStats | Record<string, never> | null;
   _hist: Histograms | Record<string, never> | null;
   _error: string | null;
+  _language: string | null; // "en", "zh-CN", or "" = the host's display language (core/i18n.ts)
   _progress: ProgressBar[] | null;
   _metrics: MetricsDelta | Record<string, never> | null;
   _diagnostics: Diagnostics | null; // all fields optional: {} until the first refresh
@@ -303,4 +304,5 @@ export interface Model {
 /** Synced traits of ProgressLine (src/modelpanel/panel/progress_line.py): one loop's bars in its cell. */
 export interface ProgressLineModel {
   _progress: ProgressBar[] | null; // the records of this run only, as the panel has them
+  _language: string | null; // the panel's `_language`
 }

@@ -105,7 +105,7 @@ def test_repr_keeps_the_widget_and_adds_text_without_running_the_model(
 
 def test_static_state_has_what_the_snapshot_renderer_reads(panel: ModelPanel) -> None:
     state = panel._static_state()
-    assert set(state) == {"summary", "params", "hist", "metrics", "eval_result"}
+    assert set(state) == {"summary", "params", "hist", "metrics", "eval_result", "language"}
     assert state["summary"]["total_params"] == 83 and len(state["params"]) == 4
 
 
@@ -196,7 +196,7 @@ def test_signature_is_the_real_one_for_shift_tab() -> None:
     assert list(params)[:3] == ["model", "input_size", "input_data"]
     keyword_only = [n for n, p in params.items() if p.kind is inspect.Parameter.KEYWORD_ONLY]
     assert keyword_only == ["device", "dtypes", "mode", "bins", "eval_data", "hist_every", "grad_norms",
-                            "activations", "layout"]
+                            "activations", "language", "layout"]
     doc = ModelPanel.__doc__ or ""
     for name in ["model", "input_size", "input_data", *keyword_only]:
         assert f"{name}" in doc, name

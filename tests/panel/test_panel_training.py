@@ -99,7 +99,8 @@ def test_logging_tensors_does_not_sync_per_step(monkeypatch):
     elapsed = time.monotonic() - start
     # Reads happen only when an update goes out (a metric read is .cpu() + .tolist()), and
     # updates are throttled by time, so syncs per second are bounded whatever the step rate.
-    assert len(wire.states()) <= elapsed / 0.1 + 4
+    # + 6: the loop's start, its "before training" weights, the first histograms, its end.
+    assert len(wire.states()) <= elapsed / 0.1 + 6
     assert syncs.calls <= 3 * len(wire.states()) + 2, (syncs.calls, len(wire.states()))
     losses = [v for _, v in accumulated_metrics(wire)["loss"]]
     assert len(losses) == steps and losses[-1] < losses[0]  # every value arrived, as appends

@@ -1,8 +1,9 @@
 // The diagnostics' per-module flags (`_diagnostics.flags`, from training/diagnostics.py
 // layer_flags) as badges a learner can read: a short label, and a tooltip saying what the flag
 // means and what usually helps. The tree badges each flagged row; the diagnostics table
-// highlights the row and spells the sentences out. Pure functions (no DOM).
+// highlights the row and spells the sentences out. Pure functions (no DOM); words from the catalog.
 
+import { EN, type Translate } from "../core/i18n";
 import type { DiagnosticFlag, Diagnostics } from "../model";
 import type { NonfiniteFlag } from "./nonfinite";
 
@@ -12,22 +13,6 @@ export interface FlagBadge {
   text: string;
   title: string; // what it means, then what usually helps
 }
-
-// Every string of the flags, in one place (the UI-string catalog takes them from here).
-const TEXT = {
-  dead: ["dead", "Dead units: 99% or more of this module's outputs are exactly 0, so no gradient flows through them and they stop learning. What helps: a lower learning rate, LeakyReLU or GELU instead of ReLU, and checking the initialisation (He/Kaiming for ReLU)."],
-  vanishing: ["vanishing grad", "Vanishing gradients: this module's gradient is 10,000x smaller, relative to its weights, than the largest in the model, so it barely learns. What helps: ReLU/GELU instead of sigmoid or tanh in deep stacks, residual connections, normalisation layers (BatchNorm, LayerNorm), and a suitable initialisation."],
-  exploding: ["exploding grad", "Exploding gradients: this module's gradient is more than 10x the size of its weights, so one step can throw them far off. What helps: a lower learning rate, gradient clipping (torch.nn.utils.clip_grad_norm_), normalisation layers, and checking the initialisation."],
-  nonfinite: ["NaN/Inf", "NaN/Inf in this module's {where}: once there, it spreads to every later result. What helps: a lower learning rate, gradient clipping, checking the data and the loss for log(0) or division by 0, and float32 instead of float16 where values overflow."],
-  where: { nonfinite_weights: "weights", nonfinite_grads: "gradients", nonfinite_activations: "outputs" },
-  and: " and ",
-  first: "It first appeared here.",
-  title: "Per-layer diagnostics",
-  flagsColumn: "flags",
-} as const;
-
-/** The table's title and the head of its flags column. */
-export const FLAG_TABLE = { title: TEXT.title, flagsColumn: TEXT.flagsColumn };
 
 const NONFINITE: DiagnosticFlag[] = ["nonfinite_weights", "nonfinite_grads", "nonfinite_activations"];
 
@@ -47,15 +32,15 @@ export function flagsByPath(diag: Diagnostics | null | undefined, first: Nonfini
 }
 
 /** The badges of one row, in the kernel's order; the NaN/Inf kinds share one badge. */
-export function flagBadges(kinds: readonly DiagnosticFlag[], firstHere = false): FlagBadge[] {
+export function flagBadges(kinds: readonly DiagnosticFlag[], firstHere = false, t: Translate = EN): FlagBadge[] {
   const badges: FlagBadge[] = [];
   for (const key of ["dead", "vanishing", "exploding"] as const) {
-    if (kinds.includes(key)) badges.push({ key, text: TEXT[key][0], title: TEXT[key][1] });
+    if (kinds.includes(key)) badges.push({ key, text: t(`flag.${key}`), title: t(`flag.${key}Title`) });
   }
-  const where = NONFINITE.filter((k) => kinds.includes(k)).map((k) => TEXT.where[k as keyof typeof TEXT.where]);
+  const where = NONFINITE.filter((k) => kinds.includes(k)).map((k) => t(`flag.where.${k}`));
   if (where.length) {
-    const title = TEXT.nonfinite[1].replace("{where}", where.join(TEXT.and));
-    badges.push({ key: "nonfinite", text: TEXT.nonfinite[0], title: firstHere ? `${title} ${TEXT.first}` : title });
+    const title = t("flag.nonfiniteTitle", { where: where.join(t("flag.and")) });
+    badges.push({ key: "nonfinite", text: t("flag.nonfinite"), title: firstHere ? `${title} ${t("flag.first")}` : title });
   }
   return badges;
 }
@@ -89,8 +74,8 @@ export function diagnosticsRows(d: Diagnostics | null | undefined, flags: Map<st
 }
 
 /** The badges of every flag some row carries, once each: the sentences written under the table. */
-export function flagLegend(rows: readonly DiagnosticsRow[]): FlagBadge[] {
+export function flagLegend(rows: readonly DiagnosticsRow[], t: Translate = EN): FlagBadge[] {
   const all = new Set<DiagnosticFlag>();
   for (const row of rows) for (const f of row.flags) all.add(f);
-  return flagBadges(Array.from(all));
+  return flagBadges(Array.from(all), false, t);
 }

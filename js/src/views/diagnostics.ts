@@ -11,19 +11,13 @@ import type { AnyModel } from "@anywidget/types";
 import type { ViewContext } from "../core/context";
 import { h } from "../core/dom";
 import { formatStat } from "../core/format";
-import { FLAG_TABLE, diagnosticsRows, flagBadges, flagLegend, flagsByPath } from "../logic/flags";
+import type { Translate } from "../core/i18n";
+import { diagnosticsRows, flagBadges, flagLegend, flagsByPath } from "../logic/flags";
 import { type NonfiniteFlag, nonfiniteFlag, nonfiniteMessage } from "../logic/nonfinite";
 import type { Diagnostics, Model } from "../model";
 
-// Column heads and their tooltips (the UI strings of this file).
-const COLUMNS: [string, string][] = [
-  ["layer", "Tree path of the module"],
-  ["gradient norm", "L2 norm of the gradients of the parameters this module holds directly"],
-  ["output mean", "Mean of the module's output over the last sampled forward pass"],
-  ["output std", "Standard deviation of that output"],
-  ["zeros", "Share of that output's elements that are exactly 0"],
-  [FLAG_TABLE.flagsColumn, "What to look at; hover a flag for what it means and what helps"],
-];
+// Column heads (catalog keys; each has a "<key>Title" tooltip).
+const COLUMNS = ["diag.colLayer", "diag.colGradNorm", "diag.colActMean", "diag.colActStd", "diag.colZeros", "diag.colFlags"];
 
 /**
  * Mount the diagnostics table into `root` (.mp-diag) and the NaN/Inf line into `flag`, which
@@ -35,10 +29,10 @@ export function mountDiagnostics(root: HTMLElement, model: AnyModel<Model>, ctx:
   const render = () => {
     const d: Diagnostics = model.get("_diagnostics") ?? {};
     const first = nonfiniteFlag(d, null);
-    flag.textContent = nonfiniteMessage(first);
+    flag.textContent = nonfiniteMessage(first, ctx.t);
     flag.hidden = !flag.textContent;
     root.replaceChildren();
-    const table = diagnosticsTable(d, first);
+    const table = diagnosticsTable(d, first, ctx.t);
     if (table) root.appendChild(table);
   };
   render();
@@ -50,15 +44,15 @@ export function mountDiagnostics(root: HTMLElement, model: AnyModel<Model>, ctx:
 }
 
 /** The titled table, one row per module measured or flagged, and the flags' sentences; null when empty. */
-function diagnosticsTable(d: Diagnostics, first: NonfiniteFlag | null): HTMLElement | null {
+function diagnosticsTable(d: Diagnostics, first: NonfiniteFlag | null, t: Translate): HTMLElement | null {
   const rows = diagnosticsRows(d, flagsByPath(d, first));
   if (!rows.length) return null;
   const table = h("table");
-  table.appendChild(h("caption", "mp-diag-title", FLAG_TABLE.title));
+  table.appendChild(h("caption", "mp-diag-title", t("diag.title")));
   const head = h("tr");
-  for (const [label, title] of COLUMNS) {
-    const th = h("th", "", label);
-    th.title = title;
+  for (const key of COLUMNS) {
+    const th = h("th", "", t(key));
+    th.title = t(`${key}Title`);
     th.scope = "col";
     head.appendChild(th);
   }
@@ -68,14 +62,14 @@ function diagnosticsTable(d: Diagnostics, first: NonfiniteFlag | null): HTMLElem
     const tr = h("tr");
     tr.dataset.path = row.path;
     const flags = h("td", "mp-diag-flags");
-    for (const b of flagBadges(row.flags, first?.firstLayer === row.path)) {
+    for (const b of flagBadges(row.flags, first?.firstLayer === row.path, t)) {
       const badge = h("span", `mp-badge mp-badge-${b.key}`, b.text);
       badge.title = b.title;
       flags.appendChild(badge);
     }
     if (row.flags.length) tr.classList.add("mp-flagged-row");
     tr.append(
-      h("td", "", row.path || "(root)"),
+      h("td", "", row.path || t("diag.root")),
       h("td", "mp-num", row.gradNorm === undefined ? "" : formatStat(row.gradNorm)),
       h("td", "mp-num", row.mean === undefined ? "" : formatStat(row.mean)),
       h("td", "mp-num", row.std === undefined ? "" : formatStat(row.std)),
@@ -86,7 +80,7 @@ function diagnosticsTable(d: Diagnostics, first: NonfiniteFlag | null): HTMLElem
   }
   const wrap = h("div");
   wrap.appendChild(table);
-  const legend = flagLegend(rows);
+  const legend = flagLegend(rows, t);
   if (legend.length) {
     const list = h("ul", "mp-diag-advice");
     for (const b of legend) {

@@ -19,7 +19,7 @@ export function mountHeader(root: HTMLElement, model: AnyModel<Model>, ctx: View
   const warning = h("div", "mp-nonfinite");
   warning.setAttribute("role", "alert");
   const drawWarning = () => {
-    const text = nonfiniteMessage(nonfiniteFlag(model.get("_diagnostics"), recordsOf(model)));
+    const text = nonfiniteMessage(nonfiniteFlag(model.get("_diagnostics"), recordsOf(model)), ctx.t);
     if (warning.textContent !== text) warning.textContent = text;
     warning.hidden = !text;
   };
@@ -30,7 +30,7 @@ export function mountHeader(root: HTMLElement, model: AnyModel<Model>, ctx: View
     draw();
     ctx.send({ kind: "count_macs" }, (reply) => {
       request.counting = false;
-      request.error = reply.ok ? "" : (reply.error ?? "failed");
+      request.error = reply.ok ? "" : (reply.error ?? ctx.t("common.failed"));
       ctx.schedule(draw); // the count itself came with _summary, before this reply
     });
   };
@@ -38,7 +38,7 @@ export function mountHeader(root: HTMLElement, model: AnyModel<Model>, ctx: View
     request.progress = model.get("_macs_progress") ?? null;
     const s = summaryOf(model.get("_summary"));
     if (!s) {
-      root.replaceChildren(h("div", "mp-empty", "No summary yet."), warning);
+      root.replaceChildren(h("div", "mp-empty", ctx.t("common.noSummary")), warning);
       return;
     }
     const title = h("div", "mp-header-title");
@@ -47,7 +47,7 @@ export function mountHeader(root: HTMLElement, model: AnyModel<Model>, ctx: View
   };
   const cards = (s: Summary) => {
     const list = h("dl", "mp-header-items");
-    for (const item of headerItems(s, request)) {
+    for (const item of headerItems(s, request, ctx.t)) {
       const cell = h("div", "mp-header-item");
       cell.dataset.key = item.key;
       if (item.title) cell.title = item.title;
@@ -63,7 +63,7 @@ export function mountHeader(root: HTMLElement, model: AnyModel<Model>, ctx: View
     return list;
   };
   const failure = (s: Summary): HTMLElement[] => {
-    const f = forwardFailure(s);
+    const f = forwardFailure(s, ctx.t);
     if (!f) return [];
     const banner = h("div", "mp-forward-error");
     banner.setAttribute("role", "alert");

@@ -43,7 +43,8 @@ export function mountHistograms(
   let enlarged: number | null = null;
   const theme = themeOf(ctx, root);
   const items = new Map<number, Item>();
-  const title = h("div", "mp-hist-title", "Weight histograms");
+  const { t } = ctx;
+  const title = h("div", "mp-hist-title", t("hist.title"));
   const note = h("div", "mp-hint");
   const grid = h("div", "mp-hist-grid");
   root.replaceChildren(title, note, grid);
@@ -62,14 +63,14 @@ export function mountHistograms(
   function captionFor(item: Item, r: ParamRecord | undefined) {
     const bits: string[] = [];
     if (r) {
-      if (r.sampled) bits.push("sampled");
-      if (r.nan || r.inf) bits.push(`${formatInt(r.nan)} NaN, ${formatInt(r.inf)} Inf not binned`);
+      if (r.sampled) bits.push(t("hist.sampled"));
+      if (r.nan || r.inf) bits.push(t("hist.notBinned", { nan: formatInt(r.nan), inf: formatInt(r.inf) }));
     }
     const name = h("span", "mp-hist-name", r ? r.names.join(", ") : `#${item.id}`);
     item.caption.replaceChildren(name);
     if (bits.length) item.caption.appendChild(h("span", "mp-hist-note", bits.join("; ")));
     // Cleared too: a later snapshot of the same tensor may be exact.
-    item.figure.title = r?.sampled ? "Histogram of a strided sample of this tensor" : "";
+    item.figure.title = r?.sampled ? t("hist.sampledTitle") : "";
   }
 
   function sync() {
@@ -80,7 +81,7 @@ export function mountHistograms(
     if (enlarged !== null && !ids.includes(enlarged)) enlarged = null;
     note.textContent =
       hists.error ||
-      (!records.length ? "No histograms yet." : ids.length ? "Click a histogram to enlarge it." : "No parameters in this selection.");
+      t(!records.length ? "hist.empty" : ids.length ? "hist.enlarge" : "hist.noneSelected");
     for (const [id, item] of items) {
       if (ids.includes(id)) continue;
       io?.unobserve(item.plot);
@@ -133,7 +134,7 @@ export function mountHistograms(
             x: bars.x,
             y: bars.y,
             width: bars.width,
-            hovertemplate: "%{x:.4g}: %{y} values<extra></extra>",
+            hovertemplate: `%{x:.4g}: %{y} ${t("hist.values")}<extra></extra>`,
           },
         ],
         withTheme(

@@ -12,6 +12,7 @@ import { recordsOf, summaryOf } from "../core/columns";
 import type { ViewContext } from "../core/context";
 import { button, h } from "../core/dom";
 import { formatInt, formatShape, formatShare } from "../core/format";
+import type { Translate } from "../core/i18n";
 import type { Store } from "../core/store";
 import { flagBadges, flagsByPath } from "../logic/flags";
 import { nonfiniteFlag } from "../logic/nonfinite";
@@ -42,19 +43,15 @@ const MAX_VISIBLE = 16;
 const OVERSCAN = 8;
 const INDENT = 14;
 
-const BADGE_TEXT = {
-  frozen: ["frozen", "Some of its parameters do not require grad"],
-  shared: ["shared", "Holds a parameter another module also holds (tied weights)"],
-  unused: ["unused", "Never called in the captured forward pass"],
-} as const;
+/** Catalog keys of the badges' text; "<key>Title" is the tooltip. */
+const BADGE_TEXT = { frozen: "tree.badgeFrozen", shared: "tree.badgeShared", unused: "tree.badgeUnused" } as const;
 
-/** Tooltips of the kernel's statuses (Layer.status), which replace the "unused" text. */
-const STATUS_TITLE: Record<string, string> = {
-  "not called in eval mode":
-    "Not called in the captured forward, which ran in eval mode; summarize(..., mode=\"train\") shows branches only training takes",
-  "never called": "Never called in the captured forward pass",
-  "inside TorchScript: not traced": "Runs inside TorchScript code, where no hook sees it: its calls and shapes are unknown",
-  "not reached: the forward failed before it": "The forward raised before this module ran (see the row marked \"failed here\")",
+/** The kernel's statuses (Layer.status, English), which replace the "unused" text: their catalog keys. */
+const STATUS_KEY: Record<string, string> = {
+  "not called in eval mode": "tree.statusEvalMode",
+  "never called": "tree.statusNever",
+  "inside TorchScript: not traced": "tree.statusScript",
+  "not reached: the forward failed before it": "tree.statusNotReached",
 };
 
 interface Elements {
@@ -85,14 +82,16 @@ interface TreeView {
   flags: Map<string, DiagnosticFlag[]>; // the diagnostics' flags of each flagged row
   flagsKey: string; // changes when they do (part of windowKey)
   error: string; // the failed forward's message: the "failed here" badge's tooltip
+  t: Translate;
 }
 
 /** Mount the tree into `root`; returns its cleanup. */
 export function mountTree(root: HTMLElement, model: AnyModel<Model>, ctx: ViewContext, store: Store): () => void {
-  const el = buildElements(root);
+  const el = buildElements(root, ctx.t);
   const v: TreeView = {
     el, store, tree: null, expanded: new Set(), query: "", rows: [], matched: null,
     windowKey: "", hovered: null, nonfinite: null, flags: new Map(), flagsKey: "", error: "", uid: `mp-tree-${Math.random().toString(36).slice(2, 10)}`,
+    t: ctx.t,
   };
   const drawWindow = () => drawRows(v);
   // One function for every keystroke, so schedule() coalesces a burst into one recompute
@@ -135,15 +134,15 @@ export function mountTree(root: HTMLElement, model: AnyModel<Model>, ctx: ViewCo
   };
 }
 
-function buildElements(root: HTMLElement): Elements {
+function buildElements(root: HTMLElement, t: Translate): Elements {
   const search = h("input", "mp-search");
   search.type = "search";
-  search.placeholder = "Search name or type";
-  search.setAttribute("aria-label", "Search layers by name or type");
+  search.placeholder = t("tree.searchPlaceholder");
+  search.setAttribute("aria-label", t("tree.searchLabel"));
   const el: Elements = {
     search,
-    expandAll: button("mp-expand-all", "Expand all"),
-    collapseAll: button("mp-collapse-all", "Collapse all"),
+    expandAll: button("mp-expand-all", t("tree.expandAll")),
+    collapseAll: button("mp-collapse-all", t("tree.collapseAll")),
     count: h("span", "mp-tree-count"),
     body: h("div", "mp-tree-body"),
     spacer: h("div", "mp-tree-spacer"),
@@ -154,12 +153,12 @@ function buildElements(root: HTMLElement): Elements {
   const toolbar = h("div", "mp-toolbar");
   toolbar.append(el.search, el.expandAll, el.collapseAll, el.count);
   const head = h("div", "mp-tree-head");
-  for (const label of ["Layer", "Type", "Output shape", "Params"]) {
-    const cell = head.appendChild(h("span", "mp-cell", label));
-    if (label === "Output shape") el.shapeHead = cell;
+  for (const key of ["tree.colLayer", "tree.colType", "tree.colShape", "tree.colParams"]) {
+    const cell = head.appendChild(h("span", "mp-cell", t(key)));
+    if (key === "tree.colShape") el.shapeHead = cell;
   }
   el.body.setAttribute("role", "tree");
-  el.body.setAttribute("aria-label", "Layers: arrow keys move, Right/Left expand/collapse, / searches");
+  el.body.setAttribute("aria-label", t("tree.label"));
   el.body.tabIndex = 0;
   el.body.appendChild(el.spacer);
   root.replaceChildren(toolbar, head, el.note, el.body, el.detail);
@@ -171,13 +170,13 @@ function loadSummary(v: TreeView, summary: Summary | null): void {
   const first = v.tree === null;
   v.tree = summary ? buildTree(summary) : null;
   v.error = summary?.error ?? "";
-  v.el.note.textContent = summary ? shapeNote(summary) : "";
+  v.el.note.textContent = summary ? shapeNote(summary, v.t) : "";
   v.el.note.hidden = !v.el.note.textContent;
-  v.el.shapeHead.title = summary ? shapeColumnTitle(summary) : "";
+  v.el.shapeHead.title = summary ? shapeColumnTitle(summary, v.t) : "";
   if (!v.tree) {
     v.el.spacer.replaceChildren();
     v.el.count.textContent = "";
-    v.el.detail.textContent = "No summary yet.";
+    v.el.detail.textContent = v.t("common.noSummary");
     return;
   }
   const tree = v.tree;
@@ -195,7 +194,7 @@ function recompute(v: TreeView): void {
   if (!v.tree) return;
   ({ rows: v.rows, matched: v.matched } = visibleRows(v.tree, v.expanded, v.query));
   const n = v.tree.nodes.length;
-  v.el.count.textContent = moduleCount(n, v.query, v.matched ? v.matched.size : 0);
+  v.el.count.textContent = moduleCount(n, v.query, v.matched ? v.matched.size : 0, v.t);
   v.el.spacer.style.height = `${v.rows.length * ROW_H}px`;
   v.el.body.style.height = `${Math.min(v.rows.length, MAX_VISIBLE) * ROW_H}px`;
   v.windowKey = "";
@@ -243,7 +242,7 @@ function buildRow(v: TreeView, t: Tree, i: number, selected: string | null): HTM
   if (l.param_formula) row.title = l.param_formula;
   if (!l.depth) {
     row.classList.add("mp-tree-root");
-    row.title = detailText(node); // its input and output shapes, which no column shows
+    row.title = detailText(node, v.t); // its input and output shapes, which no column shows
   }
   if (t.failedPath === l.path) row.classList.add("mp-failed-row");
   if (selected === l.path) {
@@ -277,27 +276,28 @@ function nameCell(v: TreeView, t: Tree, node: TreeNode): HTMLElement {
     const toggle = h("button", "mp-tree-toggle", open ? "▾" : "▸");
     toggle.type = "button";
     toggle.disabled = Boolean(v.query); // while searching, ancestors of matches stay open
-    toggle.setAttribute("aria-label", open ? "Collapse" : "Expand");
+    toggle.setAttribute("aria-label", v.t(open ? "tree.collapse" : "tree.expand"));
     name.appendChild(toggle);
   } else {
     name.appendChild(h("span", "mp-tree-leaf"));
   }
-  name.appendChild(h("span", "mp-tree-name", rowName(node)));
+  name.appendChild(h("span", "mp-tree-name", rowName(node, v.t)));
   if (t.failedPath === l.path) {
-    const b = h("span", "mp-badge mp-badge-failed", "failed here");
+    const b = h("span", "mp-badge mp-badge-failed", v.t("tree.failedHere"));
     b.title = v.error;
     name.appendChild(b);
   }
   const badges = badgesOf(t, node);
   for (const key of ["frozen", "shared", "unused"] as const) {
     if (!badges[key]) continue;
-    const [text, title] =
-      key === "unused" && badges.status ? [badges.status, STATUS_TITLE[badges.status] ?? badges.status] : BADGE_TEXT[key];
-    const b = h("span", `mp-badge mp-badge-${key}`, text);
-    b.title = title;
+    // A status this view has no words for shows as the kernel wrote it.
+    const status = key === "unused" && badges.status ? badges.status : "";
+    const textKey = status ? STATUS_KEY[status] : BADGE_TEXT[key];
+    const b = h("span", `mp-badge mp-badge-${key}`, textKey ? v.t(textKey) : status);
+    b.title = textKey ? v.t(`${textKey}Title`) : status;
     name.appendChild(b);
   }
-  for (const flag of flagBadges(v.flags.get(l.path) ?? [], v.nonfinite?.path === l.path)) {
+  for (const flag of flagBadges(v.flags.get(l.path) ?? [], v.nonfinite?.path === l.path, v.t)) {
     const b = h("span", `mp-badge mp-badge-${flag.key}`, flag.text);
     b.title = flag.title;
     name.appendChild(b);
@@ -316,7 +316,7 @@ function paramsCell(params: number, total: number): HTMLElement {
 function showDetail(v: TreeView): void {
   const sel = v.store.get().selectedPath;
   const node = v.hovered ?? (sel !== null && v.tree ? v.tree.nodes[v.tree.byPath.get(sel) ?? -1] : undefined);
-  v.el.detail.textContent = node ? detailText(node) : "Hover or select a layer to see how its parameters are counted.";
+  v.el.detail.textContent = node ? detailText(node, v.t) : v.t("tree.detailHint");
 }
 
 function hover(v: TreeView, node: TreeNode | null): void {

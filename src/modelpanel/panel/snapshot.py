@@ -37,6 +37,7 @@ from typing import TYPE_CHECKING, Any
 from ..summary import text
 from ..summary.export import _macs_note
 from .html import render_snapshot
+from .i18n import t, use_language
 
 if TYPE_CHECKING:
     from .widget import ModelPanel
@@ -78,6 +79,11 @@ def _num(x: Any) -> str:
     return "--" if x is None else f"{float(x):.4g}"
 
 
+def _state_word(state: Any) -> str:
+    """A bar's state ("running", "done", "stopped", "error") in the catalog's words."""
+    return t(f"progress.state{state.capitalize()}") if isinstance(state, str) and state else "?"
+
+
 def state_lines(records: Iterable[Mapping[str, Any]], series: Mapping[str, Any],
                 eval_result: Mapping[str, Any] | None, training: bool) -> list[str]:
     """Plain-text lines on training and evaluation, for the snapshot's header and text.
@@ -91,30 +97,30 @@ def state_lines(records: Iterable[Mapping[str, Any]], series: Mapping[str, Any],
         last = bars[-1]
         total = "?" if last.get("total") is None else f"{last['total']:g}"
         desc = f"{last['desc']} " if last.get("desc") else ""
-        training_line = (f"Training: last loop {desc}{last.get('n', 0):g}/{total} "
-                         f"{last.get('unit', 'it')}, {last.get('state')}")
+        training_line = t("stamp.lastLoop", desc=desc, n=f"{last.get('n', 0):g}", total=total,
+                          unit=last.get("unit", "it"), state=_state_word(last.get("state")))
     else:
-        training_line = "Training: no progress loop yet"
+        training_line = t("stamp.noLoop")
     latest = []
     for name, (steps, values, *_rest) in series.items():
         if len(values):
-            latest.append(f"{name} {_num(values[-1])} at step {_num(steps[-1])}")
+            latest.append(t("stamp.metricAt", name=name, value=_num(values[-1]), step=_num(steps[-1])))
     if latest:
-        training_line += "; last " + ", ".join(latest)
+        training_line += t("stamp.lastMetrics", metrics=t("stamp.sep").join(latest))
     lines = [training_line]
     if eval_result:
         parts = []
         if eval_result.get("accuracy") is not None:
-            parts.append(f"accuracy {float(eval_result['accuracy']):.2%}")
+            parts.append(t("stamp.accuracy", value=f"{float(eval_result['accuracy']):.2%}"))
         if eval_result.get("loss") is not None:
-            parts.append(f"loss {_num(eval_result['loss'])}")
-        parts.append(f"{eval_result.get('n')} samples on {eval_result.get('device')}")
+            parts.append(t("stamp.loss", value=_num(eval_result["loss"])))
+        parts.append(t("stamp.samplesOn", count=eval_result.get("n"), device=eval_result.get("device")))
         if eval_result.get("finished_at"):
-            parts.append(f"at {eval_result['finished_at']}")
-        lines.append("Evaluation (eval mode): " + ", ".join(parts))
+            parts.append(t("stamp.at", when=eval_result["finished_at"]))
+        lines.append(t("stamp.evaluation", parts=t("stamp.sep").join(parts)))
     else:
-        lines.append("Evaluation: none yet")
-    lines.append(f"Model mode: {'train' if training else 'eval'}")
+        lines.append(t("stamp.noEvaluation"))
+    lines.append(t("stamp.modelMode", mode=t("stamp.train" if training else "stamp.eval")))
     return lines
 
 
@@ -125,11 +131,18 @@ def snapshot_bundle(panel: ModelPanel, now: datetime | None = None) -> dict[str,
     state = panel._static_state()
     training = bool(state["summary"].get("training"))
     panel._training.log.drain()  # values still queued on the device (as panel.history reads)
-    lines = state_lines(panel._training.last_records, panel._training.log.series(),
-                        panel._eval_result, training)
-    stamp = f"Snapshot taken {taken_at(now)}"
+    now = now if now is not None else datetime.now().astimezone()
+
+    def header_lines(language: str | None) -> list[str]:
+        with use_language(language):
+            lines = state_lines(panel._training.last_records, panel._training.log.series(),
+                                panel._eval_result, training)
+            return [t("stamp.taken", when=taken_at(now)), *lines]
+
+    # text/plain follows str(summary), the headless table, which is English; the HTML the panel.
+    stamp, *lines = header_lines(None)
     plain = "\n".join([text_table(panel.summary), *lines, stamp])
-    header = "<br>".join(escape(line) for line in [stamp, *lines])
+    header = "<br>".join(escape(line) for line in header_lines(state.get("language")))
     body = (
         f'<div class="modelpanel-static">{FRONT_END_CSS}'
         f'<div class="modelpanel-taken" style="color:#666;font-size:11px;font-family:sans-serif">'

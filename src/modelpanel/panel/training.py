@@ -83,6 +83,7 @@ class TrainingSession:
         self.error = ""
         self.watched: dict[str, list[int]] = {}  # view token -> tensor ids it draws
         self.lines: list[ProgressLine] = []  # the cells' lines of runs still running
+        self.language = ""  # the panel's _language, which each new line speaks too
         self.last_records: list[dict[str, Any]] = []  # the latest _progress sent
         self.metrics_reset = 0  # bumped by clear(): the view drops what it accumulated
         self.metrics_seq = 0  # one per _metrics message: a view that missed one asks for all
@@ -114,7 +115,7 @@ class TrainingSession:
                         board=self.board, **tqdm_kwargs)
         if bar._board_id and self.board.run_of(bar._board_id) == bar._board_id:
             # The outermost bar of a new run: its compact copy goes into this cell's output.
-            line = display_line(bar._board_id)
+            line = display_line(bar._board_id, self.language)
             if line is not None:
                 self.lines.append(line)
                 self._feed_lines(self.last_records)

@@ -38,6 +38,7 @@ from ..summary import Summary
 from ..summary.partial import summarize_or_partial
 from ..training.progress import PanelTqdm
 from .html import MAX_PARAM_ROWS, render_page, static_state
+from .i18n import normalize_language
 from .inference import EvalRunner
 from .messages import dispatch
 from .snapshot import SnapshotOutputs, snapshot_bundle, with_snapshot
@@ -100,13 +101,19 @@ class ModelPanel(anywidget.AnyWidget):
         eval_data: ``X`` or ``(X, y)`` for the inference view's Run button (see
             :meth:`set_eval_data`).
         hist_every, grad_norms, activations: what is watched during training (see :meth:`watch`).
+        language: the language of the panel's words: ``"en"`` or ``"zh-CN"`` (Simplified
+            Chinese; also spelt ``"zh"``, ``"zh_CN"``). None (default): JupyterLab's or
+            Notebook 7's display language (Settings > Language, with a language pack such as
+            jupyterlab-language-pack-zh-CN), English elsewhere. Error messages stay English.
+            Changeable later: ``panel.language = "zh-CN"``.
         layout: ipywidgets ``Layout`` for the widget's outer box.
 
     Raises:
         TypeError: ``model`` is not an ``nn.Module``, ``bins`` is not a positive int, or
             ``eval_data`` is not ``X`` or ``(X, y)``.
-        InputError: the input has the wrong form (the message lists the accepted ones), or
-            ``mode`` is not "eval", "train" or "same".
+        InputError: the input has the wrong form (the message lists the accepted ones),
+            ``mode`` is not "eval", "train" or "same", or ``language`` is not supported (the
+            message lists the supported ones).
         DeviceError: ``device`` is unknown or unavailable (the message lists what is).
 
     These are mistakes in the call, found before any forward. A forward that raises (a wrong
@@ -133,6 +140,7 @@ class ModelPanel(anywidget.AnyWidget):
     _param_stats = traitlets.Dict(help="mean/std/min/max and NaN/Inf counts of every tensor, as buffers").tag(sync=True)
     _hist = traitlets.Dict(help="binned counts and ranges of the tensors the views draw, as buffers").tag(sync=True)
     _error = traitlets.Unicode("", help="the last failure to show next to the widget").tag(sync=True)
+    _language = traitlets.Unicode("", help='"en", "zh-CN", or "": the front end\'s display language').tag(sync=True)
     _progress = traitlets.List(help="the live progress bars (tqdm format_dict records)").tag(sync=True)
     _metrics = traitlets.Dict(help="metric points new since the last message (appends, numbered)").tag(sync=True)
     _diagnostics = traitlets.Dict(help="grad norms, activation statistics, first NaN/Inf").tag(sync=True)
@@ -177,6 +185,7 @@ class ModelPanel(anywidget.AnyWidget):
         hist_every: float | None = 2.0,
         grad_norms: bool = False,
         activations: bool = False,
+        language: str | None = None,
         layout: ipywidgets.Layout | None = None,
     ) -> None:
         """Build the panel; the arguments and errors are in the class docstring (help(ModelPanel))."""
@@ -189,6 +198,7 @@ class ModelPanel(anywidget.AnyWidget):
             raise TypeError(f"bins must be a positive int, got {bins!r}")
         if bins < 1:
             raise InputError(f"bins must be a positive int, got {bins}; try bins=64")
+        language = normalize_language(language)
         if isinstance(eval_data, (tuple, list)) and len(eval_data) not in (1, 2):
             raise TypeError(
                 f"eval_data must be X or (X, y), got a {type(eval_data).__name__} of "
@@ -228,7 +238,8 @@ class ModelPanel(anywidget.AnyWidget):
             # Initial values go through the constructor so the comm_open message carries them:
             # one message for the whole first state.
             super().__init__(_summary=self._summary_state(model), _devices=available_devices(),
-                             **weights, **kwargs)
+                             _language=language or "", **weights, **kwargs)
+            self._training.language = self._language
         self.on_msg(self._on_msg)
         # MACs counted from code (panel.summary.macs, print(panel.summary)) reach the header too.
         summary._macs_listener = weakref.WeakMethod(self._on_macs_counted)
@@ -269,6 +280,18 @@ class ModelPanel(anywidget.AnyWidget):
         input to clear it.
         """
         return self._forward_error
+
+    @property
+    def language(self) -> str | None:
+        """The language of the panel's words, ``"en"`` or ``"zh-CN"``; None: the front end's
+        display language. Set it to switch: the views redraw in the new language (a spelling
+        such as ``"zh"`` is normalised; InputError lists the supported ones)."""
+        return self._language or None
+
+    @language.setter
+    def language(self, value: str | None) -> None:
+        self._language = normalize_language(value) or ""
+        self._training.language = self._language
 
     @property
     def weights(self) -> list[dict[str, Any]]:
@@ -505,8 +528,8 @@ class ModelPanel(anywidget.AnyWidget):
 
     def _static_state(self) -> dict[str, Any]:
         """The widget's state as plain data, for a static rendering (see ``html.static_state``)."""
-        return static_state(self._summary_obj, self._summary, self._training.snapshot,
-                            self._training.log, self._eval_result)
+        return {**static_state(self._summary_obj, self._summary, self._training.snapshot,
+                                self._training.log, self._eval_result), "language": self._language or "en"}
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
         """The live widget view, plus the static snapshot's ``text/plain`` and ``text/html``."""
