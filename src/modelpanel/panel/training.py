@@ -78,6 +78,8 @@ class TrainingSession:
         self.last_records: list[dict[str, Any]] = []  # the latest _progress sent
         self.metrics_reset = 0  # bumped by clear(): the view drops what it accumulated
         self.metrics_seq = 0  # one per _metrics message: a view that missed one asks for all
+        # In a rank of a forked torch.distributed job (panel/job.py): refreshes go through it.
+        self.worker: Any = None
 
     # -- what the panel's public methods call ----------------------------------------------
 
@@ -111,6 +113,9 @@ class TrainingSession:
     def record(self, step: Any, epoch: Any, metrics: dict[str, Any]) -> None:
         """Queue metrics (no device sync) and flush when the throttle allows."""
         self.log.add(step=step, epoch=epoch, **metrics)
+        if self.worker is not None:
+            self.worker.tick()
+            return
         if time.monotonic() - self.last_flush >= self.mininterval:  # the throttle, checked inline
             self.flush(force=False)
 
@@ -159,6 +164,9 @@ class TrainingSession:
 
     def flush(self, force: bool = False) -> None:
         """Publish what changed, at most every ``mininterval`` seconds unless ``force``."""
+        if self.worker is not None:
+            self.worker.flush(force)
+            return
         now = time.monotonic()
         if not force and now - self.last_flush < self.mininterval:
             return
@@ -249,7 +257,12 @@ class TrainingSession:
         ``_params`` (names, shapes: what does not change while training) is added when
         ``full`` or when the model's tensors changed since the last snapshot.
         """
-        snapshot = weight_snapshot(model, bins=self.bins, histograms=histograms)
+        return self.snapshot_traits(weight_snapshot(model, bins=self.bins, histograms=histograms),
+                                    full=full, step=step)
+
+    def snapshot_traits(self, snapshot: WeightSnapshot, *, full: bool = False,
+                        step: float | None = None) -> dict[str, Any]:
+        """``weight_traits`` of a snapshot made elsewhere (a distributed job's, combined)."""
         previous, self.snapshot = self.snapshot, snapshot
         self.hist_version += 1
         traits = {
@@ -269,10 +282,12 @@ class TrainingSession:
     def _hist_traits(self, model: nn.Module) -> dict[str, Any]:
         """Fresh weight statistics and watched histograms (on device, one sync); the history
         of every tensor is kept here, bounded, and sent only on request."""
+        return self.history_traits(weight_snapshot(model, bins=self.bins))
+
+    def history_traits(self, snapshot: WeightSnapshot) -> dict[str, Any]:
+        """``snapshot``'s traits, its histograms kept in the bounded history (see _hist_traits)."""
         x = self.log.last_step if self.log.last_step is not None else float(len(self.hist))
-        traits = self.weight_traits(model, step=x)
-        snapshot = self.snapshot
-        assert snapshot is not None
+        traits = self.snapshot_traits(snapshot, step=x)
         # NaN/Inf weights: the snapshot counted them already (no second pass over the weights).
         bad = np.flatnonzero(snapshot.stats[:, 4] + snapshot.stats[:, 5])
         self.bad_weights = None if not bad.size else (snapshot.owners[bad[0]] or [""])[0]

@@ -39,6 +39,7 @@ from ..summary.partial import summarize_or_partial
 from ..training.progress import PanelTqdm
 from .html import MAX_PARAM_ROWS, render_page, static_state, with_static_views
 from .inference import EvalRunner
+from .job import JobLink, worker_for
 from .messages import dispatch
 from .state import summary_state, weight_records
 from .training import TrainingSession
@@ -139,6 +140,8 @@ class ModelPanel(anywidget.AnyWidget):
     _eval_data = traitlets.Dict(allow_none=True, default_value=None, help="what set_eval_data holds").tag(sync=True)
     _eval_result = traitlets.Dict(allow_none=True, default_value=None, help="the last EvalResult").tag(sync=True)
     _eval_running = traitlets.Bool(False, help="an evaluation is running").tag(sync=True)
+    _job = traitlets.Dict(allow_none=True, default_value=None,
+                          help="the distributed job as last reported (panel.job); None: one process").tag(sync=True)
 
     # -- public settings (not synced) -------------------------------------------------------------
     hist_every = traitlets.Float(2.0, allow_none=True, help="seconds between weight histograms while a loop runs; None: off")
@@ -147,6 +150,7 @@ class ModelPanel(anywidget.AnyWidget):
     diag_every = traitlets.Float(1.0, help="seconds between diagnostics refreshes (grad norms, activations)")
     metric_points = traitlets.Int(1000, help="points kept exact per metric (older ones thinned)")
     hist_snapshots = traitlets.Int(64, help="weight-histogram snapshots kept (served on request)")
+    job_timeout = traitlets.Float(60.0, help="seconds the ranks of a distributed job wait for each other at a refresh")
 
     def __new__(cls, *args: Any, **kwargs: Any) -> ModelPanel:
         # Python's own error for a misspelt keyword names only the bad one: name the valid ones
@@ -207,6 +211,7 @@ class ModelPanel(anywidget.AnyWidget):
             self._summary_obj = summary
             self._training = TrainingSession(self._publish, self._model, bins=bins,
                                              metric_points=1000, hist_snapshots=64)
+            self._link = JobLink(self)
             self._runner = EvalRunner(self._publish, self._model, summary, self.progress)
             self._handlers = {
                 "refresh": self._on_refresh,
@@ -299,12 +304,34 @@ class ModelPanel(anywidget.AnyWidget):
         return {name: list(zip(x.tolist(), y.tolist()))
                 for name, (x, y, _) in self._training.log.series().items()}
 
+    @property
+    def job(self) -> dict[str, Any] | None:
+        """The torch.distributed job this panel follows, as last reported; None for one process.
+
+        Set once ranks forked from this kernel (``torch.multiprocessing.start_processes(...,
+        start_method="fork")``, accelerate's ``notebook_launcher``) use the panel: keys
+        ``world_size``, ``backend``, ``state`` ("running", "done", "failed"), ``step`` (the
+        last logged step), ``unit`` and ``rates`` (each rank's steps/s, its innermost bar's
+        tqdm rate; None before it has one), ``slowest`` (rank with the lowest rate),
+        ``metrics`` (name -> each rank's latest value; :attr:`history` holds the means over
+        ranks), ``grad_norm`` (the global L2 norm of the full gradients at the last
+        diagnostics refresh, with ``grad_norms`` watched) and ``failure`` (None, or ``rank``,
+        ``type`` and ``message`` of the rank's exception). :attr:`weights` then holds the whole
+        model's statistics, combined over ranks. A copy.
+        """
+        return None if self._link.job is None else dict(self._link.job)
+
     def refresh(self) -> None:
         """Re-read the weights (and the train/eval flag and devices) and update every view.
 
         All traits change in one message, so the views never show new histograms next to old
-        statistics.
+        statistics. In a rank of a distributed job: a combined refresh, which every rank must
+        call.
         """
+        worker = self._worker()
+        if worker is not None:
+            worker.sync(final=True)
+            return
         model = self._model()
         self._publish(_summary=self._summary_state(model), **self._training.weight_traits(model, full=True))
 
@@ -324,6 +351,7 @@ class ModelPanel(anywidget.AnyWidget):
 
         Raises InputError for ``file=``/``gui=``, a non-string ``desc`` or a bad ``mininterval``.
         """
+        self._worker()
         return self._training.progress(iterable, desc, total, leave, unit, tqdm_kwargs)
 
     def log(self, step: int | None = None, epoch: int | None = None, **metrics: Any) -> None:
@@ -335,6 +363,8 @@ class ModelPanel(anywidget.AnyWidget):
         step. A call with ``epoch=`` and no ``step=`` goes to an epoch-level series.
         Raises InputError for a value that is not a number.
         """
+        if self._training.worker is None:
+            self._worker()
         self._training.record(step, epoch, metrics)
 
     class _Unchanged:
@@ -358,6 +388,7 @@ class ModelPanel(anywidget.AnyWidget):
                                            or hist_every <= 0):
                 raise InputError(f"hist_every must be a positive number of seconds or None, got {hist_every!r}")
             self.hist_every = None if hist_every is None else float(hist_every)
+        self._worker()
         for name, value in (("grad_norms", grad_norms), ("activations", activations)):
             if value is not self._UNSET:
                 if not isinstance(value, bool):
@@ -451,8 +482,15 @@ class ModelPanel(anywidget.AnyWidget):
             return
         self._publish(_summary=self._summary_state(model))
 
+    def _worker(self) -> Any:
+        """This panel's worker role in a rank of a forked distributed job, else None (panel/job.py)."""
+        return worker_for(self._training, self._link, self.job_timeout)
+
     def _publish(self, **traits: Any) -> None:
-        """Write several synced traits as one update message."""
+        """Write several synced traits as one update message (none from a forked rank: its
+        records reach the kernel's panel through the job's channel)."""
+        if self._training.worker is not None:
+            return
         for name in traits:
             if not self.has_trait(name):
                 raise AttributeError(f"ModelPanel has no trait {name!r}")
@@ -465,6 +503,9 @@ class ModelPanel(anywidget.AnyWidget):
         training = self.__dict__.get("_training")
         if training is not None:
             training.stop_watching()
+        link = self.__dict__.get("_link")
+        if link is not None:
+            link.close()
         super().close()
 
     # -- messages in and views out -----------------------------------------------------------------
