@@ -211,7 +211,6 @@ def worker_for(session: Any, link: JobLink, timeout: float) -> WorkerSync | None
         return None
     session.worker = WorkerSync(session, link.channel, timeout)
     session.board.tick = session.worker.tick
-    session.lines = []  # a cell's progress line cannot be drawn from a fork
     return session.worker
 
 

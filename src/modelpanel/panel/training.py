@@ -102,7 +102,8 @@ class TrainingSession:
             self.start_watching()
         bar = PanelTqdm(iterable, desc=desc, total=total, leave=leave, unit=unit,
                         board=self.board, **tqdm_kwargs)
-        if bar._board_id and self.board.run_of(bar._board_id) == bar._board_id:
+        # (A rank of a distributed job draws no line: nothing it displays reaches the kernel.)
+        if bar._board_id and self.worker is None and self.board.run_of(bar._board_id) == bar._board_id:
             # The outermost bar of a new run: its compact copy goes into this cell's output.
             line = display_line(bar._board_id)
             if line is not None:
