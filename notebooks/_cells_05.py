@@ -10,7 +10,7 @@ the kernel**: `torch.multiprocessing.start_processes(fn, nprocs=N, start_method=
 is what accelerate's `notebook_launcher` and Lightning's `ddp_notebook` do underneath.
 
 The panel made in the kernel follows all the ranks as **one job**: call `panel.progress`,
-`panel.log` and `panel.watch` in every rank as usual. At each refresh (about twice a second)
+`panel.log` and `panel.watch` in every rank as usual. At each refresh (about once a second)
 the ranks combine what they measured over their own process group: metrics averaged over ranks,
 weight histograms of the whole model (shards binned where they live, counts summed), the global
 gradient norm; rank 0 sends one record to the kernel through a pipe made before the fork.
@@ -18,7 +18,6 @@ gradient norm; rank 0 sends one record to the kernel through a pipe made before 
 Here: 2 ranks on the CPU with the `gloo` backend, first DistributedDataParallel, then FSDP2.
 """),
     ("code", r"""
-import os
 import socket
 
 import torch

@@ -11,7 +11,7 @@ So a panel plays one of two roles, chosen without the user saying so:
   ``torch.multiprocessing`` marks the job failed with the rank, exception and message.
 - **worker** (a forked process in which ``torch.distributed`` is initialised):
   :class:`WorkerSync` replaces the time-throttled flush. Ranks refresh together at the same
-  count of loop iterations and ``log`` calls (a "tick"), every ~0.5 s as rank 0 measures it;
+  count of loop iterations and ``log`` calls (a "tick"), every ~1 s as rank 0 measures it;
   at each refresh they combine over the job's process group (``training/distributed.py``,
   ``stats/sharded.py``) and rank 0 writes one record to the channel. Histograms follow
   ``hist_every`` and gradient norms ``diag_every`` as rank 0's clock says.
@@ -24,7 +24,9 @@ a rank whose ``with panel.progress(...)`` block raises reports it at once.
 from __future__ import annotations
 
 import math
+import multiprocessing.util
 import os
+import sys
 import time
 import weakref
 from typing import Any
@@ -38,8 +40,20 @@ from .channel import Channel, forked, on_fork
 
 __all__ = ["JobLink", "WorkerSync", "process_failure"]
 
+# Errors a rank gets because another rank went away (gloo, NCCL, the panel's own collectives):
+# the failure to show is the other rank's, whichever process happened to exit first.
+_PEER_LOSS = ("Connection closed by peer", "Connection reset by peer", "Broken pipe", "Timed out",
+              "the panel's ", "remote process exited", "communicator was aborted", "DistNetworkError",
+              "terminated with signal SIGTERM")
+
+
+def secondary(failure: dict[str, Any]) -> bool:
+    """Whether a rank's failure reads as the consequence of another rank's (see _PEER_LOSS)."""
+    text = f"{failure.get('type', '')}: {failure.get('message', '')}"
+    return any(marker in text for marker in _PEER_LOSS)
+
 #: Seconds between the ranks' combined refreshes (rank 0 turns it into a count of ticks).
-SYNC_SECONDS = 0.5
+SYNC_SECONDS = 1.0
 
 
 class JobLink:
@@ -135,6 +149,11 @@ class JobLink:
 
     def _fail(self, panel: Any, record: dict[str, Any]) -> None:
         failure = {"rank": record["rank"], "type": record["type"], "message": record["message"]}
+        known = (self.job or {}).get("failure")
+        # The first cause wins: a rank that only lost its peer never replaces the rank that
+        # raised; torch.multiprocessing names whichever exited first, which can be either.
+        if known is not None and (secondary(failure) or not secondary(known)):
+            return
         job = dict(self.job or {"world_size": None, "backend": None, "step": None, "unit": "it",
                                 "rates": [], "slowest": None, "metrics": {}, "grad_norm": None})
         job.update(state="failed", failure=failure)
@@ -211,6 +230,9 @@ def worker_for(session: Any, link: JobLink, timeout: float) -> WorkerSync | None
         return None
     session.worker = WorkerSync(session, link.channel, timeout)
     session.board.tick = session.worker.tick
+    # Run as the rank's process exits (multiprocessing's exit handlers, also after
+    # torch.multiprocessing caught the rank's exception and called sys.exit(1)): report it.
+    multiprocessing.util.Finalize(None, session.worker.report_exit, exitpriority=100)
     return session.worker
 
 
@@ -249,6 +271,14 @@ class WorkerSync:
             self.sync(final=True)
         elif outer["state"] == "error":
             self.report(outer["error"])
+
+    def report_exit(self) -> None:
+        """At process exit: the exception that ends the rank, if any, to the kernel."""
+        exc = sys.exc_info()[1]
+        if isinstance(exc, SystemExit) and exc.code not in (0, None):
+            exc = exc.__context__ or exc
+        if exc is not None and not isinstance(exc, (SystemExit, KeyboardInterrupt)):
+            self.report(format_exception(exc))
 
     def report(self, text: str) -> None:
         """Send this rank's failure to the kernel (best effort: the rank is failing anyway)."""

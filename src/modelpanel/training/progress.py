@@ -250,10 +250,12 @@ class PanelTqdm(tqdm):
         return super().__iter__()
 
     def update(self, n: float | None = 1) -> bool | None:
-        """tqdm's ``update``; also one tick of a distributed job's refresh count (see BarBoard)."""
+        """tqdm's ``update``; for a bar without an iterable also one tick of a distributed job's
+        refresh count (see BarBoard). tqdm's own iteration calls it on its time throttle, which
+        differs between ranks: iterating bars tick in ``__iter__`` instead."""
         displayed = super().update(n)
         tick = self._board.tick
-        if tick is not None:
+        if tick is not None and self.iterable is None:
             tick()
         return displayed
 
