@@ -299,6 +299,21 @@ export interface Model {
   _eval_result: EvalResult | null;
   _eval_running: boolean | null; // true while an evaluation runs (from the view or from code)
   _macs_progress: { done: number; total: number } | null; // while the MAC pass runs: module calls done / expected
+  _job: JobState | null; // a torch.distributed job forked from the kernel; null: one process
+}
+
+/** _job: the distributed job as rank 0 last reported it (src/modelpanel/panel/job.py). */
+export interface JobState {
+  world_size: number | null; // null when a rank failed before the first report
+  backend: string | null; // "gloo", "nccl"
+  state: "running" | "done" | "failed";
+  step: number | null; // the last logged step
+  unit: string; // the innermost bar's unit ("it")
+  rates: (number | null)[]; // steps/s of each rank (its innermost bar's tqdm rate)
+  slowest: number | null; // the rank with the lowest rate (null for fewer than two rates)
+  metrics: Record<string, (number | null)[]>; // each rank's latest value of each metric
+  grad_norm: number | null; // global L2 norm of the full gradients (grad_norms watched)
+  failure: { rank: number; type: string; message: string } | null;
 }
 
 /** Synced traits of ProgressLine (src/modelpanel/panel/progress_line.py): one loop's bars in its cell. */

@@ -45,7 +45,7 @@ def execute(nb: nbformat.NotebookNode, cwd: Path, timeout: int = 300) -> nbforma
 
 def test_notebooks_are_listed():
     assert NAMES == ["01_quickstart.ipynb", "01_quickstart.zh-CN.ipynb", "02_cnn.ipynb", "03_monitoring.ipynb",
-                     "04_inference.ipynb"]
+                     "04_inference.ipynb", "05_distributed.ipynb"]
     on_disk = sorted(p.name for p in NOTEBOOK_DIR.glob("*.ipynb"))
     assert on_disk == NAMES, "a notebook exists that _build_notebooks.py does not write (or the reverse)"
 

@@ -33,6 +33,7 @@ import torch
 from torch import nn
 from torch.nn.utils.parametrize import ParametrizationList
 
+from .sharding import local_tensor
 from .walk import is_uninitialized
 
 #: (name, tensor, stored dtype) of one packed tensor: the tensor as torch unpacks it (a
@@ -176,12 +177,14 @@ def sparse_nbytes(t: torch.Tensor) -> int:
 def stat_values(t: torch.Tensor) -> torch.Tensor | None:
     """The values the statistics read, or None when a tensor has none (lazy, meta).
 
+    A DTensor (FSDP2): the local shard (whole-model statistics: ``stats/sharded.py``).
+
     Quantized: dequantized floats. Sparse: the stored values. Complex stays complex (the
     histograms take magnitudes).
     """
     if is_uninitialized(t) or t.is_meta:
         return None
-    t = t.detach()
+    t = local_tensor(t.detach())  # a DTensor: this process's shard
     if t.is_quantized:
         return t.dequantize()
     if t.layout == torch.sparse_coo:

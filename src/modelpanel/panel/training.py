@@ -87,6 +87,8 @@ class TrainingSession:
         self.last_records: list[dict[str, Any]] = []  # the latest _progress sent
         self.metrics_reset = 0  # bumped by clear(): the view drops what it accumulated
         self.metrics_seq = 0  # one per _metrics message: a view that missed one asks for all
+        # In a rank of a forked torch.distributed job (panel/job.py): refreshes go through it.
+        self.worker: Any = None
 
     # -- what the panel's public methods call ----------------------------------------------
 
@@ -113,7 +115,8 @@ class TrainingSession:
                 self._publish(**self._hist_traits(self._model(), before_training=True))
         bar = PanelTqdm(iterable, desc=desc, total=total, leave=leave, unit=unit,
                         board=self.board, **tqdm_kwargs)
-        if bar._board_id and self.board.run_of(bar._board_id) == bar._board_id:
+        # (A rank of a distributed job draws no line: nothing it displays reaches the kernel.)
+        if bar._board_id and self.worker is None and self.board.run_of(bar._board_id) == bar._board_id:
             # The outermost bar of a new run: its compact copy goes into this cell's output.
             line = display_line(bar._board_id, self.language)
             if line is not None:
@@ -124,6 +127,9 @@ class TrainingSession:
     def record(self, step: Any, epoch: Any, metrics: dict[str, Any]) -> None:
         """Queue metrics (no device sync) and flush when the throttle allows."""
         self.log.add(step=step, epoch=epoch, **metrics)
+        if self.worker is not None:
+            self.worker.tick()
+            return
         if time.monotonic() - self.last_flush >= self.mininterval:  # the throttle, checked inline
             self.flush(force=False)
 
@@ -172,6 +178,9 @@ class TrainingSession:
 
     def flush(self, force: bool = False) -> None:
         """Publish what changed, at most every ``mininterval`` seconds unless ``force``."""
+        if self.worker is not None:
+            self.worker.flush(force)
+            return
         now = time.monotonic()
         if not force and now - self.last_flush < self.mininterval:
             return
@@ -268,7 +277,12 @@ class TrainingSession:
         ``_params`` (names, shapes: what does not change while training) is added when
         ``full`` or when the model's tensors changed since the last snapshot.
         """
-        snapshot = weight_snapshot(model, bins=self.bins, histograms=histograms)
+        return self.snapshot_traits(weight_snapshot(model, bins=self.bins, histograms=histograms),
+                                    full=full, step=step)
+
+    def snapshot_traits(self, snapshot: WeightSnapshot, *, full: bool = False,
+                        step: float | None = None) -> dict[str, Any]:
+        """``weight_traits`` of a snapshot made elsewhere (a distributed job's, combined)."""
         previous, self.snapshot = self.snapshot, snapshot
         self.hist_version += 1
         traits = {
@@ -293,12 +307,14 @@ class TrainingSession:
         step, or at step -1 when nothing was logged yet (the implicit steps start at 0, and the
         weights at step s are those after it).
         """
+        return self.history_traits(weight_snapshot(model, bins=self.bins), before_training=before_training)
+
+    def history_traits(self, snapshot: WeightSnapshot, before_training: bool = False) -> dict[str, Any]:
+        """``snapshot``'s traits, its histograms kept in the bounded history (see _hist_traits)."""
         x = self.log.last_step if self.log.last_step is not None else float(len(self.hist))
         if before_training and self.log.last_step is None:
             x = -1.0
-        traits = self.weight_traits(model, step=x)
-        snapshot = self.snapshot
-        assert snapshot is not None
+        traits = self.snapshot_traits(snapshot, step=x)
         # NaN/Inf weights: the snapshot counted them already (no second pass over the weights).
         bad = np.flatnonzero(snapshot.stats[:, 4] + snapshot.stats[:, 5])
         self.bad_weight_paths = list(dict.fromkeys((snapshot.owners[i] or [""])[0] for i in bad))

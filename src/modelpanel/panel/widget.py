@@ -40,6 +40,7 @@ from ..training.progress import PanelTqdm
 from .html import MAX_PARAM_ROWS, render_page, static_state
 from .i18n import normalize_language
 from .inference import EvalRunner
+from .job import JobLink, worker_for
 from .messages import dispatch
 from .snapshot import SnapshotOutputs, snapshot_bundle, with_snapshot
 from .state import summary_state, weight_records
@@ -150,6 +151,8 @@ class ModelPanel(anywidget.AnyWidget):
     _eval_running = traitlets.Bool(False, help="an evaluation is running").tag(sync=True)
     _macs_progress = traitlets.Dict(allow_none=True, default_value=None,
                                     help="the MAC pass's module calls done / total while it runs").tag(sync=True)
+    _job = traitlets.Dict(allow_none=True, default_value=None,
+                          help="the distributed job as last reported (panel.job); None: one process").tag(sync=True)
 
     # -- public settings (not synced) -------------------------------------------------------------
     hist_every = traitlets.Float(2.0, allow_none=True, help="seconds between weight histograms while a loop runs; None: off")
@@ -158,6 +161,7 @@ class ModelPanel(anywidget.AnyWidget):
     diag_every = traitlets.Float(1.0, help="seconds between diagnostics refreshes (grad norms, activations)")
     metric_points = traitlets.Int(1000, help="points kept exact per metric (older ones thinned)")
     hist_snapshots = traitlets.Int(64, help="weight-histogram snapshots kept (served on request)")
+    job_timeout = traitlets.Float(60.0, help="seconds the ranks of a distributed job wait for each other at a refresh")
 
     def __new__(cls, *args: Any, **kwargs: Any) -> ModelPanel:
         # Python's own error for a misspelt keyword names only the bad one: name the valid ones
@@ -221,6 +225,7 @@ class ModelPanel(anywidget.AnyWidget):
             self._snapshots = SnapshotOutputs(lambda: snapshot_bundle(self), self._set_error)
             self._training = TrainingSession(self._publish, self._model, bins=bins,
                                              metric_points=1000, hist_snapshots=64)
+            self._link = JobLink(self)
             self._runner = EvalRunner(self._publish, self._model, summary, self.progress)
             self._handlers = {
                 "refresh": self._on_refresh,
@@ -327,12 +332,34 @@ class ModelPanel(anywidget.AnyWidget):
         return {name: list(zip(x.tolist(), y.tolist()))
                 for name, (x, y, _) in self._training.log.series().items()}
 
+    @property
+    def job(self) -> dict[str, Any] | None:
+        """The torch.distributed job this panel follows, as last reported; None for one process.
+
+        Set once ranks forked from this kernel (``torch.multiprocessing.start_processes(...,
+        start_method="fork")``, accelerate's ``notebook_launcher``) use the panel: keys
+        ``world_size``, ``backend``, ``state`` ("running", "done", "failed"), ``step`` (the
+        last logged step), ``unit`` and ``rates`` (each rank's steps/s, its innermost bar's
+        tqdm rate; None before it has one), ``slowest`` (rank with the lowest rate),
+        ``metrics`` (name -> each rank's latest value; :attr:`history` holds the means over
+        ranks), ``grad_norm`` (the global L2 norm of the full gradients at the last
+        diagnostics refresh, with ``grad_norms`` watched) and ``failure`` (None, or ``rank``,
+        ``type`` and ``message`` of the rank's exception). :attr:`weights` then holds the whole
+        model's statistics, combined over ranks. A copy.
+        """
+        return None if self._link.job is None else dict(self._link.job)
+
     def refresh(self) -> None:
         """Re-read the weights (and the train/eval flag and devices) and update every view.
 
         All traits change in one message, so the views never show new histograms next to old
-        statistics.
+        statistics. In a rank of a distributed job: a combined refresh, which every rank must
+        call.
         """
+        worker = self._worker()
+        if worker is not None:
+            worker.sync(final=True)
+            return
         model = self._model()
         self._publish(_summary=self._summary_state(model), **self._training.weight_traits(model, full=True))
 
@@ -352,6 +379,7 @@ class ModelPanel(anywidget.AnyWidget):
 
         Raises InputError for ``file=``/``gui=``, a non-string ``desc`` or a bad ``mininterval``.
         """
+        self._worker()
         return self._training.progress(iterable, desc, total, leave, unit, tqdm_kwargs)
 
     def log(self, step: int | None = None, epoch: int | None = None, **metrics: Any) -> None:
@@ -363,6 +391,8 @@ class ModelPanel(anywidget.AnyWidget):
         step. A call with ``epoch=`` and no ``step=`` goes to an epoch-level series.
         Raises InputError for a value that is not a number.
         """
+        if self._training.worker is None:
+            self._worker()
         self._training.record(step, epoch, metrics)
 
     class _Unchanged:
@@ -386,6 +416,7 @@ class ModelPanel(anywidget.AnyWidget):
                                            or hist_every <= 0):
                 raise InputError(f"hist_every must be a positive number of seconds or None, got {hist_every!r}")
             self.hist_every = None if hist_every is None else float(hist_every)
+        self._worker()
         for name, value in (("grad_norms", grad_norms), ("activations", activations)):
             if value is not self._UNSET:
                 if not isinstance(value, bool):
@@ -483,8 +514,15 @@ class ModelPanel(anywidget.AnyWidget):
         """The MAC pass is running (module calls ``done`` of ``total``), or is over (None)."""
         self._publish(_macs_progress=None if done is None else {"done": done, "total": total})
 
+    def _worker(self) -> Any:
+        """This panel's worker role in a rank of a forked distributed job, else None (panel/job.py)."""
+        return worker_for(self._training, self._link, self.job_timeout)
+
     def _publish(self, **traits: Any) -> None:
-        """Write several synced traits as one update message."""
+        """Write several synced traits as one update message (none from a forked rank: its
+        records reach the kernel's panel through the job's channel)."""
+        if self._training.worker is not None:
+            return
         for name in traits:
             if not self.has_trait(name):
                 raise AttributeError(f"ModelPanel has no trait {name!r}")
@@ -498,6 +536,9 @@ class ModelPanel(anywidget.AnyWidget):
         training = self.__dict__.get("_training")
         if training is not None:
             training.stop_watching()
+        link = self.__dict__.get("_link")
+        if link is not None:
+            link.close()
         super().close()
 
     # -- messages in and views out -----------------------------------------------------------------

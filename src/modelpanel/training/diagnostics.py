@@ -29,6 +29,7 @@ import torch
 from torch import nn
 
 from .._core.host import host_rows, host_values
+from .._core.sharding import local_tensor
 from .._core.walk import owned_tensors, unwrap, walk_modules
 
 __all__ = ["ActivationMonitor", "first_nonfinite", "grad_norms", "layer_flags", "weight_norms"]
@@ -36,6 +37,9 @@ __all__ = ["ActivationMonitor", "first_nonfinite", "grad_norms", "layer_flags", 
 
 def _norms(tensors: list[torch.Tensor]) -> list[float]:
     """L2 norm of each tensor (float32 accumulation or better), one host transfer per device."""
+    # A DTensor (FSDP2) gradient: the norm of this rank's shard (the job's whole norm is
+    # combined over ranks in training/distributed.py).
+    tensors = [local_tensor(t) for t in tensors]
     norms: list[torch.Tensor | None] = [None] * len(tensors)
     groups: dict[tuple[torch.device, torch.dtype], list[int]] = {}
     for i, t in enumerate(tensors):
