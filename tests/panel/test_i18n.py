@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 from importlib.resources import files
+from pathlib import Path
 
 import pytest
 import torch
@@ -145,3 +146,17 @@ def test_the_cells_progress_line_gets_the_panels_language(kernel, shown) -> None
     run(kernel, "for i in panel.progress(range(2)): pass")
     run(kernel, "panel.language = 'en'\nfor i in panel.progress(range(2)): pass")
     assert [line._language for line in lines(shown)] == ["zh-CN", "en"]
+
+
+def test_every_layer_status_the_kernel_writes_has_words_in_both_languages() -> None:
+    """Layer.status is a fixed English phrase; the tree maps each to a catalog key (tree.ts)."""
+    from modelpanel import summary
+
+    statuses = {getattr(summary, name) for name in ("IN_TORCHSCRIPT", "NEVER_CALLED", "NOT_CALLED_IN_EVAL",
+                                                    "NOT_REACHED", "PACKED_WEIGHTS")}
+    source = (Path(__file__).parents[2] / "js" / "src" / "views" / "tree.ts").read_text(encoding="utf-8")
+    mapped = dict(re.findall(r'^  "([^"]+)": "(tree\.status\w+)",$', source, re.M))
+    assert set(mapped) == statuses
+    for language in ("en", "zh-CN"):
+        messages = load(language)
+        assert all(key in messages and f"{key}Title" in messages for key in mapped.values()), language

@@ -52,6 +52,7 @@ const STATUS_KEY: Record<string, string> = {
   "never called": "tree.statusNever",
   "inside TorchScript: not traced": "tree.statusScript",
   "not reached: the forward failed before it": "tree.statusNotReached",
+  "holds its parent's packed weights: never called": "tree.statusPacked",
 };
 
 interface Elements {
@@ -255,10 +256,17 @@ function buildRow(v: TreeView, t: Tree, i: number, selected: string | null): HTM
   row.append(
     nameCell(v, t, node),
     h("span", "mp-cell mp-kind", l.kind),
-    h("span", "mp-cell mp-shape", formatShape(l.output_shape)),
+    shapeCell(formatShape(l.output_shape)),
     paramsCell(l.params, t.totalParams),
   );
   return row;
+}
+
+/** The output shape, whole in its tooltip: a nested output (a tuple of tensors) outgrows the column. */
+function shapeCell(text: string): HTMLElement {
+  const cell = h("span", "mp-cell mp-shape", text);
+  cell.title = text;
+  return cell;
 }
 
 /** While searching, every row on display is open: it is a match or an ancestor of one. */
