@@ -1,4 +1,5 @@
-"""A saved notebook, reopened without the panel's kernel, shows the panel's latest snapshot (issue 12).
+"""A saved notebook, reopened without the panel's kernel, shows the panel's latest snapshot (issue 12),
+and the training cell shows its progress line as the loop ended.
 
 A notebook trains a model with ``panel.progress`` and evaluates it, in a real kernel; while the
 panel is live its snapshot output is hidden (one copy of the panel on the page). The notebook
@@ -7,7 +8,9 @@ state: jupyterlab_widgets' ``saveState`` is off by default), every kernel is shu
 notebook is opened again: a fresh kernel knows no widget, so jupyterlab_widgets renders "Error
 displaying widget: model not found" for the view. The cell must show the snapshot instead,
 with the trained numbers (read from the model and the log in the first kernel) and the time
-it was taken, and the error must not be visible. JupyterLab 4 and Notebook 7.
+it was taken, and the error must not be visible. The same for the training cell: the line's
+static copy, not "model not found", with the figures the live line ended on. JupyterLab 4 and
+Notebook 7.
 """
 
 from __future__ import annotations
@@ -65,6 +68,15 @@ def _shut_down_kernels(server: JupyterServer) -> None:
     assert call("GET", "/api/kernels") == []
 
 
+def expect_hidden_widget_error(cell: Any) -> None:
+    """jupyterlab_widgets gave up on the cell's widget view once its manager was restored: the
+    error is in the DOM (so the test sees the case it is about) but not visible."""
+    expect(cell.locator(WIDGET_ERROR)).to_have_count(1, timeout=60_000)
+    expect(cell.locator(WIDGET_ERROR)).to_contain_text("model not found")
+    expect(cell.locator(WIDGET_ERROR)).to_be_hidden()
+    expect(cell.get_by_text("Error displaying widget")).to_be_hidden()
+
+
 @pytest.mark.parametrize("kind", ["lab", "notebook"])
 def test_reopened_notebook_shows_the_latest_snapshot(kind: str, open_notebook: Any, page: Any,
                                                      request: pytest.FixtureRequest,
@@ -79,6 +91,16 @@ def test_reopened_notebook_shows_the_latest_snapshot(kind: str, open_notebook: A
     expect(snapshot).to_be_hidden()
     view = live.element_handle()
     nb.run(1, timeout=120_000)
+    # The training cell's own progress line, finished; its static copy (written when the loop
+    # ended) hidden while the live line is there.
+    line = nb.cell(1).locator(".mp-line")
+    expect(line.locator('.mp-bar[data-level="0"]')).to_have_attribute("data-state", "done", timeout=30_000)
+    meter = line.get_attribute("aria-label")  # tqdm's meter of the bar as it ended (the live view's)
+    assert meter.startswith("epoch: 100% 40/40 ["), meter
+    line_copy = nb.cell(1).locator(".mp-line-static")
+    expect(line_copy).to_have_count(1)
+    expect(line_copy).to_be_hidden()
+    assert "40/40" in line_copy.text_content()  # written, not shown: no second bar on the page
     nb.run(2)
     expect(snapshot).to_be_hidden()
     # The snapshot was updated by its own display id: the live view is the same element (an
@@ -101,6 +123,9 @@ def test_reopened_notebook_shows_the_latest_snapshot(kind: str, open_notebook: A
     assert [sorted(o.get("data", {})) for o in outs] == [
         ["application/vnd.jupyter.widget-view+json"], ["text/html", "text/plain"]
     ], "saved outputs: the view alone, then the snapshot"
+    assert [sorted(o.get("data", {})) for o in saved.cells[2].outputs] == [
+        ["application/vnd.jupyter.widget-view+json"], ["text/html", "text/plain"]
+    ], "saved training cell: the line's view, then its static copy"
     assert "widgets" not in saved.metadata  # the default: no widget state in the file
     _shut_down_kernels(server)
 
@@ -109,12 +134,7 @@ def test_reopened_notebook_shows_the_latest_snapshot(kind: str, open_notebook: A
     page.goto(server.url_for(nb.path.relative_to(server.root).as_posix(), workspace=f"reopen-{kind}"))
     reopened = Notebook(page, server, nb.path, offset=1)
     cell = reopened.cell(0)
-    # jupyterlab_widgets gives up on the view once its manager is restored: the error is in
-    # the DOM (so this test sees the case it is about) but not visible.
-    expect(cell.locator(WIDGET_ERROR)).to_have_count(1, timeout=60_000)
-    expect(cell.locator(WIDGET_ERROR)).to_contain_text("model not found")
-    expect(cell.locator(WIDGET_ERROR)).to_be_hidden()
-    expect(cell.get_by_text("Error displaying widget")).to_be_hidden()
+    expect_hidden_widget_error(cell)
     shown = cell.locator(".modelpanel-static")
     expect(shown).to_be_visible()
     assert cell.locator(".modelpanel").count() == 0  # no live view: what shows is the snapshot
@@ -131,3 +151,22 @@ def test_reopened_notebook_shows_the_latest_snapshot(kind: str, open_notebook: A
     assert datetime.fromisoformat(expected["before"]) <= when <= datetime.fromisoformat(expected["after"])
     for needle in ("fc1", "fc2", "total params: 83"):
         assert needle in text, needle
+
+    # The training cell: the finished line where jupyterlab_widgets would say "model not found".
+    trained = reopened.cell(1)
+    expect_hidden_widget_error(trained)
+    bar = trained.locator(".mp-line-static .mp-line-bar")
+    expect(bar).to_be_visible()
+    assert trained.locator(".mp-line").count() == 0  # no live line: what shows is the copy
+    assert bar.get_attribute("data-state") == "done"
+    # The same figures the live line showed (its meter), split around the bar as tqdm.notebook
+    # splits it, and how it ended.
+    shown_line = " ".join(bar.inner_text().split())
+    assert shown_line.startswith("epoch: 100% ")
+    assert " ".join(meter.removeprefix("epoch: 100% ").split()) in shown_line
+    assert shown_line.endswith("(done)")
+    fill = trained.locator(".mp-line-static .mp-line-fill").bounding_box()
+    track = trained.locator(".mp-line-static .mp-line-fill").locator("..").bounding_box()
+    assert fill["width"] > 0 and abs(fill["width"] - track["width"]) <= 2  # full: 40 of 40
+    trained.scroll_into_view_if_needed()
+    page.screenshot(path=str(artifacts / f"saved-line-{kind}.png"))

@@ -128,6 +128,12 @@ def test_saved_notebook_shows_snapshot_without_widget_state(tmp_path):
         assert f"loss {expected['loss']:.4g} at step 19" in text
         assert f"accuracy {expected['accuracy']:.2%}, 50 samples on cpu" in text
         assert "Snapshot taken " in text
+    # The training cell: its progress line's view, then the static line nbclient kept current
+    # by display id: tqdm's meter of the finished bar (20 of the range's 20) and how it ended.
+    line_view, line = nb.cells[2].outputs
+    assert list(line_view["data"]) == ["application/vnd.jupyter.widget-view+json"]
+    assert line["data"]["text/plain"].startswith("epoch: 100%|██████████| 20/20 [")
+    assert line["data"]["text/plain"].endswith("] (done)")
 
     nb.metadata.pop("widgets", None)  # GitHub/nbviewer: no widget manager, no state
     html, _ = HTMLExporter().from_notebook_node(nb)
@@ -138,3 +144,4 @@ def test_saved_notebook_shows_snapshot_without_widget_state(tmp_path):
                    f"accuracy: <b>{expected['accuracy']:.1%}</b>"):
         assert needle in snapshot, needle
     assert snapshot.count("<svg") >= 5  # the four weight histograms and the loss curve
+    assert 'class="mp-line-bar" data-state="done"' in html and "20/20 [" in html

@@ -25,6 +25,9 @@ the view cannot be built (the reopened notebook shows the snapshot instead). Whe
 is stripped (GitHub) or no Jupyter front end draws the page (a terminal, nbconvert without
 widget state), the snapshot is simply shown. With saved widget state, the view renders
 from it and hides the snapshot as when live.
+
+The cell's progress line (panel/progress_line.py) is displayed the same way, with its own
+:class:`SnapshotOutputs` and content (panel/line_snapshot.py).
 """
 
 from __future__ import annotations
@@ -42,14 +45,15 @@ from .i18n import t, use_language
 if TYPE_CHECKING:
     from .widget import ModelPanel
 
-__all__ = ["SnapshotOutputs", "snapshot_bundle", "state_lines", "text_table", "with_snapshot"]
+__all__ = ["SnapshotOutputs", "snapshot_bundle", "state_lines", "static_html", "text_table", "with_snapshot"]
 
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 
 # CSS :has() (Chromium 105, Firefox 121, Safari 15.4). ``.modelpanel`` is the live view's root
-# (js/src/widget.ts). jupyterlab_widgets' WidgetRenderer is the ``.jp-OutputArea-output`` node
-# itself and gets the ``jupyter-widgets`` class only when it shows an error (renderer.ts: "model
-# not found", or a view that failed to build); around a live view it never has it.
+# (js/src/widget.ts; the cell's progress line, js/src/progressLine.ts, has it too).
+# jupyterlab_widgets' WidgetRenderer is the ``.jp-OutputArea-output`` node itself and gets the
+# ``jupyter-widgets`` class only when it shows an error (renderer.ts: "model not found", or a
+# view that failed to build); around a live view it never has it.
 FRONT_END_CSS = (
     "<style>"
     ".jp-OutputArea:has(.modelpanel) > .jp-OutputArea-child:has(.modelpanel-static)"
@@ -143,12 +147,19 @@ def snapshot_bundle(panel: ModelPanel, now: datetime | None = None) -> dict[str,
     stamp, *lines = header_lines(None)
     plain = "\n".join([text_table(panel.summary), *lines, stamp])
     header = "<br>".join(escape(line) for line in header_lines(state.get("language")))
-    body = (
-        f'<div class="modelpanel-static">{FRONT_END_CSS}'
+    body = static_html(
         f'<div class="modelpanel-taken" style="color:#666;font-size:11px;font-family:sans-serif">'
-        f"{header}</div>{render_snapshot(state)}</div>"
+        f"{header}</div>{render_snapshot(state)}"
     )
     return {"text/plain": plain, "text/html": body}
+
+
+def static_html(inner: str, kind: str = "") -> str:
+    """``inner`` as a snapshot output's ``text/html``: in the ``.modelpanel-static`` root that
+    :data:`FRONT_END_CSS` hides while a live view shares its output area, with that style.
+    ``kind``: one more class on the root (``"mp-line-static"`` for the cell's progress line)."""
+    classes = f"modelpanel-static {kind}" if kind else "modelpanel-static"
+    return f'<div class="{classes}">{FRONT_END_CSS}{inner}</div>'
 
 
 def _worth_a_snapshot(traits: Mapping[str, Any]) -> bool:

@@ -104,6 +104,7 @@ class TrainingSession:
         if isinstance(mininterval, bool) or not isinstance(mininterval, (int, float)) or mininterval < 0:
             raise InputError(f"mininterval must be a number of seconds >= 0, got {mininterval!r}")
         if self.board.running() == 0:
+            self.lines = []  # a new run: no earlier line is written to again (see _feed_lines)
             self.mininterval = float(mininterval)
             # The panel shows the weights as they are now; the first live refresh is due one
             # period into the loop (and one more when the loop ends).
@@ -214,14 +215,24 @@ class TrainingSession:
             self._publish(**traits)
 
     def _feed_lines(self, records: list[dict[str, Any]]) -> None:
-        """Give each cell's line its run's records; a line whose run ended is left as it is."""
+        """Give each cell's line its run's records; a line whose run ended is left as it is,
+        its static output written once (what a saved notebook shows, panel/line_snapshot.py)."""
         running = {r["run"] for r in records if r["state"] == "running"}
+        # A loop stopped early (break, or an exception that closed its generator) may yet turn
+        # out to have failed: the cell's exception reaches its bars when the cell ends
+        # (BarBoard.fail_early_bars). Its line is fed until the next run begins.
+        stopped = {r["run"] for r in records if r["state"] == "stopped"}
         for line in self.lines:
             try:
                 line._progress = [r for r in records if r["run"] == line.run]
             except Exception:  # noqa: BLE001 - a closed line must not break the user's loop
                 line.run = -1
-        self.lines = [line for line in self.lines if line.run in running]
+        ended = [line for line in self.lines if line.run not in running]
+        self.lines = [line for line in self.lines if line.run in running or line.run in stopped]
+        for line in ended:
+            line.finished()
+            if line.snapshot_error:  # shown next to the panel; the loop goes on
+                self._publish(_error=line.snapshot_error)
 
     def _read_model_state(self, model: Any, traits: dict[str, Any], now: float,
                           running: bool, force: bool) -> None:
