@@ -55,7 +55,7 @@ export function jobItems(job: JobState, t: Translate = EN): JobItem[] {
 
 /**
  * One row per rank: steps/s with a bar relative to the fastest rank, the slowest rank (the
- * kernel's `slowest`, named only when two or more ranks have a rate), and each rank's latest
+ * kernel's `slowest`, named only when two or more ranks have a positive rate), and each rank's latest
  * value of every logged metric. As many rows as the larger of world_size and the rates sent.
  */
 export function jobTable(job: JobState): JobTable {
@@ -72,7 +72,8 @@ export function jobTable(job: JobState): JobTable {
       rank,
       rate: ok ? formatRate(rate, job.unit || "it").trim() : MISSING,
       fraction: ok && fastest > 0 ? Math.min(1, rate / fastest) : 0,
-      slowest: job.slowest === rank,
+      // Only a measured rate can be the slowest (a rank at 0 it/s has not ticked yet).
+      slowest: job.slowest === rank && ok && known.length > 1,
       metrics: metrics.map((name) => {
         const value = job.metrics[name]?.[rank];
         return value === null || value === undefined ? MISSING : formatStat(value);

@@ -39,6 +39,11 @@ describe("jobTable", () => {
     expect(t.rows.map((r) => [r.rate, r.fraction])).toEqual([["2.00s/batch", 0.25], ["—", 0], ["2.00batch/s", 1]]);
   });
 
+  it("names no slowest rank before two ranks have ticked (tqdm's rate is 0 at n = 0)", () => {
+    expect(jobTable(job({ rates: [0, 0], slowest: 0 })).rows.map((r) => [r.rate, r.slowest])).toEqual([["—", false], ["—", false]]);
+    expect(jobTable(job({ rates: [3, null], slowest: 0 })).rows.map((r) => r.slowest)).toEqual([false, false]);
+  });
+
   it("lists every rank of the world even before its first rate arrived", () => {
     expect(jobTable(job({ world_size: 4, rates: [], slowest: null })).rows.map((r) => r.rank)).toEqual([0, 1, 2, 3]);
   });

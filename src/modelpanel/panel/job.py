@@ -145,7 +145,8 @@ class JobLink:
             old = latest.get(name, [None] * len(values))
             latest[name] = [v if v is not None else o for v, o in zip(values, old)]
         rates = record["rates"]
-        known = [(r, i) for i, r in enumerate(rates) if r is not None]
+        # A rate of 0 is a bar that has not ticked yet (tqdm's mean rate at n = 0): not measured.
+        known = [(r, i) for i, r in enumerate(rates) if r]
         self.job = {
             "world_size": record["world_size"], "backend": record["backend"],
             "state": "running" if record["running"] else "done",
@@ -172,9 +173,12 @@ class JobLink:
                                 "rates": [], "slowest": None, "metrics": {}, "grad_norm": None})
         job.update(state="failed", failure=failure)
         self.job = job
-        text = f"rank {failure['rank']}: {failure['type']}: {failure['message']}"
+        text = _failure_text(failure)
+        # Bars still running fail with it, and so do those a peer-loss report failed first.
+        replaced = _failure_text(known) if known is not None else None
         session = panel._training
-        records = [dict(r, state="error", error=text) if r["state"] == "running" else r
+        records = [dict(r, state="error", error=text)
+                   if r["state"] == "running" or (r["state"] == "error" and r["error"] == replaced) else r
                    for r in session.last_records]
         session.last_records = records
         panel._publish(_job=job, _progress=records)
@@ -192,6 +196,10 @@ class JobLink:
             self.line._progress = [r for r in ours if r["run"] == latest]
         except Exception:  # noqa: BLE001 - a closed line must not stop the panel's updates
             self.line = None
+
+
+def _failure_text(failure: dict[str, Any]) -> str:
+    return f"rank {failure['rank']}: {failure['type']}: {failure['message']}"
 
 
 def process_failure(exc: BaseException | None) -> dict[str, Any] | None:
@@ -269,9 +277,13 @@ class WorkerSync:
     """A rank's refreshes: at agreed ticks, combined over the job, rank 0 writing the record."""
 
     def __init__(self, session: Any, channel: Channel, timeout: float) -> None:
+        import torch.distributed as dist
+
         self.session = session
         self.channel = channel
         self.timeout = timeout
+        # Read now: at exit (report_exit) the user's code has often destroyed the group already.
+        self.rank = dist.get_rank()
         self.group: JobGroup | None = None
         self.ticks = 0
         self.next_sync = 1
@@ -311,11 +323,9 @@ class WorkerSync:
 
     def report(self, text: str) -> None:
         """Send this rank's failure to the kernel (best effort: the rank is failing anyway)."""
-        import torch.distributed as dist
-
         kind, _, message = text.partition(": ")
         try:
-            self.channel.send({"kind": "error", "rank": dist.get_rank(), "type": kind, "message": message})
+            self.channel.send({"kind": "error", "rank": self.rank, "type": kind, "message": message})
         except OSError:
             pass
 
