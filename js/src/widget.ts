@@ -30,9 +30,12 @@
 //                                        (tree), parameters (table, histograms), training,
 //                                        inference; .mp-tabbody scrolls the shown panel
 //   .mp-running                          the running-loop line beside the tabs (views/running.ts)
+//   .mp-job                              a distributed job's figures, ranks and failure, under the
+//                                        header while `_job` is set (views/job.ts lists its classes)
 //
-// Layout: the header and the tab bar always show; the tab body scrolls inside a panel at most
-// --mp-max-height (700 px) tall, so the whole panel fits a laptop screen beside its cell.
+// Layout: the header, the job (when there is one) and the tab bar always show; the tab body
+// scrolls inside a panel at most --mp-max-height (700 px) tall, so the whole panel fits a
+// laptop screen beside its cell.
 
 import type { AnyModel, RenderProps } from "@anywidget/types";
 import { type ViewContext, createContext } from "./core/context";
@@ -47,6 +50,7 @@ import { mountDistribution } from "./views/distribution";
 import { mountHeader } from "./views/header";
 import { mountHistograms } from "./views/histograms";
 import { mountInference } from "./views/inference";
+import { mountJob } from "./views/job";
 import { mountMetricCharts } from "./views/metricCharts";
 import { mountParams } from "./views/params";
 import { mountProgressBars } from "./views/progressBars";
@@ -173,6 +177,7 @@ function mount(model: AnyModel<Model>, el: HTMLElement): () => void {
   const store = createStore(); // selection, sort, picks and watched tensors of THIS view only
   const hists = createHists(model, ctx, store);
   const header = section(root, "mp-header");
+  const job = section(root, "mp-job");
   const tabRow = root.appendChild(h("div", "mp-tabrow"));
   const tabBar = tabRow.appendChild(h("div", "mp-tabs"));
   const running = tabRow.appendChild(h("button", "mp-running"));
@@ -180,6 +185,7 @@ function mount(model: AnyModel<Model>, el: HTMLElement): () => void {
   const tabs = mountTabs(tabBar, body, ctx, "model");
   const cleanups = [
     mountHeader(header, model, ctx),
+    mountJob(job, model, ctx),
     mountRunning(running, model, ctx, () => tabs.show("training", true)),
     mountTree(section(tabs.panel("model"), "mp-tree"), model, ctx, store),
     mountParams(section(tabs.panel("parameters"), "mp-params"), model, ctx, store),

@@ -14,6 +14,7 @@ import type {
   DictColumn,
   Diagnostics,
   Histograms,
+  JobState,
   Layer,
   LayerColumns,
   MetricsDelta,
@@ -338,4 +339,12 @@ export function resetViews(): void {
   document.body.replaceChildren();
   plotlyMock.react.mockClear();
   plotlyMock.purge.mockClear();
+}
+
+/** A 2-rank gloo job as the kernel reports it in `_job` (docs/widget-state.md), rank 1 the slower. */
+export function jobState(over: Partial<JobState> = {}): JobState {
+  return {
+    world_size: 2, backend: "gloo", state: "running", step: 29, unit: "it", rates: [74.9, 71.2], slowest: 1,
+    metrics: { loss: [0.31, 0.29], acc: [0.5, null] }, grad_norm: 0.236, failure: null, ...over,
+  };
 }

@@ -133,11 +133,26 @@ def check(kind):
         "weights": rows,
         "grad_norm": [job["grad_norm"], float(np.sqrt(sum((g ** 2).sum() for g in grads.values())))],
         "layer_norms": {k: [stats[k]["grad_norm"], float(np.sqrt(v))] for k, v in layer.items()},
-        "leftovers": leftovers(port),
+        "leftovers": leftovers(port), "progress": panel._training.last_records,
     }
+
+def idle(rank):  # a job that never touches a panel
+    time.sleep(0.1)
 
 LAUNCHED = {}
 '''
+
+
+# Forks that launch no job draw no line: a single-process loop over a DataLoader whose workers
+# fork (its own line only), a peek at a batch, and a job that never uses a panel.
+SINGLE_PROCESS = [
+    'single_model = make_model()\nsingle = ModelPanel(single_model, input_size=(1, 3))\n'
+    'loader = torch.utils.data.DataLoader(torch.randn(32, 3), batch_size=8, num_workers=2,\n'
+    '                                     multiprocessing_context="fork")',
+    'for xb in single.progress(loader, desc="single"):\n    pass',
+    '_ = next(iter(loader))',
+    'mp.start_processes(idle, nprocs=2, start_method="fork")',
+]
 
 
 def _notebook() -> nbformat.NotebookNode:
@@ -150,6 +165,7 @@ def _notebook() -> nbformat.NotebookNode:
         cells.append(f'panel, port, seconds = LAUNCHED["{fail}"]\n'
                      f'print("RESULT", json.dumps({{"job": panel.job, "seconds": seconds, '
                      f'"progress": panel._progress, "leftovers": leftovers(port)}}))')
+    cells += SINGLE_PROCESS
     nb.cells = [nbformat.v4.new_code_cell(c) for c in cells]
     for cell in nb.cells:
         if cell.source.startswith('launch("raise"') or cell.source.startswith('launch("kill"'):
@@ -171,10 +187,21 @@ def results(tmp_path_factory) -> dict[str, dict]:
                 line = next(x for x in o.text.splitlines() if x.startswith("RESULT "))
                 out[names[len(out)]] = json.loads(line[len("RESULT "):])
     out["total_seconds"] = time.monotonic() - start
+    widgets = nb.metadata.get("widgets", {}).get("application/vnd.jupyter.widget-state+json", {})
+    out["cells"] = {c.source.partition("\n")[0]: _lines(c, widgets.get("state", {})) for c in nb.cells}
     errors = [o for c in nb.cells if "raises-exception" not in c.metadata.get("tags", [])
               for o in c.get("outputs", []) if o.output_type == "error"]
     assert not errors, errors
     return out
+
+
+def _lines(cell, state: dict) -> dict:
+    """The widget views in a cell's outputs: how many, and the bars of the progress lines."""
+    ids = [o.data["application/vnd.jupyter.widget-view+json"]["model_id"] for o in cell.get("outputs", [])
+           if "application/vnd.jupyter.widget-view+json" in o.get("data", {})]
+    models = [state.get(i, {}).get("state", {}) for i in ids]
+    # A ProgressLine has _progress and no _summary (the panel has both).
+    return {"views": len(ids), "lines": [m["_progress"] for m in models if "_progress" in m and "_summary" not in m]}
 
 
 @pytest.mark.parametrize("kind", ["ddp", "fsdp"])
@@ -218,3 +245,29 @@ def test_failing_rank_reported(results, kind):
 
 def test_file_runs_quickly(results):
     assert results["total_seconds"] < 90
+
+
+@pytest.mark.parametrize("kind", ["ddp", "fsdp", "raise", "kill"])
+def test_launching_cell_draws_the_jobs_line(results, kind):
+    cell = results["cells"][f'launch("{kind}")' if kind in ("ddp", "fsdp") else f'launch("{kind}", fail="{kind}")']
+    assert cell["views"] == 1 and len(cell["lines"]) == 1, cell
+    bars = cell["lines"][0]
+    assert [b["desc"] for b in bars] == ["step"]
+    if kind in ("ddp", "fsdp"):
+        # Bound to what the kernel's panel got from rank 0: the same records of the job's run.
+        assert (bars[0]["n"], bars[0]["total"], bars[0]["state"]) == (24, 24, "done")
+        panel_bars = [r for r in results[kind]["progress"] if r["run"] == bars[0]["run"]]
+        assert bars == panel_bars
+    else:
+        assert bars[0]["state"] == "error" and bars[0]["error"].startswith("rank 1: "), bars
+
+
+def test_other_forks_draw_no_line(results):
+    cells = results["cells"]
+    # The single-process loop keeps its own line, one, however its DataLoader forks.
+    loop = cells['for xb in single.progress(loader, desc="single"):']
+    assert loop["views"] == 1
+    assert [(b["desc"], b["n"], b["total"], b["state"]) for b in loop["lines"][0]] == [("single", 4, 4, "done")]
+    assert cells["_ = next(iter(loader))"]["views"] == 0
+    # A job that used no panel: its waiting line was taken out of the output at the cell's end.
+    assert cells['mp.start_processes(idle, nprocs=2, start_method="fork")']["views"] == 0

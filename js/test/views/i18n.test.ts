@@ -9,7 +9,7 @@ import widget from "../../src/widget";
 import { renderProgressLine } from "../../src/progressLine";
 import { summaryOf } from "../../src/core/columns";
 import type { Model, ProgressBar, Summary } from "../../src/model";
-import { FakeModel, irisRecords, irisState, nestedSummary, summaryWire, metricsDelta, nextFrame, plotlyMock as plotly, resetViews, wireArray } from "../helpers";
+import { FakeModel, irisRecords, irisState, jobState, nestedSummary, summaryWire, metricsDelta, nextFrame, plotlyMock as plotly, resetViews, wireArray } from "../helpers";
 
 vi.mock("../../src/core/plotly", async () => ({ default: (await import("../helpers")).plotlyMock }));
 
@@ -78,6 +78,7 @@ function fullState(language: string): Record<string, unknown> {
       activations: { relu: { mean: 0.2, std: 0.1, zero_frac: 0.5 } },
       nonfinite: { loss: true, first_layer: "fc2", where: "grads" },
     },
+    _job: jobState({ state: "failed", failure: { rank: 1, type: "ValueError", message: "rank one failed on purpose" } }),
     _eval_data: { n: 30, x_shape: [30, 4], has_targets: true },
     _eval_result: {
       n: 30, device: "cpu", seconds: 0.002, samples_per_s: 15000, mode: "inference_mode", batch_size: 256,
@@ -98,6 +99,7 @@ function modelStrings(): string[] {
     ...summary.layers.flatMap((l) => [l.name, l.path, l.kind, l.param_formula]),
     ...irisRecords().flatMap((r) => r.names),
     "cpu", "float32", "setosa", "versicolor", "virginica", "epoch", "loss=0.31", "loss",
+    "gloo", "acc", "ValueError: rank one failed on purpose", // the job's backend, metric names, the rank's exception
   ];
 }
 
@@ -217,6 +219,28 @@ describe("language", () => {
     const cleanup = renderProgressLine({ model: model.asModel(), el } as never);
     el.querySelector("details")?.setAttribute("open", "");
     expect(el.querySelector(".mp-runs summary")?.textContent).toBe("之前的运行（1）");
+    cleanup();
+  });
+
+  it("a distributed job (running, then failed) reads Chinese; the exception stays as the kernel sent it", async () => {
+    const failure = { rank: 1, type: "ValueError", message: "rank one failed on purpose" };
+    const { model, el, cleanup } = renderWidget({ ...irisState(), _language: "zh-CN", _job: jobState() });
+    await nextFrame();
+    const job = el.querySelector<HTMLElement>(".mp-job");
+    expect(job?.hidden).toBe(false);
+    const jobWords = (): string[] => words(job as HTMLElement);
+    const kept = ["gloo", "loss", "acc", "ValueError: rank one failed on purpose"];
+    expect(englishLeft(jobWords(), kept)).toEqual([]);
+    expect(job?.querySelector(".mp-job-badge")?.textContent).toBe("最慢");
+    model.set("_job", jobState({ state: "failed", failure }));
+    await nextFrame();
+    expect(job?.querySelector(".mp-job-failure")?.textContent).toBe("秩 1 出错：ValueError: rank one failed on purpose");
+    expect(englishLeft(jobWords(), kept)).toEqual([]);
+    // The same check fails on the English view (it can fail).
+    model.set("_language", "en");
+    await nextFrame();
+    const en = el.querySelector<HTMLElement>(".mp-job") as HTMLElement;
+    expect(englishLeft(words(en), kept)).toEqual(expect.arrayContaining(["Rank", "Throughput", "slowest"]));
     cleanup();
   });
 });

@@ -36,6 +36,7 @@ import numpy as np
 from ..errors import format_exception
 from ..stats.sharded import sharded_snapshot
 from ..training.distributed import JobGroup, combine_metrics, job_grad_norms
+from . import job_line
 from .channel import Channel, forked, on_fork
 
 __all__ = ["JobLink", "WorkerSync", "process_failure"]
@@ -65,15 +66,26 @@ class JobLink:
         self.channel: Channel | None = None
         self.job: dict[str, Any] | None = None
         self.forked_in_cell = False
+        # The launching cell's progress line (panel/job_line.py) once this panel claimed it,
+        # and the first bar id a rank forked in that cell can give (rank 0's runs from there).
+        self.line: Any = None
+        self.first_run = 0
         on_fork(self)
 
     # -- kernel side ---------------------------------------------------------------------------
 
     def before_fork(self) -> None:
-        if self.channel is None and os.getpid() == self.owner_pid:
+        if os.getpid() != self.owner_pid:
+            return
+        if self.channel is None:
             self.channel = Channel()
             _install_cell_hook()
             _LINKS.add(self)
+        panel = self._panel()
+        if not self.forked_in_cell and panel is not None:
+            # The ranks' boards are copies of this one: their bars take ids from here on.
+            self.first_run = panel._training.board.next_id
+            job_line.open_line()
 
     def after_fork_parent(self) -> None:
         if self.channel is not None and os.getpid() == self.owner_pid:
@@ -89,6 +101,7 @@ class JobLink:
         failure = process_failure(exc)
         if failure is not None:
             self._apply({"kind": "error", **failure})
+        self.line = None
 
     def close(self) -> None:
         if self.channel is not None and os.getpid() == self.owner_pid:
@@ -132,7 +145,8 @@ class JobLink:
             old = latest.get(name, [None] * len(values))
             latest[name] = [v if v is not None else o for v, o in zip(values, old)]
         rates = record["rates"]
-        known = [(r, i) for i, r in enumerate(rates) if r is not None]
+        # A rate of 0 is a bar that has not ticked yet (tqdm's mean rate at n = 0): not measured.
+        known = [(r, i) for i, r in enumerate(rates) if r]
         self.job = {
             "world_size": record["world_size"], "backend": record["backend"],
             "state": "running" if record["running"] else "done",
@@ -146,6 +160,7 @@ class JobLink:
             self.job["state"] = "failed"
         traits["_job"] = self.job
         panel._publish(**traits)
+        self._feed_line(panel, record["progress"])
 
     def _fail(self, panel: Any, record: dict[str, Any]) -> None:
         failure = {"rank": record["rank"], "type": record["type"], "message": record["message"]}
@@ -158,12 +173,33 @@ class JobLink:
                                 "rates": [], "slowest": None, "metrics": {}, "grad_norm": None})
         job.update(state="failed", failure=failure)
         self.job = job
-        text = f"rank {failure['rank']}: {failure['type']}: {failure['message']}"
+        text = _failure_text(failure)
+        # Bars still running fail with it, and so do those a peer-loss report failed first.
+        replaced = _failure_text(known) if known is not None else None
         session = panel._training
-        records = [dict(r, state="error", error=text) if r["state"] == "running" else r
+        records = [dict(r, state="error", error=text)
+                   if r["state"] == "running" or (r["state"] == "error" and r["error"] == replaced) else r
                    for r in session.last_records]
         session.last_records = records
         panel._publish(_job=job, _progress=records)
+        self._feed_line(panel, records)
+
+    def _feed_line(self, panel: Any, records: list[dict[str, Any]]) -> None:
+        """Give the launching cell's line the bars of the job's latest run (rank 0's)."""
+        if self.line is None:
+            self.line = job_line.claim(panel._training.language)
+        ours = [r for r in records if r["run"] >= self.first_run]
+        if self.line is None or not ours:
+            return
+        latest = max(r["run"] for r in ours)
+        try:
+            self.line._progress = [r for r in ours if r["run"] == latest]
+        except Exception:  # noqa: BLE001 - a closed line must not stop the panel's updates
+            self.line = None
+
+
+def _failure_text(failure: dict[str, Any]) -> str:
+    return f"rank {failure['rank']}: {failure['type']}: {failure['message']}"
 
 
 def process_failure(exc: BaseException | None) -> dict[str, Any] | None:
@@ -210,6 +246,7 @@ def _post_run_cell(result: Any) -> None:
     for link in list(_LINKS):
         if link.forked_in_cell:
             link.cell_ended(getattr(result, "error_in_exec", None))
+    job_line.cell_ended()
 
 
 # -- worker side -------------------------------------------------------------------------------
@@ -240,9 +277,13 @@ class WorkerSync:
     """A rank's refreshes: at agreed ticks, combined over the job, rank 0 writing the record."""
 
     def __init__(self, session: Any, channel: Channel, timeout: float) -> None:
+        import torch.distributed as dist
+
         self.session = session
         self.channel = channel
         self.timeout = timeout
+        # Read now: at exit (report_exit) the user's code has often destroyed the group already.
+        self.rank = dist.get_rank()
         self.group: JobGroup | None = None
         self.ticks = 0
         self.next_sync = 1
@@ -282,11 +323,9 @@ class WorkerSync:
 
     def report(self, text: str) -> None:
         """Send this rank's failure to the kernel (best effort: the rank is failing anyway)."""
-        import torch.distributed as dist
-
         kind, _, message = text.partition(": ")
         try:
-            self.channel.send({"kind": "error", "rank": dist.get_rank(), "type": kind, "message": message})
+            self.channel.send({"kind": "error", "rank": self.rank, "type": kind, "message": message})
         except OSError:
             pass
 

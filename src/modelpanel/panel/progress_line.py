@@ -68,7 +68,12 @@ class ProgressLine(anywidget.AnyWidget):
     def _ipython_display_(self) -> None:
         """Two outputs: the view, and the static line a saved notebook keeps (empty until
         :meth:`finished`)."""
-        self._snapshots.display(super()._repr_mimebundle_())
+        self.show()
+
+    def show(self, *, view_handle: bool = False) -> Any:
+        """Display the line (see ``_ipython_display_``); with ``view_handle``, return the
+        DisplayHandle of the view's output (a caller that may take the view out again)."""
+        return self._snapshots.display(super()._repr_mimebundle_(), view_handle=view_handle)
 
     def finished(self) -> None:
         """The run ended: write the static output from the records the line holds now.

@@ -184,21 +184,25 @@ class SnapshotOutputs:
         self._on_error = on_error
         self.display_ids: list[str] = []
 
-    def display(self, widget_bundle: Any) -> None:
+    def display(self, widget_bundle: Any, *, view_handle: bool = False) -> Any:
         """Display the widget view, then the snapshot with a new display id (see the module
-        docstring for why they are two outputs)."""
+        docstring for why they are two outputs). ``view_handle``: give the view's output a
+        display id too, and return its DisplayHandle (a caller that may take the view out
+        again); else None."""
         from IPython.display import display
 
         data, metadata = widget_bundle if isinstance(widget_bundle, tuple) else (widget_bundle, {})
-        display({WIDGET_MIME: data[WIDGET_MIME]}, metadata=metadata, raw=True)
+        view = display({WIDGET_MIME: data[WIDGET_MIME]}, metadata=metadata, raw=True,
+                       **({"display_id": True} if view_handle else {}))
         try:
             snapshot = self._bundle()
         except Exception as exc:  # noqa: BLE001 - the widget is shown; say why the snapshot is not
             self._on_error(f"static snapshot: {type(exc).__name__}: {exc}")
-            return
+            return view
         handle = display(snapshot, raw=True, display_id=True)
         if handle is not None:
             self.display_ids.append(handle.display_id)
+        return view
 
     def update(self) -> None:
         """Replace every displayed snapshot with the current one."""

@@ -51,6 +51,11 @@ class BarBoard:
         _BOARDS.add(self)
         _install_ipython_hook()
 
+    @property
+    def next_id(self) -> int:
+        """The id the next bar will get (ids only grow: a later run has a larger id)."""
+        return self._next_id
+
     def running(self) -> int:
         """Number of bars still running."""
         return sum(1 for e in self._entries if e["state"] == "running")
