@@ -26,6 +26,7 @@ from zoo import (
     llama,
     nested_sequential,
     quantized_mlp,
+    resnet50,
     snapshot_state,
 )
 
@@ -68,6 +69,8 @@ ZOO = [
     ("nested_sequential", lambda: nested_sequential(30), {"input_size": (2, 2)}),
     ("quantized_mlp", quantized_mlp, {"input_size": (2, 4)}),
     ("llama_tiny", lambda: llama(_TINY_LLAMA), {"input_size": (2, 8), "dtypes": [torch.long]}),
+    ("resnet50", resnet50, {"input_size": (2, 3, 64, 64)}),
+    ("resnet50_train", resnet50, {"input_size": (2, 3, 64, 64), "mode": "train"}),
     ("seen_counter_train", SeenCounter, {"input_size": (3, 4), "mode": "train"}),
     ("input_data_kwargs", IrisMLP, {"input_data": {"x": torch.randn(2, 4)}}),
     ("half", lambda: nn.Sequential(nn.Linear(4, 8), nn.GELU(), nn.Linear(8, 2)).to(torch.bfloat16),
@@ -86,7 +89,7 @@ def _facts(summary) -> dict:
         "layers": [layer.to_dict() for layer in summary.layers],
         "macs": macs,
         "macs_excluded": summary.macs_excluded,
-        "totals": {k: v for k, v in summary.totals().items() if k != "macs"},
+        "totals": {k: v for k, v in summary.totals().items() if k not in ("macs", "trace")},
         "output_shape": summary.output_shape,
     }
 
@@ -146,30 +149,32 @@ def test_auto_takes_real_for_small_models_and_fake_for_large_work(monkeypatch) -
 
 
 _PEAK_SCRIPT = r"""
-import resource, sys
+import sys
 sys.path.insert(0, {support!r})
 import torch
+from peak_memory import peak_rss_growth
 from zoo import gpt2_small, gpt2_tiny
 from modelpanel import summarize
 torch.set_num_threads(1)
 summarize(gpt2_tiny(), input_size=(1, 8), dtypes=[torch.long], trace="fake")  # first use: imports
 model = gpt2_small()
 size = sum(t.nbytes for t in {{id(t): t for t in [*model.parameters(), *model.buffers()]}}.values())
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-s = summarize(model, input_size=(1, 512), dtypes=[torch.long], trace="fake")
-grown = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - peak
-print(size, grown, s.trace, s.activation_bytes)
+grown, s = peak_rss_growth(lambda: summarize(model, input_size=(1, 512), dtypes=[torch.long], trace="fake"))
+real, _ = peak_rss_growth(lambda: summarize(model, input_size=(1, 512), dtypes=[torch.long], trace="real"))
+print(size, grown, s.trace, s.activation_bytes, real)
 """
 
 
 def test_a_fake_summary_of_gpt2_small_allocates_next_to_nothing() -> None:
     """Peak RSS (a fresh process, after the one-off imports) grows by < 5% of the model's bytes,
-    where a real forward at 512 tokens allocates ~100 MB of logits alone."""
+    where the real trace at 512 tokens allocates ~100 MB of logits alone (checked too: the
+    measurement sees allocations)."""
     support = str(Path(__file__).resolve().parents[1] / "support")
     out = subprocess.run([sys.executable, "-c", _PEAK_SCRIPT.format(support=support)], capture_output=True,
                          text=True, check=True, timeout=300).stdout.split()  # fmt: skip
-    size, grown, trace, activations = int(out[0]), int(out[1]), out[2], int(out[3])
+    size, grown, trace, activations, real = int(out[0]), int(out[1]), out[2], int(out[3]), int(out[4])
     assert trace == "fake"
     assert size == 124_439_808 * 4  # GPT-2 small's parameters (tied once), float32
     assert activations > size / 5  # what a real forward would have held
     assert grown < 0.05 * size, f"peak RSS grew by {grown / 2**20:.1f} MiB"
+    assert real > 50 * 2**20, f"the real trace's peak grew by only {real / 2**20:.1f} MiB"

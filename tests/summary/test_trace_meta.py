@@ -55,16 +55,16 @@ def test_the_70b_torch_nn_llama_on_meta_sums_up_by_hand() -> None:
 
 
 _RSS_SCRIPT = r"""
-import resource, sys
+import sys
 sys.path.insert(0, {support!r})
 import torch
+from peak_memory import peak_rss_growth
 from zoo import gpt2_tiny, llama
 from modelpanel import summarize
 summarize(gpt2_tiny(), input_size=(1, 8), dtypes=[torch.long], trace="fake")  # first use: imports
 model = llama(device="meta")
-peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024
-s = summarize(model, input_size=(1, 128), dtypes=[torch.long])
-print(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * 1024 - peak, s.trace, s.macs is not None)
+grown, s = peak_rss_growth(lambda: summarize(model, input_size=(1, 128), dtypes=[torch.long]))
+print(grown, s.trace, s.macs is not None)
 """
 
 

@@ -478,3 +478,44 @@ class ItemGate(nn.Module):
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         h = self.fc(x)
         return h * 2 if h.sum() > 0 else h
+
+
+class Bottleneck(nn.Module):
+    """ResNet's bottleneck block: 1x1 -> 3x3 (stride) -> 1x1 (x4 channels), BatchNorm after each,
+    plus the shortcut (a strided 1x1 conv + BatchNorm where the shape changes)."""
+
+    def __init__(self, in_ch: int, mid: int, stride: int = 1) -> None:
+        super().__init__()
+        out = 4 * mid
+        self.conv1, self.bn1 = nn.Conv2d(in_ch, mid, 1, bias=False), nn.BatchNorm2d(mid)
+        self.conv2, self.bn2 = nn.Conv2d(mid, mid, 3, stride, 1, bias=False), nn.BatchNorm2d(mid)
+        self.conv3, self.bn3 = nn.Conv2d(mid, out, 1, bias=False), nn.BatchNorm2d(out)
+        self.relu = nn.ReLU(inplace=True)
+        self.downsample = (
+            nn.Sequential(nn.Conv2d(in_ch, out, 1, stride, bias=False), nn.BatchNorm2d(out))
+            if stride != 1 or in_ch != out else None
+        )  # fmt: skip
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        y = self.relu(self.bn1(self.conv1(x)))
+        y = self.relu(self.bn2(self.conv2(y)))
+        y = self.bn3(self.conv3(y))
+        return self.relu(y + (x if self.downsample is None else self.downsample(x)))
+
+
+def resnet50(num_classes: int = 1000) -> nn.Sequential:
+    """A ResNet-50 from torch.nn, laid out as torchvision's (25,557,032 parameters at 1000
+    classes): stem, four stages of 3, 4, 6, 3 bottlenecks, global average pool, Linear.
+    Takes ``(batch, 3, H, W)`` images, H and W >= 32."""
+    stages: list[nn.Module] = []
+    in_ch = 64
+    for i, (blocks, mid) in enumerate(((3, 64), (4, 128), (6, 256), (3, 512))):
+        stage = []
+        for j in range(blocks):
+            stage.append(Bottleneck(in_ch, mid, 2 if j == 0 and i > 0 else 1))
+            in_ch = 4 * mid
+        stages.append(nn.Sequential(*stage))
+    return nn.Sequential(
+        nn.Conv2d(3, 64, 7, 2, 3, bias=False), nn.BatchNorm2d(64), nn.ReLU(inplace=True), nn.MaxPool2d(3, 2, 1),
+        *stages, nn.AdaptiveAvgPool2d(1), nn.Flatten(), nn.Linear(2048, num_classes),
+    )  # fmt: skip

@@ -50,7 +50,9 @@ export function macsItem(s: Summary, request: MacsRequest = IDLE): HeaderItem {
       ...(request.error ? { note: "count failed" } : {}),
     };
   }
-  const title = `${formatInt(s.macs)} multiply-accumulates per forward`;
+  const title =
+    `${formatInt(s.macs)} multiply-accumulates per forward` +
+    (s.trace === "fake" ? " (counted in the summary's own pass, traced with fake tensors: no values computed)" : "");
   const excluded = s.macs_excluded ?? [];
   if (!excluded.length) return { ...item, value: formatCompact(s.macs), title };
   return {
@@ -74,7 +76,19 @@ export function headerItems(s: Summary, request: MacsRequest = IDLE): HeaderItem
     { key: "devices", label: s.devices?.length > 1 ? "devices" : "device", value: (s.devices ?? []).join(", ") || MISSING, title: "" },
     { key: "dtypes", label: s.dtypes?.length > 1 ? "dtypes" : "dtype", value: (s.dtypes ?? []).join(", ") || MISSING, title: "" },
     { key: "mode", label: "mode", value: s.training ? "train" : "eval", title: "The root module's training flag" },
+    ...trainingItem(s),
   ];
+}
+
+/** The training-memory card (none until a forward ran): one training step at the summary's input. */
+export function trainingItem(s: Pick<Summary, "training_memory">): HeaderItem[] {
+  const m = s.training_memory;
+  if (!m) return [];
+  const title =
+    `One training step at this input with ${m.optimizer}: parameters, buffers, input and activations ` +
+    `${formatBytes(m.inference)} + gradients ${formatBytes(m.gradients)} + ${m.optimizer} state ` +
+    `${formatBytes(m.optimizer_states)} (panel.summary.memory(optimizer=...) for another optimizer)`;
+  return [{ key: "train-memory", label: `to train (${m.optimizer})`, value: formatBytes(m.training), title }];
 }
 
 /** The banner of a failed forward: a heading and the ForwardError's message; null when it ran. */

@@ -149,3 +149,22 @@ export function displayedRecords(records: readonly ParamRecord[] | null, state: 
   const rows = filterBySubtree(records ?? [], state.selectedPath);
   return state.sort ? sortRecords(rows, state.sort.key, state.sort.dir) : rows;
 }
+
+/** Whether a tensor holds no values to bin: on the meta device, or lazy before its first forward
+ * (the kernel's note says so: `_core/tensors.py` param_note). */
+export function hasNoValues(r: ParamRecord): boolean {
+  const note = r.note ?? "";
+  return r.device === "meta" || note.startsWith("meta:") || note.startsWith("lazy:");
+}
+
+/** The histogram view's note on the tensors it leaves out for having no values; "" when none. */
+export function valuelessNote(displayed: readonly ParamRecord[]): string {
+  const n = displayed.filter(hasNoValues).length;
+  if (!n) return "";
+  const meta = displayed.some((r) => r.device === "meta" || (r.note ?? "").startsWith("meta:"));
+  const why = meta
+    ? "on the meta device, tensors have shapes and dtypes but no values"
+    : "lazy parameters have no values until the model's first forward";
+  const which = n === displayed.length ? "No histograms or statistics" : `${n} tensor${n === 1 ? "" : "s"} left out`;
+  return `${which}: ${why}.`;
+}

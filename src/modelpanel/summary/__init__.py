@@ -35,6 +35,7 @@ from .capture import (
 from .inputs import PreparedInputs, prepare_inputs
 from .layer import _LAYER_KEYS, _MACS, _NEVER_RAN, _STATUS, LAYER_FIELDS, Layer, _layer_rows
 from .macs import MacCount, count_macs
+from .memory import training_memory
 from .params import count_params
 from .trace import check_trace, run_trace
 
@@ -96,6 +97,7 @@ class Summary:
         self.trace: str | None = fields.get("trace")
         #: Why "auto" ran real where it tried fake, one line naming the op and module; else None.
         self.trace_fallback: str | None = fields.get("trace_fallback")
+        self._trainable_bytes: int | None = None  # summary/memory.py's, once read
 
     @property
     def layers(self) -> list[Layer]:
@@ -199,6 +201,9 @@ class Summary:
             "mode": self.mode,
             "input_shapes": self.input_shapes,
             "root_params": self.root_params,
+            "trace": self.trace,
+            "trace_fallback": self.trace_fallback,
+            "training_memory": training_memory(self),
         }
 
     def _hold_weakly(self) -> None:

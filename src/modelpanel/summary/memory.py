@@ -84,6 +84,8 @@ def memory(summary: Summary, optimizer: str | type | None = "AdamW", **options: 
 def _trainable_bytes(summary: Summary) -> int:
     """Bytes of the trainable parameters, each tensor once: read from the model while it
     exists; after it is deleted, the parameter bytes scaled by the trainable share."""
+    if summary._trainable_bytes is not None:
+        return summary._trainable_bytes
     model = summary._model_ref()
     if model is None:
         return summary.param_bytes * summary.trainable_params // max(summary.total_params, 1)
@@ -93,6 +95,7 @@ def _trainable_bytes(summary: Summary) -> int:
         if p.requires_grad and id(p) not in seen:
             seen.add(id(p))
             total += p.numel() * p.element_size()
+    summary._trainable_bytes = total
     return total
 
 
@@ -123,3 +126,13 @@ def _probe(cls: type, options: tuple) -> int:
     opt = cls([p], **dict(options))
     opt.step()
     return sum(1 for t in opt.state[p].values() if isinstance(t, torch.Tensor) and t.shape == p.shape)
+
+
+def training_memory(summary: Summary) -> dict[str, Any] | None:
+    """``summary.memory("AdamW")`` as ``to_dict()``'s ``"training_memory"`` (the panel's header):
+    optimizer, inference, training, gradients, optimizer_states; None without activations."""
+    if summary.activation_bytes is None:
+        return None
+    m = memory(summary, "AdamW")
+    return {"optimizer": m.optimizer, "inference": m.inference, "training": m.training,
+            "gradients": m.gradients, "optimizer_states": m.optimizer_states}  # fmt: skip
