@@ -145,3 +145,32 @@ def test_a_lazy_model_is_traced_real_and_materialised_as_documented(try_fake_on_
     assert auto.trace == "real"
     assert auto.trace_fallback == "a lazy module materialises on its first forward, in module '0' (LazyLinear)"
     assert model[0].weight.shape == (3, 4) and auto.total_params == 3 * 4 + 3
+
+
+@pytest.mark.cuda
+def test_a_device_that_moves_the_model_is_traced_real(try_fake_on_anything) -> None:
+    model = IrisMLP()
+    s = summarize(model, input_size=(2, 4), device="cuda")
+    assert s.trace == "real" and s.trace_fallback.startswith("device= moves the model from cpu to cuda")
+    assert next(model.parameters()).device.type == "cpu"
+
+
+def test_an_input_the_fake_trace_cannot_reach_is_traced_real(try_fake_on_anything) -> None:
+    """A tensor inside an object pytree does not know (here a plain class) stays real."""
+
+    class Box:
+        def __init__(self, x: torch.Tensor) -> None:
+            self.x = x
+
+    class Unbox(nn.Module):
+        def __init__(self) -> None:
+            super().__init__()
+            self.fc = nn.Linear(4, 2)
+
+        def forward(self, box: Box) -> torch.Tensor:
+            return self.fc(box.x)
+
+    s = summarize(Unbox(), input_data=[Box(torch.randn(3, 4))])
+    assert s.trace == "real" and s.output_shape == [3, 2]
+    assert s.trace_fallback == ("aten.addmm.default got a real tensor that is no parameter, buffer or tensor "
+                                "attribute of a module nor in the input's lists, tuples and dicts, in module 'fc' (Linear)")

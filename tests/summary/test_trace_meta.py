@@ -104,7 +104,8 @@ def test_a_meta_model_that_needs_values_is_refused_clearly() -> None:
 
 @pytest.mark.parametrize(("optimizer", "options"), [
     ("AdamW", {}), ("Adam", {"amsgrad": True}), ("SGD", {}), ("SGD", {"momentum": 0.9}), ("Adagrad", {}),
-    ("RMSprop", {"momentum": 0.9, "centered": True}), ("Adadelta", {}), ("NAdam", {}),
+    ("RMSprop", {"momentum": 0.9, "centered": True}), ("RMSprop", {}), ("Adadelta", {}), ("NAdam", {}),
+    ("Adamax", {}), ("RAdam", {}), ("Rprop", {}), ("ASGD", {}),
 ])  # fmt: skip
 def test_the_training_memory_matches_what_torch_optim_allocates(optimizer, options) -> None:
     torch.manual_seed(0)
@@ -135,6 +136,8 @@ def test_memory_refuses_what_it_cannot_estimate() -> None:
         s.memory("Adamw")
     with pytest.raises(InputError, match="LBFGS' keeps a history"):
         s.memory("LBFGS")
+    with pytest.raises(InputError, match="Adafactor' keeps factored statistics"):
+        s.memory("Adafactor")
     with pytest.raises(InputError, match="could not measure SGD's state"):
         s.memory("SGD", momentum=-1)
     assert s.memory(None).optimizer_states == 0
@@ -150,3 +153,24 @@ def test_a_panel_of_a_meta_model_shows_its_macs_at_once() -> None:
         assert panel._summary["macs"] == real.macs > 0
     finally:
         panel.close()
+
+
+def test_an_optimizer_outside_torch_optim_is_measured() -> None:
+    """A subclass the table does not know: one probe step counts its parameter-sized state."""
+
+    class Heavy(torch.optim.Optimizer):
+        def __init__(self, params) -> None:
+            super().__init__(params, {})
+
+        def step(self, closure=None) -> None:
+            for group in self.param_groups:
+                for p in group["params"]:
+                    state = self.state[p]
+                    state.setdefault("a", torch.zeros_like(p))
+                    state.setdefault("b", torch.zeros_like(p))
+                    state.setdefault("c", torch.zeros_like(p))
+                    state["step"] = torch.tensor(1.0)
+
+    model = nn.Linear(4, 3)
+    estimate = summarize(model, input_size=(2, 4)).memory(Heavy)
+    assert (estimate.optimizer, estimate.states_per_param, estimate.optimizer_states) == ("Heavy", 3, 3 * (12 + 3) * 4)

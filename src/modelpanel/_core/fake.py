@@ -123,7 +123,8 @@ def _reason(exc: BaseException) -> str | None:
     if "convert all Tensors to FakeTensors" in str(exc):
         found = _FOUND_IN.search(str(exc))
         op = found.group(1) if found else op
-        return f"{op} got a real tensor that is no parameter, buffer or tensor attribute of a module"
+        return (f"{op} got a real tensor that is no parameter, buffer or tensor attribute of a module "
+                "nor in the input's lists, tuples and dicts")
     return None
 
 

@@ -27,8 +27,8 @@ from .macs import MacCount, counted, mac_counter
 #: The ``trace=`` values of ``summarize``.
 TRACES = ("auto", "fake", "real")
 
-#: ``"auto"`` traces fake when (parameter elements / parameter tensors) x input elements, a
-#: rough measure of the math per op, reaches this; see prefers_fake for the measurements.
+#: ``"auto"`` traces fake when (parameter elements / modules) x input elements, a rough
+#: measure of the math per op, reaches this; see prefers_fake for the measurements.
 FAKE_FROM_WORK = 100_000_000
 
 
@@ -49,12 +49,14 @@ def prefers_fake(tree: ModuleTree, prepared: PreparedInputs, params: int) -> boo
 
     Why that product: a fake pass costs a fixed ~0.2-0.5 ms per op and per parameter tensor
     it converts (torch 2.13, one CPU thread), whatever the sizes; the real math grows with the
-    weights each op applies and the data it applies them to. Measured (benchmarks/summary.py,
-    summarize with MACs, fake vs real): 2,000 x Linear(16, 16) at (1, 16): product 4e3, fake
-    1,500 ms vs real 390 ms; GPT-2-like 1 M parameters at 64 tokens: 2e6, 38 vs 17 ms;
-    SmallCNN at 8 x 1 x 28 x 28: 4e7, 9 vs 11 ms; a CIFAR CNN at batch 64: 1e9, 9 vs 42 ms;
-    GPT-2 small at 512 tokens and ResNet-50 at 16 x 3 x 224 x 224 (4e8 and 1e11): fake 10-100x
-    faster. Inputs given as ``input_data`` count by their tensors' elements.
+    weights each op applies and the data it applies them to. Measured (summarize with MACs,
+    fake vs real, one thread, wall-clock medians on a shared machine): 2,000 x Linear(16, 16)
+    at (1, 16): product 4e3, fake 1,500 ms vs real 390 ms; the Iris MLP: 83, 4.9 vs 2.3 ms;
+    GPT-2-like with 1 M parameters at 64 tokens: 1.3e6, 38 vs 17 ms; SmallCNN at
+    8 x 1 x 28 x 28: 4e7, 9 vs 11 ms; SmallCNN(3, 32) at batch 64: 1.7e9, 9 vs 42 ms; GPT-2
+    small at 512 tokens: 4.6e8, 118 ms vs 3.8 s; ResNet-50 at 16 x 3 x 224 x 224: 4e11,
+    91 ms vs 5.1 s (benchmarks/summary.py and summary_trace.py). Inputs given as
+    ``input_data`` count by their tensors' elements.
     """
     if prepared.device.type == "meta":
         return True
