@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import pytest
@@ -52,6 +53,15 @@ class SeenCounter(nn.Module):
         return self.bn(self.fc(x))
 
 
+def _mlp_with(wrap) -> nn.Module:
+    """Linear(4, 4) -> ReLU -> Linear(4, 2) with ``wrap(model)`` applied (a parametrization)."""
+    model = nn.Sequential(nn.Linear(4, 4), nn.ReLU(), nn.Linear(4, 2))
+    with warnings.catch_warnings():  # torch.nn.utils.weight_norm's deprecation notice
+        warnings.simplefilter("ignore", FutureWarning)
+        wrap(model)
+    return model
+
+
 _TINY_LLAMA = LlamaShape(vocab_size=96, dim=32, n_layers=2, n_heads=4, n_kv_heads=2, hidden_dim=64)
 
 # (id, model factory, summarize kwargs): every zoo model, in the modes that run other code.
@@ -76,6 +86,14 @@ ZOO = [
     ("half", lambda: nn.Sequential(nn.Linear(4, 8), nn.GELU(), nn.Linear(8, 2)).to(torch.bfloat16),
      {"input_size": (2, 4)}),
     ("lstm", lambda: nn.LSTM(4, 8, num_layers=2, batch_first=True), {"input_size": (2, 5, 4)}),
+    # Weights computed from others: parametrizations, and the old hook-based forms (whose
+    # computed weight is a plain tensor attribute), spectral norm's power iteration in train mode.
+    ("orthogonal", lambda: _mlp_with(lambda m: nn.utils.parametrizations.orthogonal(m[0])), {"input_size": (3, 4)}),
+    ("spectral_norm_train", lambda: _mlp_with(lambda m: nn.utils.parametrizations.spectral_norm(m[2])),
+     {"input_size": (3, 4), "mode": "train"}),
+    ("old_weight_norm", lambda: _mlp_with(lambda m: nn.utils.weight_norm(m[0])), {"input_size": (3, 4)}),
+    ("old_spectral_norm_train", lambda: _mlp_with(lambda m: nn.utils.spectral_norm(m[2])),
+     {"input_size": (3, 4), "mode": "train"}),
     ("transformer_encoder",
      lambda: nn.TransformerEncoder(nn.TransformerEncoderLayer(16, 2, 32, batch_first=True), 2,
                                    enable_nested_tensor=False),
