@@ -19,12 +19,16 @@ from _cells_01 import CELLS as NB01  # noqa: E402
 from _cells_02 import CELLS as NB02  # noqa: E402
 from _cells_03 import CELLS as NB03  # noqa: E402
 from _cells_04 import CELLS as NB04  # noqa: E402
+from _cells_01_zh import CELLS as NB01_ZH  # noqa: E402
+from _cells_05 import CELLS as NB05  # noqa: E402
 
 NOTEBOOKS = {
     "01_quickstart.ipynb": NB01,
     "02_cnn.ipynb": NB02,
     "03_monitoring.ipynb": NB03,
     "04_inference.ipynb": NB04,
+    "01_quickstart.zh-CN.ipynb": NB01_ZH,  # the Chinese edition of 01
+    "05_distributed.ipynb": NB05,
 }
 
 KERNELSPEC = {"name": "python3", "display_name": "Python 3 (ipykernel)", "language": "python"}

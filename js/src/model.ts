@@ -205,7 +205,17 @@ export interface Diagnostics {
   };
   grad_norms?: Record<string, number | null>; // null when not finite
   activations?: Record<string, { mean: number | null; std: number | null; zero_frac: number }>;
+  flags?: Record<string, DiagnosticFlag[]>; // tree path -> its flags (training/diagnostics.py layer_flags)
 }
+
+/** A module's diagnostic flag (FLAGS in src/modelpanel/training/diagnostics.py). */
+export type DiagnosticFlag =
+  | "dead"
+  | "vanishing"
+  | "exploding"
+  | "nonfinite_weights"
+  | "nonfinite_grads"
+  | "nonfinite_activations";
 
 export interface EvalData {
   n: number | null; // null: a DataLoader over an iterable dataset
@@ -295,6 +305,7 @@ export interface Model {
   _param_stats: ParamStats | Record<string, never> | null;
   _hist: Histograms | Record<string, never> | null;
   _error: string | null;
+  _language: string | null; // "en", "zh-CN", or "" = the host's display language (core/i18n.ts)
   _progress: ProgressBar[] | null;
   _metrics: MetricsDelta | Record<string, never> | null;
   _diagnostics: Diagnostics | null; // all fields optional: {} until the first refresh
@@ -302,9 +313,26 @@ export interface Model {
   _eval_data: EvalData | null;
   _eval_result: EvalResult | null;
   _eval_running: boolean | null; // true while an evaluation runs (from the view or from code)
+  _macs_progress: { done: number; total: number } | null; // while the MAC pass runs: module calls done / expected
+  _job: JobState | null; // a torch.distributed job forked from the kernel; null: one process
+}
+
+/** _job: the distributed job as rank 0 last reported it (src/modelpanel/panel/job.py). */
+export interface JobState {
+  world_size: number | null; // null when a rank failed before the first report
+  backend: string | null; // "gloo", "nccl"
+  state: "running" | "done" | "failed";
+  step: number | null; // the last logged step
+  unit: string; // the innermost bar's unit ("it")
+  rates: (number | null)[]; // steps/s of each rank (its innermost bar's tqdm rate)
+  slowest: number | null; // the rank with the lowest rate (null for fewer than two rates)
+  metrics: Record<string, (number | null)[]>; // each rank's latest value of each metric
+  grad_norm: number | null; // global L2 norm of the full gradients (grad_norms watched)
+  failure: { rank: number; type: string; message: string } | null;
 }
 
 /** Synced traits of ProgressLine (src/modelpanel/panel/progress_line.py): one loop's bars in its cell. */
 export interface ProgressLineModel {
   _progress: ProgressBar[] | null; // the records of this run only, as the panel has them
+  _language: string | null; // the panel's `_language`
 }

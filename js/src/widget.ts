@@ -73,7 +73,7 @@ function mountTraining(
   const part = (className: string) => parent.appendChild(h("div", className));
   // Until a loop runs, the tab says how to fill it rather than showing nothing.
   const hint = parent.appendChild(
-    h("div", "mp-hint mp-training-hint", "No training yet: wrap a loop in panel.progress(...) and log with panel.log(loss=loss)."),
+    h("div", "mp-hint mp-training-hint", ctx.t("training.empty")),
   );
   const showHint = () => {
     hint.hidden = (model.get("_progress") ?? []).length > 0;
@@ -132,8 +132,24 @@ function focusSearch(ev: KeyboardEvent, tabs: Tabs): void {
   search.focus();
 }
 
-/** Render one view of the panel into `el`; every piece of state lives inside this call. */
+/**
+ * Render one view of the panel into `el`; every piece of state lives inside this call. A new
+ * `_language` (panel.language = "zh-CN") mounts the view afresh: each string is set once.
+ */
 function render({ model, el }: RenderProps<Model>): () => void {
+  let cleanup = mount(model, el);
+  const relabel = () => {
+    cleanup();
+    cleanup = mount(model, el);
+  };
+  model.on("change:_language", relabel);
+  return () => {
+    model.off("change:_language", relabel);
+    cleanup();
+  };
+}
+
+function mount(model: AnyModel<Model>, el: HTMLElement): () => void {
   const ctx = createContext(model);
   const root = document.createElement("div");
   root.className = "modelpanel";

@@ -11,8 +11,8 @@ browser:
 - the keyboard: Left/Right/Home/End in the tab bar, arrows and Enter in the tree, "/" to the
   tree search, none of them reaching JupyterLab's notebook shortcuts (the active cell stays).
 
-Screenshots of each tab go to tests/e2e/artifacts/layout-<tab>.png; the Training one also to
-docs/gallery-tabs-training.png when missing or with ``MODELPANEL_UPDATE_SCREENSHOT=1``.
+Screenshots of each tab go to tests/e2e/artifacts/layout-<tab>.png; the Training and Inference
+ones also to docs/gallery-tabs-<tab>.png when missing or with ``MODELPANEL_UPDATE_SCREENSHOT=1``.
 """
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from test_panel_e2e import IRIS_SETUP, assert_clean, panel_root
 from test_theme_e2e import TRAIN_AND_EVALUATE
 from test_training_e2e import start_cell
 
-GALLERY = REPO / "docs" / "gallery-tabs-training.png"
+GALLERY = {tab: REPO / "docs" / f"gallery-tabs-{tab}.png" for tab in ("training", "inference")}
 MAX_HEIGHT = 700
 
 # Long enough to be read twice while it runs: 3 epochs of 60 batches, ~20 ms each.
@@ -80,10 +80,9 @@ def test_tabs_fit_a_laptop_screen_and_keep_their_state(
         heights[tab] = height(root)
         root.scroll_into_view_if_needed()
         root.screenshot(path=str(artifacts / f"layout-{tab}.png"))
-        if tab == "training" and (
-            os.environ.get("MODELPANEL_UPDATE_SCREENSHOT") == "1" or not GALLERY.exists()
-        ):
-            root.screenshot(path=str(GALLERY))
+        gallery = GALLERY.get(tab)
+        if gallery and (os.environ.get("MODELPANEL_UPDATE_SCREENSHOT") == "1" or not gallery.exists()):
+            root.screenshot(path=str(gallery))
     assert all(0 < h <= MAX_HEIGHT for h in heights.values()), heights
     # What does not fit scrolls inside the shown tab's panel, never the widget itself.
     assert root.evaluate("el => el.scrollHeight <= el.clientHeight + 1")

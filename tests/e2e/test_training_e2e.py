@@ -16,9 +16,11 @@ import re
 import time
 from typing import Any
 
+import pytest
 from jupyter_driver import kernel_value
 from panel_tabs import open_tab
 from playwright.sync_api import expect
+from test_theme_e2e import COLOR_JS, CONTRAST_JS, WCAG_AA, set_theme
 
 SETUP = """\
 import re
@@ -119,7 +121,7 @@ def test_training_streams_while_the_cell_runs(open_notebook, page, artifacts):
     assert hist["T"] >= 2  # ~7 s of training at one snapshot per 2 s, plus the final one
     dist = root.locator(".mp-dist-plot")
     dist.locator(".main-svg").first.wait_for(timeout=10_000)
-    assert dist.evaluate("el => el.data[0].x.length") == hist["T"]
+    assert dist.evaluate("el => el.data[0].customdata[0].length") == hist["T"]  # x holds the T + 1 cell edges
     assert root.locator(".mp-dist-select option").all_text_contents() == hist["names"]
     assert page.mp_errors == [] and page.mp_dialogs == [] and page.mp_external == []
 
@@ -201,7 +203,11 @@ def test_nan_weight_is_flagged_in_the_header_and_on_its_tree_row(open_notebook, 
     expect(warning).to_be_visible(timeout=10_000)
     expect(warning).to_have_text("NaN/Inf in a logged metric and in weights, first at fc2")
     expect(root.locator('.mp-tree-row[data-path="fc2"] .mp-badge-nonfinite')).to_have_text("NaN/Inf")
-    expect(root.locator(".mp-badge-nonfinite")).to_have_count(1)  # fc1 and relu stay unflagged
+    # fc1 and relu stay unflagged; the model's own row carries it too once its output is NaN.
+    flagged = root.locator(".mp-tree-row:has(.mp-badge-nonfinite)")
+    expect(flagged.first).to_be_attached()
+    paths = set(flagged.evaluate_all("rows => rows.map(r => r.dataset.path)"))
+    assert "fc2" in paths and paths <= {"fc2", ""}, paths
     # The parameter table marks the tensor itself, with its count in the NaN/Inf column.
     expect(root.locator('.mp-param-row[data-name="fc2.weight"]')).to_have_class(re.compile(r"\bmp-nonfinite\b"))
     expect(root.locator('.mp-param-row.mp-nonfinite')).to_have_count(1)
@@ -210,3 +216,85 @@ def test_nan_weight_is_flagged_in_the_header_and_on_its_tree_row(open_notebook, 
     root.locator(".mp-tree").screenshot(path=str(artifacts / "training-nan-tree.png"))
     root.screenshot(path=str(artifacts / "training-nan.png"))
     assert page.mp_errors == [] and page.mp_dialogs == [] and page.mp_external == []
+
+
+# A ReLU net collapsed as after a too-large step (every pre-activation far below 0), trained
+# briefly with every diagnostic on: the ReLU is dead, and the heatmap has its columns.
+DEAD_SETUP = """\
+import torch
+torch.manual_seed(0)
+from torch import nn
+from modelpanel import ModelPanel
+model = nn.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Linear(16, 3))
+with torch.no_grad():
+    model[0].bias.fill_(-100.0)
+p = ModelPanel(model, input_size=(1, 4), hist_every=0.2, activations=True, grad_norms=True)
+p"""
+
+DEAD_TRAIN = """\
+import time
+x, y = torch.randn(64, 4), torch.randint(0, 3, (64,))
+opt = torch.optim.SGD(model.parameters(), lr=0.1)
+for i in p.progress(range(30), desc="batch"):
+    loss = torch.nn.functional.cross_entropy(model(x), y)
+    opt.zero_grad(); loss.backward(); opt.step()
+    p.log(loss=loss)
+    time.sleep(0.02)
+"""
+
+# The heatmap as drawn: its step axis, whether a colour bar is there, and whether the x title
+# sits below every tick label (their boxes on screen).
+HEATMAP_JS = """plot => {
+  const ax = plot._fullLayout.xaxis;
+  const title = plot.querySelector('.xtitle').getBoundingClientRect();
+  const ticks = Array.from(plot.querySelectorAll('.xtick text')).map(t => t.getBoundingClientRect());
+  return {tickvals: ax.tickvals, ticktext: Array.from(plot.querySelectorAll('.xtick text')).map(t => t.textContent),
+          range: ax.range, colorbar: plot.querySelectorAll('.colorbar').length,
+          clear: ticks.every(t => title.top >= t.bottom)};
+}"""
+
+
+@pytest.mark.parametrize("theme", ["JupyterLab Light", "JupyterLab Dark"])
+def test_flags_and_weights_over_time_read_in_light_and_dark(theme, lab_server, open_notebook, page, artifacts):
+    set_theme(lab_server, theme)
+    try:
+        nb = open_notebook([DEAD_SETUP, DEAD_TRAIN, "# scratch"], name=f"flags-{theme.split()[-1].lower()}")
+        assert page.evaluate("() => document.body.dataset.jpThemeName") == theme
+        nb.run(0, timeout=90_000)
+        root = nb.output(0).locator(".modelpanel")
+        expect(root).to_be_visible(timeout=60_000)
+        nb.run(1, timeout=60_000)
+        kernel = kernel_value(nb, 2, "{'flags': p._diagnostics['flags'], 'steps': p._training.hist.items()[-1][0], "
+                                     "'first': p._training.hist.items()[0][0]}")
+        assert "dead" in kernel["flags"]["1"]
+        page.evaluate(f"() => {{ {COLOR_JS} }}")
+
+        panel = open_tab(root, "training")
+        plot = panel.locator(".mp-dist-plot")
+        expect(plot.locator(".colorbar")).to_have_count(1, timeout=20_000)
+        expect(panel.locator(".mp-diag caption")).to_have_text("Per-layer diagnostics")
+        heat = plot.evaluate(HEATMAP_JS)
+        last = int(kernel["steps"])
+        assert kernel["first"] == -1  # the weights before training are the first column
+        assert heat["tickvals"][-1] == last and heat["range"] == [-1, last], heat
+        assert all(float(v).is_integer() for v in heat["tickvals"]), heat
+        assert all(re.fullmatch(r"-?\d+", t) for t in heat["ticktext"]), heat
+        assert heat["colorbar"] == 1 and heat["clear"], heat
+        flagged = panel.locator('.mp-diag tr.mp-flagged-row[data-path="1"]')
+        expect(flagged.locator(".mp-badge-dead")).to_have_text("dead")
+        expect(panel.locator('.mp-diag-advice li[data-flag="dead"]')).to_contain_text("LeakyReLU")
+        measured = panel.evaluate(CONTRAST_JS, ".mp-diag tr.mp-flagged-row")
+        measured += panel.evaluate(CONTRAST_JS, ".mp-diag-advice")
+        panel.screenshot(path=str(artifacts / f"flags-training-{theme.split()[-1].lower()}.png"))
+
+        tree = open_tab(root, "model")
+        row = tree.locator('.mp-tree-row[data-path="1"]')
+        expect(row.locator(".mp-badge-dead")).to_have_attribute("title", re.compile("^Dead units"))
+        page.mouse.move(0, 0)
+        measured += tree.evaluate(CONTRAST_JS, ".mp-tree-row.mp-flagged-row")
+        assert {m["text"] for m in measured} >= {"dead", "1"}, measured
+        low = [m for m in measured if m["ratio"] < WCAG_AA]
+        assert not low, low
+        assert page.mp_errors == [] and page.mp_dialogs == [] and page.mp_external == []
+    finally:
+        set_theme(lab_server, None)

@@ -92,11 +92,12 @@ def test_repr_keeps_the_widget_and_adds_text_without_running_the_model(
     data, _meta = panel._repr_mimebundle_()
     assert calls == []  # displaying must not run a forward (str(Summary) would, to count MACs)
     assert data[WIDGET_MIME]["model_id"] == panel.model_id
-    assert data["text/plain"].startswith(repr(panel.summary))
-    assert panel.summary.macs > 0  # counted on request: now the text table is free
+    # The full text table from the start, MACs "--" until counted (tests/panel/test_snapshot_display.py).
+    assert "fc1 (Linear)" in data["text/plain"] and not panel.summary.macs_counted
+    assert panel.summary.macs > 0  # counted on request: now the table is str(summary)'s
     calls.clear()
     data, _meta = panel._repr_mimebundle_()
-    assert calls == [] and data["text/plain"] == str(panel.summary) and "fc1" in data["text/plain"]
+    assert calls == [] and data["text/plain"].startswith(str(panel.summary))
     # Displaying twice gives two views of one model: same comm, same state.
     data2, _ = panel._repr_mimebundle_()
     assert data2[WIDGET_MIME]["model_id"] == panel.model_id
@@ -104,7 +105,7 @@ def test_repr_keeps_the_widget_and_adds_text_without_running_the_model(
 
 def test_static_state_has_what_the_snapshot_renderer_reads(panel: ModelPanel) -> None:
     state = panel._static_state()
-    assert set(state) == {"summary", "params", "hist", "metrics", "eval_result"}
+    assert set(state) == {"summary", "params", "hist", "metrics", "eval_result", "language"}
     assert state["summary"]["total_params"] == 83 and len(state["params"]) == 4
 
 
@@ -195,7 +196,7 @@ def test_signature_is_the_real_one_for_shift_tab() -> None:
     assert list(params)[:3] == ["model", "input_size", "input_data"]
     keyword_only = [n for n, p in params.items() if p.kind is inspect.Parameter.KEYWORD_ONLY]
     assert keyword_only == ["device", "dtypes", "mode", "bins", "eval_data", "hist_every", "grad_norms",
-                            "activations", "layout"]
+                            "activations", "language", "layout"]
     doc = ModelPanel.__doc__ or ""
     for name in ["model", "input_size", "input_data", *keyword_only]:
         assert f"{name}" in doc, name

@@ -99,7 +99,8 @@ def test_logging_tensors_does_not_sync_per_step(monkeypatch):
     elapsed = time.monotonic() - start
     # Reads happen only when an update goes out (a metric read is .cpu() + .tolist()), and
     # updates are throttled by time, so syncs per second are bounded whatever the step rate.
-    assert len(wire.states()) <= elapsed / 0.1 + 4
+    # + 6: the loop's start, its "before training" weights, the first histograms, its end.
+    assert len(wire.states()) <= elapsed / 0.1 + 6
     assert syncs.calls <= 3 * len(wire.states()) + 2, (syncs.calls, len(wire.states()))
     losses = [v for _, v in accumulated_metrics(wire)["loss"]]
     assert len(losses) == steps and losses[-1] < losses[0]  # every value arrived, as appends
@@ -259,3 +260,32 @@ def test_a_failing_monitor_never_replaces_the_users_exception(monkeypatch):
                 raise ValueError("user's own")
     assert panel._error == "training monitor: RuntimeError: cannot read grads"
     assert panel._progress[0]["n"] == 2
+
+
+def test_weights_over_time_start_with_the_weights_before_training():
+    model = IrisMLP()
+    before = [p.detach().clone().numpy() for p in model.parameters()]
+    panel = Panel(model, input_size=(1, 4), hist_every=60.0)  # no snapshot during the loop
+    x, y = iris_data()
+    opt = torch.optim.SGD(model.parameters(), lr=0.5)
+    for _ in panel.progress(range(5)):
+        loss = F.cross_entropy(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        panel.log(loss=loss)
+    wire = Wire(panel)
+    for tensor, (w0, w1) in enumerate(zip(before, model.parameters())):
+        send_from_view(panel, {"kind": "hist_history", "id": tensor, "tensor": tensor})
+        reply = wire.customs()[-1]
+        # Two columns: before the first step (-1: the implicit steps start at 0) and the end.
+        assert reply["steps"] == [-1.0, 4.0]
+        lo, hi = float(w0.min()), float(w0.max())
+        assert reply["range"][0] == pytest.approx([lo, hi])
+        assert reply["counts"][0] == np.histogram(w0, bins=64, range=(lo, hi))[0].tolist()
+        assert reply["range"][1] == pytest.approx([w1.detach().min().item(), w1.detach().max().item()])
+    # A second loop keeps adding to the same history: no second "before" column.
+    for _ in panel.progress(range(2)):
+        panel.log(loss=1.0)
+    send_from_view(panel, {"kind": "hist_history", "id": 0, "tensor": 0})
+    assert wire.customs()[-1]["steps"] == [-1.0, 4.0, 6.0]

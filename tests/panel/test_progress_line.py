@@ -39,13 +39,18 @@ def kernel(shown):
     try:
         yield shell
     finally:
-        for event, fn in (("pre_run_cell", progress_mod._pre_run_cell),
-                          ("post_run_cell", progress_mod._post_run_cell)):
-            if fn in shell.events.callbacks[event]:
-                shell.events.unregister(event, fn)
-        progress_mod._HOOKED.clear()
-        progress_mod._IN_CELL[0] = None
-        InteractiveShell.clear_instance()
+        forget(shell)
+
+
+def forget(shell: InteractiveShell) -> None:
+    """Remove our cell hooks from ``shell`` and drop it (the next test gets a fresh one)."""
+    for event, fn in (("pre_run_cell", progress_mod._pre_run_cell),
+                      ("post_run_cell", progress_mod._post_run_cell)):
+        if fn in shell.events.callbacks[event]:
+            shell.events.unregister(event, fn)
+    progress_mod._HOOKED.clear()
+    progress_mod._IN_CELL[0] = None
+    InteractiveShell.clear_instance()
 
 
 def run(shell: InteractiveShell, code: str) -> None:
@@ -140,13 +145,7 @@ def test_terminal_ipython_displays_nothing(shown):
         run(shell, "for i in panel.progress(range(2)): pass")
         assert lines(shown) == []
     finally:
-        for event, fn in (("pre_run_cell", progress_mod._pre_run_cell),
-                          ("post_run_cell", progress_mod._post_run_cell)):
-            if fn in shell.events.callbacks[event]:
-                shell.events.unregister(event, fn)
-        progress_mod._HOOKED.clear()
-        progress_mod._IN_CELL[0] = None
-        InteractiveShell.clear_instance()
+        forget(shell)
 
 
 def test_line_keeps_neither_panel_nor_model_alive(kernel, shown):

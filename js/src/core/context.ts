@@ -3,11 +3,16 @@
 
 import type { AnyModel } from "@anywidget/types";
 import type { Model, Reply } from "../model";
+import { type Language, type Translate, pageLanguage, resolveLanguage, translator } from "./i18n";
 
 /** The change events of the synced traits: a misspelt trait name fails to compile. */
 export type ChangeEvent = `change:${keyof Model}`;
 
 export interface ViewContext {
+  /** The language this view shows (core/i18n.ts: `_language`, else the page's, else English). */
+  readonly language: Language;
+  /** Look up a UI string of that language in the catalog: `ctx.t("tabs.model")`. */
+  readonly t: Translate;
   /**
    * Run `fn` once before the next animation frame. Scheduling the same function several times
    * in one frame runs it once: kernel updates arriving in bursts cost one redraw per frame.
@@ -93,7 +98,11 @@ export function createContext(model: AnyModel<Model>): ViewContext {
   };
   model.on("msg:custom", onCustom);
 
+  // Read once per view: a change of `_language` re-renders the whole view (widget.ts).
+  const language = resolveLanguage(model.get("_language"), pageLanguage());
   const ctx: ViewContext = {
+    language,
+    t: translator(language),
     schedule(fn) {
       if (disposed) return;
       queued.add(fn);

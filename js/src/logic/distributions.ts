@@ -100,3 +100,35 @@ export function distributionHeatmap(h: TensorHistory | null): Heatmap | null {
   }
   return { x: h.steps.slice(), y, z };
 }
+
+/** The heatmap's step axis: cell edges, the axis range and its (integer) tick values. */
+export interface StepAxis {
+  edges: number[]; // T + 1 edges: column t spans edges[t]..edges[t + 1] around steps[t]
+  range: [number, number];
+  ticks: number[];
+}
+
+/**
+ * The step axis of `steps` (increasing): it runs from the first step to the last, not half a
+ * column past them (each column's edges are the midpoints to its neighbours, the outer two
+ * end at the first and last step), with at most `maxTicks` integer ticks at 1, 2 or 5 x 10^k
+ * apart that always end on the last step. A single column is one step wide around it.
+ */
+export function stepAxis(steps: readonly number[], maxTicks = 6): StepAxis {
+  const T = steps.length;
+  if (!T) return { edges: [], range: [0, 1], ticks: [] };
+  const first = steps[0] as number;
+  const last = steps[T - 1] as number;
+  if (T === 1) return { edges: [first - 0.5, first + 0.5], range: [first - 0.5, first + 0.5], ticks: [Math.round(first)] };
+  const edges = [first];
+  for (let t = 1; t < T; t++) edges.push(((steps[t - 1] as number) + (steps[t] as number)) / 2);
+  edges.push(last);
+  const end = Math.floor(last);
+  const raw = Math.max(1, (end - first) / Math.max(1, maxTicks - 1));
+  const mag = 10 ** Math.floor(Math.log10(raw));
+  const gap = [1, 2, 5, 10].map((m) => m * mag).find((d) => d >= raw) ?? 10 * mag;
+  const ticks: number[] = [];
+  for (let v = Math.ceil(first / gap) * gap || 0; v <= end - gap / 2; v += gap) ticks.push(v); // || 0: not -0
+  ticks.push(end);
+  return { edges, range: [first, last], ticks };
+}

@@ -2,6 +2,7 @@
 // views/header.ts renders them.
 
 import { MISSING, formatBytes, formatCompact, formatInt } from "../core/format";
+import { EN, type Translate } from "../core/i18n";
 import type { Summary } from "../model";
 
 export interface HeaderItem {
@@ -17,86 +18,101 @@ export interface HeaderItem {
 export interface MacsRequest {
   counting: boolean;
   error: string; // "" unless the last count_macs request failed
+  progress?: { done: number; total: number } | null; // the kernel's _macs_progress: the pass runs (from here or from code)
 }
 
 const IDLE: MacsRequest = { counting: false, error: "" };
 
-/** The card's action label: a button that sends {kind: "count_macs"}. */
-export const COUNT_MACS = "Count MACs";
 
 /**
  * The MACs card: the count, and the ops it leaves out (no FLOP formula) when there are any.
  * Not counted yet: a button when an input was given and the forward ran ("counting…" while
  * the kernel's MAC pass runs), and a tooltip that says how to count them from Python too.
  */
-export function macsItem(s: Summary, request: MacsRequest = IDLE): HeaderItem {
-  const item = { key: "macs", label: "MACs" };
+export function macsItem(s: Summary, request: MacsRequest = IDLE, t: Translate = EN): HeaderItem {
+  const item = { key: "macs", label: t("header.macs") };
   if (s.macs === null || s.macs === undefined) {
-    if (s.error) return { ...item, value: MISSING, title: "Not counted: the model's forward fails (the message is below)" };
+    if (s.error) return { ...item, value: MISSING, title: t("header.macsFailedForward") };
     if (s.input_shapes == null) {
       return {
         ...item,
         value: MISSING,
-        title: "MACs need an input: pass input_size=(...) or input_data=... to ModelPanel, then press Count MACs or read panel.summary.macs",
+        title: t("header.macsNeedInput"),
       };
     }
-    if (request.counting) return { ...item, value: "counting…", title: "Counting: one more forward pass, under torch's FlopCounterMode" };
-    const how = "Not counted yet: press Count MACs, or read panel.summary.macs in Python (one more forward pass)";
+    const p = request.progress;
+    if (request.counting || p) {
+      const title = t("header.macsCountingTitle");
+      if (!p || !(p.total > 0)) return { ...item, value: t("header.macsCounting"), title };
+      const done = Math.min(p.done, p.total);
+      return {
+        ...item,
+        value: t("header.macsCountingPercent", { pct: Math.floor((100 * done) / p.total) }),
+        title: t("header.macsCountingDone", { title, done: formatInt(done), total: formatInt(p.total) }),
+      };
+    }
+    const how = t("header.macsNotYet");
     return {
       ...item,
       value: MISSING,
-      title: request.error ? `${how}\nThe last count failed: ${request.error}` : how,
-      action: COUNT_MACS,
-      ...(request.error ? { note: "count failed" } : {}),
+      title: request.error ? `${how}\n${t("header.macsLastFailed", { error: request.error })}` : how,
+      action: t("header.countMacs"),
+      ...(request.error ? { note: t("header.macsCountFailed") } : {}),
     };
   }
   const title =
-    `${formatInt(s.macs)} multiply-accumulates per forward` +
-    (s.trace === "fake" ? " (counted in the summary's own pass, traced with fake tensors: no values computed)" : "");
+    t("header.macsTitle", { n: formatInt(s.macs) }) + (s.trace === "fake" ? t("header.macsFake") : "");
   const excluded = s.macs_excluded ?? [];
   if (!excluded.length) return { ...item, value: formatCompact(s.macs), title };
   return {
     ...item,
     value: formatCompact(s.macs),
-    title: `${title}\nMACs exclude: ${excluded.join(", ")} (no formula)`,
-    note: `excludes ${excluded.length} op${excluded.length > 1 ? "s" : ""}`,
+    title: `${title}\n${t("header.macsExcludedTitle", { ops: excluded.join(", ") })}`,
+    note: t("header.macsExcludes", { n: excluded.length }),
   };
 }
 
 /** The header's items for a summary (pure: tested without a DOM). */
-export function headerItems(s: Summary, request: MacsRequest = IDLE): HeaderItem[] {
-  const count = (n: number) => ({ value: formatCompact(n), title: `${formatInt(n)} parameters` });
+export function headerItems(s: Summary, request: MacsRequest = IDLE, t: Translate = EN): HeaderItem[] {
+  const count = (n: number) => ({ value: formatCompact(n), title: t("header.paramsTitle", { n: formatInt(n) }) });
+  const bytes = (n: number) => ({ value: formatBytes(n), title: t("header.bytesTitle", { n: formatInt(n) }) });
+  const several = (list: string[] | undefined) => ((list?.length ?? 0) > 1 ? 2 : 1);
   return [
-    { key: "total", label: "parameters", ...count(s.total_params) },
-    { key: "trainable", label: "trainable", ...count(s.trainable_params) },
-    { key: "non-trainable", label: "non-trainable", ...count(s.non_trainable_params) },
-    { key: "param-bytes", label: "param memory", value: formatBytes(s.param_bytes), title: `${formatInt(s.param_bytes)} bytes` },
-    { key: "buffer-bytes", label: "buffers", value: formatBytes(s.buffer_bytes), title: `${formatInt(s.buffer_bytes)} bytes` },
-    macsItem(s, request),
-    { key: "devices", label: s.devices?.length > 1 ? "devices" : "device", value: (s.devices ?? []).join(", ") || MISSING, title: "" },
-    { key: "dtypes", label: s.dtypes?.length > 1 ? "dtypes" : "dtype", value: (s.dtypes ?? []).join(", ") || MISSING, title: "" },
-    { key: "mode", label: "mode", value: s.training ? "train" : "eval", title: "The root module's training flag" },
-    ...trainingItem(s),
+    { key: "total", label: t("header.total"), ...count(s.total_params) },
+    { key: "trainable", label: t("header.trainable"), ...count(s.trainable_params) },
+    { key: "non-trainable", label: t("header.nonTrainable"), ...count(s.non_trainable_params) },
+    { key: "param-bytes", label: t("header.paramBytes"), ...bytes(s.param_bytes) },
+    { key: "buffer-bytes", label: t("header.buffers"), ...bytes(s.buffer_bytes) },
+    macsItem(s, request, t),
+    { key: "devices", label: t("header.devices", { n: several(s.devices) }), value: (s.devices ?? []).join(", ") || MISSING, title: "" },
+    { key: "dtypes", label: t("header.dtypes", { n: several(s.dtypes) }), value: (s.dtypes ?? []).join(", ") || MISSING, title: "" },
+    { key: "mode", label: t("header.mode"), value: t(s.training ? "mode.train" : "mode.eval"), title: t("header.modeTitle") },
+    ...trainingItem(s, t),
   ];
 }
 
 /** The training-memory card (none until a forward ran): one training step at the summary's input. */
-export function trainingItem(s: Pick<Summary, "training_memory">): HeaderItem[] {
+export function trainingItem(s: Pick<Summary, "training_memory">, t: Translate = EN): HeaderItem[] {
   const m = s.training_memory;
   if (!m) return [];
-  const title =
-    `One training step at this input with ${m.optimizer}: parameters, buffers, input and activations ` +
-    `${formatBytes(m.inference)} + gradients ${formatBytes(m.gradients)} + ${m.optimizer} state ` +
-    `${formatBytes(m.optimizer_states)} (panel.summary.memory(optimizer=...) for another optimizer)`;
-  return [{ key: "train-memory", label: `to train (${m.optimizer})`, value: formatBytes(m.training), title }];
+  const title = t("header.trainMemoryTitle", {
+    optimizer: m.optimizer,
+    inference: formatBytes(m.inference),
+    gradients: formatBytes(m.gradients),
+    states: formatBytes(m.optimizer_states),
+  });
+  return [{ key: "train-memory", label: t("header.trainMemory", { optimizer: m.optimizer }), value: formatBytes(m.training), title }];
 }
 
 /** The banner of a failed forward: a heading and the ForwardError's message; null when it ran. */
-export function forwardFailure(s: Pick<Summary, "error" | "failed_path">): { heading: string; message: string } | null {
+export function forwardFailure(
+  s: Pick<Summary, "error" | "failed_path">,
+  t: Translate = EN,
+): { heading: string; message: string } | null {
   if (!s.error) return null;
-  const where = s.failed_path ? `module "${s.failed_path}"` : "the model's own forward";
+  const where = s.failed_path ? t("header.failedModule", { path: s.failed_path }) : t("header.failedRoot");
   return {
-    heading: `The forward pass failed in ${where}: the panel shows the model up to there (panel.error holds the exception)`,
+    heading: t("header.failedHeading", { where }),
     message: s.error,
   };
 }

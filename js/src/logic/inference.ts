@@ -5,6 +5,7 @@
 
 import { decodeArray } from "../core/decode";
 import { MISSING, formatCompact, formatInt, formatShape } from "../core/format";
+import { EN, type Translate } from "../core/i18n";
 import type { EvalData, EvalResult, PerClass } from "../model";
 
 /** One row of `per_class`. */
@@ -40,11 +41,11 @@ export function formatWhen(iso: string | null | undefined, now: Date = new Date(
 }
 
 /** Where the shown result came from, and when: "from panel.evaluate(...) at 14:02:31". */
-export function describeOrigin(r: EvalResultState | null, now: Date = new Date()): string {
+export function describeOrigin(r: EvalResultState | null, now: Date = new Date(), t: Translate = EN): string {
   if (!r) return "";
-  const from = r.source === "run" ? "from the Run button" : "from panel.evaluate(...)";
+  const from = t(r.source === "run" ? "eval.fromRun" : "eval.fromCode");
   const when = formatWhen(r.finished_at, now);
-  return `Result ${from}${when ? ` at ${when}` : ""}.`;
+  return when ? t("eval.originAt", { from, when }) : t("eval.origin", { from });
 }
 
 /** `_eval_data`: what the Run button will evaluate (model.ts's EvalData; labels may be absent). */
@@ -63,9 +64,9 @@ export function formatRatio(x: number | null | undefined): string {
 }
 
 /** 12345.6 -> "12.3K samples/s". */
-export function formatThroughput(x: number | null | undefined): string {
+export function formatThroughput(x: number | null | undefined, t: Translate = EN): string {
   if (x === null || x === undefined || !Number.isFinite(x)) return MISSING;
-  return `${formatCompact(Math.round(x))} samples/s`;
+  return t("eval.throughput", { n: formatCompact(Math.round(x)) });
 }
 
 /** A number for the summary line: up to 4 significant digits. */
@@ -78,12 +79,12 @@ export function formatValue(x: number | null | undefined): string {
  * The batch size typed by the user, or an error message saying what is wrong.
  * Whole positive numbers only; the kernel checks again.
  */
-export function parseBatchSize(text: string): { value: number } | { error: string } {
-  const t = text.trim();
-  if (!/^\d+$/.test(t) || Number(t) < 1) {
-    return { error: `Batch size must be a whole number of at least 1, not "${t}".` };
+export function parseBatchSize(text: string, t: Translate = EN): { value: number } | { error: string } {
+  const typed = text.trim();
+  if (!/^\d+$/.test(typed) || Number(typed) < 1) {
+    return { error: t("eval.batchError", { text: typed }) };
   }
-  return { value: Number(t) };
+  return { value: Number(typed) };
 }
 
 /** The device to select: the current pick while the kernel still lists it, else the first. */
@@ -96,40 +97,40 @@ export function pickDevice(devices: readonly string[], current: string | null): 
  * One line describing the data the Run button uses, or how to set it. With a result already
  * shown (panel.evaluate(...) needs no Run data), it only says what Run needs.
  */
-export function describeData(data: EvalDataState | null, hasResult = false): string {
-  if (!data && hasResult) return "To run again from here: call panel.set_eval_data(X_test, y_test), then press Run.";
-  if (!data) return "No evaluation data yet: call panel.set_eval_data(X_test, y_test), then press Run.";
-  const n = data.n === null ? "an unknown number of" : formatInt(data.n);
-  const shape = data.x_shape ? ` of shape ${formatShape(data.x_shape)}` : "";
-  const targets = data.has_targets ? "with targets" : "without targets (outputs and throughput only)";
-  return `Evaluation data: ${n} samples${shape}, ${targets}.`;
+export function describeData(data: EvalDataState | null, hasResult = false, t: Translate = EN): string {
+  if (!data && hasResult) return t("eval.dataAgain");
+  if (!data) return t("eval.dataNone");
+  const n = data.n === null ? t("eval.dataUnknownN") : formatInt(data.n);
+  const shape = data.x_shape ? t("eval.dataShape", { shape: formatShape(data.x_shape) }) : "";
+  const targets = t(data.has_targets ? "eval.dataTargets" : "eval.dataNoTargets");
+  return t("eval.data", { n, shape, targets });
 }
 
 /** [label, value] pairs for the result summary, in display order; absent values left out. */
-export function summaryItems(r: EvalResultState): Array<[string, string, string]> {
+export function summaryItems(r: EvalResultState, t: Translate = EN): Array<[string, string, string]> {
   // [css key, label, value]
   const items: Array<[string, string, string]> = [];
   if (r.metric !== null && r.metric !== undefined) {
-    items.push(["metric", r.metric_name || "metric", formatValue(r.metric)]);
+    items.push(["metric", r.metric_name || t("eval.metric"), formatValue(r.metric)]);
   } else {
-    items.push(["accuracy", "accuracy", formatPercent(r.accuracy)]);
+    items.push(["accuracy", t("eval.accuracy"), formatPercent(r.accuracy)]);
   }
   // Top-k is shown only when it says something: with k >= classes it is always 100%.
   const k = r.topk_k ?? 1;
   if (r.topk_accuracy !== null && r.topk_accuracy !== undefined && k > 1 && k < r.classes.length) {
-    items.push(["topk", `top-${r.topk_k} accuracy`, formatPercent(r.topk_accuracy)]);
+    items.push(["topk", t("eval.topk", { k: r.topk_k ?? k }), formatPercent(r.topk_accuracy)]);
   }
-  if (r.loss !== null && r.loss !== undefined) items.push(["loss", "loss", formatValue(r.loss)]);
-  items.push(["n", "samples", formatInt(r.n)]);
+  if (r.loss !== null && r.loss !== undefined) items.push(["loss", t("eval.loss"), formatValue(r.loss)]);
+  items.push(["n", t("eval.samples"), formatInt(r.n)]);
   if (r.batch_size !== undefined) {
-    items.push(["batch", "batch size", r.batch_size === null ? MISSING : formatInt(r.batch_size)]);
+    items.push(["batch", t("eval.batchUsed"), r.batch_size === null ? MISSING : formatInt(r.batch_size)]);
   }
-  items.push(["device", "device", r.device]);
-  if (r.seconds !== undefined) items.push(["seconds", "time", formatSeconds(r.seconds)]);
-  items.push(["throughput", "throughput", formatThroughput(r.samples_per_s)]);
-  if (r.mode) items.push(["mode", "ran under", r.mode]);
+  items.push(["device", t("eval.deviceUsed"), r.device]);
+  if (r.seconds !== undefined) items.push(["seconds", t("eval.time"), formatSeconds(r.seconds)]);
+  items.push(["throughput", t("eval.throughputLabel"), formatThroughput(r.samples_per_s, t)]);
+  if (r.mode) items.push(["mode", t("eval.ranUnder"), r.mode]);
   const when = formatWhen(r.finished_at);
-  if (when) items.push(["when", "finished", when]);
+  if (when) items.push(["when", t("eval.finished"), when]);
   return items;
 }
 
@@ -176,7 +177,7 @@ export function confusionFigure(r: EvalResultState): HeatmapFigure | null {
 }
 
 /** Plotly data + layout for the figure, without colours (fixed size: autosize on a detached node is untested). */
-export function heatmapSpec(fig: HeatmapFigure): { data: object[]; layout: object } {
+export function heatmapSpec(fig: HeatmapFigure, t: Translate = EN): { data: object[]; layout: object } {
   const c = fig.labels.length;
   const side = Math.max(220, Math.min(520, 60 + 28 * c));
   // Numeric axes with the names as tick text: two classes named alike stay two rows.
@@ -192,7 +193,7 @@ export function heatmapSpec(fig: HeatmapFigure): { data: object[]; layout: objec
     zmax: Math.max(1, fig.max),
     showscale: false,
     customdata: fig.z.map((row, i) => row.map((_, j) => [fig.labels[i], fig.labels[j]])),
-    hovertemplate: "true %{customdata[0]}<br>predicted %{customdata[1]}<br>%{z}<extra></extra>",
+    hovertemplate: `${t("eval.axisTrue")} %{customdata[0]}<br>${t("eval.axisPredicted")} %{customdata[1]}<br>%{z}<extra></extra>`,
   };
   if (fig.annotate) {
     trace.text = fig.z.map((row) => row.map(String));
@@ -205,8 +206,8 @@ export function heatmapSpec(fig: HeatmapFigure): { data: object[]; layout: objec
       width: side + 80,
       height: side,
       margin: { l: 60, r: 10, t: 10, b: 50 },
-      xaxis: { ...axis, title: { text: "predicted" }, side: "bottom" },
-      yaxis: { ...axis, title: { text: "true" }, autorange: "reversed" },
+      xaxis: { ...axis, title: { text: t("eval.axisPredicted") }, side: "bottom" },
+      yaxis: { ...axis, title: { text: t("eval.axisTrue") }, autorange: "reversed" },
     },
   };
 }

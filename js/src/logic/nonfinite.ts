@@ -1,6 +1,7 @@
 // Where NaN/Inf has shown up, merged from the kernel's `_diagnostics.nonfinite` and `_params`,
 // as the words the header's warning line and the tree's badge use.
 
+import { EN, type Translate } from "../core/i18n";
 import type { Diagnostics, ParamRecord } from "../model";
 
 /** Where NaN/Inf has shown up, merged from `_diagnostics.nonfinite` and `_params`. */
@@ -31,19 +32,14 @@ export function nonfiniteFlag(diag: Diagnostics | null | undefined, params: Para
 }
 
 /** The warning line: "NaN/Inf in gradients, first at fc2"; "" when there is nothing to flag. */
-export function nonfiniteMessage(flag: NonfiniteFlag | null): string {
+export function nonfiniteMessage(flag: NonfiniteFlag | null, t: Translate = EN): string {
   if (!flag) return "";
   const parts: string[] = [];
-  if (flag.loss) parts.push("a logged metric");
+  if (flag.loss) parts.push(t("nonfinite.loss"));
   if (flag.where) {
-    const what = flag.where === "grads" ? "gradients" : "weights";
-    const at = flag.firstLayer === null ? "" : `, first at ${flag.firstLayer === "" ? "the root module" : flag.firstLayer}`;
-    parts.push(`${what}${at}`);
+    const what = t(flag.where === "grads" ? "nonfinite.grads" : "nonfinite.weights");
+    const where = flag.firstLayer === "" ? t("nonfinite.rootModule") : flag.firstLayer;
+    parts.push(where === null ? what : t("nonfinite.firstAt", { what, where }));
   }
-  return `NaN/Inf in ${parts.join(" and in ")}`;
-}
-
-/** The tooltip of the NaN/Inf badge. */
-export function nonfiniteBadgeTitle(where: "weights" | "grads" | null): string {
-  return `NaN/Inf first appeared here (in its ${where === "grads" ? "gradients" : "weights"})`;
+  return t("nonfinite.message", { parts: parts.join(t("nonfinite.and")) });
 }

@@ -2,6 +2,7 @@
 // parameters get a histogram. views/params.ts renders it.
 
 import { formatDims, formatInt, formatStat } from "../core/format";
+import { EN, type Translate } from "../core/i18n";
 import type { ParamRecord } from "../model";
 import { inSubtree } from "./tree";
 
@@ -27,29 +28,27 @@ export interface Sort {
 
 export interface Column {
   key: SortKey;
-  label: string;
+  label: string; // catalog key of the head's text (core/i18n.ts); "<label>Title" is its tooltip
   numeric: boolean;
-  title: string;
-  text(r: ParamRecord): string;
+  text(r: ParamRecord, t?: Translate): string;
 }
 
 /** The table's columns, in display order. */
 export const COLUMNS: Column[] = [
-  { key: "name", label: "name", numeric: false, title: "Every name the tensor is reachable by", text: (r) => r.names.join(", ") },
-  { key: "shape", label: "shape", numeric: false, title: "Dimensions", text: (r) => formatDims(r.shape) },
-  { key: "numel", label: "count", numeric: true, title: "Number of elements", text: (r) => formatInt(r.numel) },
-  { key: "dtype", label: "dtype", numeric: false, title: "Data type", text: (r) => r.dtype },
-  { key: "device", label: "device", numeric: false, title: "Device", text: (r) => r.device },
-  { key: "trainable", label: "trainable", numeric: false, title: "requires_grad", text: (r) => (r.trainable ? "yes" : "no") },
-  { key: "mean", label: "mean", numeric: true, title: "Mean of the finite values", text: (r) => formatStat(r.mean) },
-  { key: "std", label: "std", numeric: true, title: "Standard deviation of the finite values", text: (r) => formatStat(r.std) },
-  { key: "min", label: "min", numeric: true, title: "Smallest finite value", text: (r) => formatStat(r.min) },
-  { key: "max", label: "max", numeric: true, title: "Largest finite value", text: (r) => formatStat(r.max) },
+  { key: "name", label: "params.colName", numeric: false, text: (r) => r.names.join(", ") },
+  { key: "shape", label: "params.colShape", numeric: false, text: (r, t = EN) => (r.shape.length ? formatDims(r.shape) : t("params.scalar")) },
+  { key: "numel", label: "params.colCount", numeric: true, text: (r) => formatInt(r.numel) },
+  { key: "dtype", label: "params.colDtype", numeric: false, text: (r) => r.dtype },
+  { key: "device", label: "params.colDevice", numeric: false, text: (r) => r.device },
+  { key: "trainable", label: "params.colTrainable", numeric: false, text: (r, t = EN) => t(r.trainable ? "common.yes" : "common.no") },
+  { key: "mean", label: "params.colMean", numeric: true, text: (r) => formatStat(r.mean) },
+  { key: "std", label: "params.colStd", numeric: true, text: (r) => formatStat(r.std) },
+  { key: "min", label: "params.colMin", numeric: true, text: (r) => formatStat(r.min) },
+  { key: "max", label: "params.colMax", numeric: true, text: (r) => formatStat(r.max) },
   {
     key: "nonfinite",
-    label: "NaN/Inf",
+    label: "params.colNonfinite",
     numeric: true,
-    title: "Number of NaN and infinite values",
     text: (r) => (r.nan || r.inf ? `${formatInt(r.nan)} / ${formatInt(r.inf)}` : "0"),
   },
 ];
@@ -158,13 +157,10 @@ export function hasNoValues(r: ParamRecord): boolean {
 }
 
 /** The histogram view's note on the tensors it leaves out for having no values; "" when none. */
-export function valuelessNote(displayed: readonly ParamRecord[]): string {
+export function valuelessNote(displayed: readonly ParamRecord[], t: Translate = EN): string {
   const n = displayed.filter(hasNoValues).length;
   if (!n) return "";
   const meta = displayed.some((r) => r.device === "meta" || (r.note ?? "").startsWith("meta:"));
-  const why = meta
-    ? "on the meta device, tensors have shapes and dtypes but no values"
-    : "lazy parameters have no values until the model's first forward";
-  const which = n === displayed.length ? "No histograms or statistics" : `${n} tensor${n === 1 ? "" : "s"} left out`;
-  return `${which}: ${why}.`;
+  const kind = meta ? "meta" : "lazy";
+  return n === displayed.length ? t(`hist.${kind}All`) : t(`hist.${kind}Some`, { n });
 }

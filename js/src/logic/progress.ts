@@ -3,6 +3,7 @@
 // (PanelTqdm); this file only formats them the way tqdm's format_meter does, so a bar reads the
 // same as in a terminal (js/test/fixtures/tqdm_meter.json holds format_meter's own output).
 
+import { EN, type Translate } from "../core/i18n";
 import type { ProgressBar } from "../model";
 
 /**
@@ -111,18 +112,19 @@ export function splitRuns(bars: ProgressBar[] | null | undefined): { current: Pr
 }
 
 /** One compact line for a finished run: its outermost bar's meter and how it ended. */
-export function runSummary(run: ProgressBar[]): string {
+export function runSummary(run: ProgressBar[], t: Translate = EN): string {
   const outer = run[0];
   if (!outer) return "";
   const line = meterLine(outer);
-  const how = outer.state === "done" ? "" : ` (${outer.error || outer.state})`;
+  const state = t(`progress.state${outer.state.charAt(0).toUpperCase()}${outer.state.slice(1)}`);
+  const how = outer.state === "done" ? "" : ` (${outer.error || state})`;
   return `${line}${how}`;
 }
 
 /** One running bar as the compact line shows it: "epoch 2/3 67%" ("batch 40it" without a total). */
-export function runningItem(bar: ProgressBar): string {
+export function runningItem(bar: ProgressBar, t: Translate = EN): string {
   const text = barText(bar);
-  const name = text.desc || "loop";
+  const name = text.desc || t("progress.loop");
   return text.percent ? `${name} ${text.count} ${text.percent.trim()}` : `${name} ${text.count}`;
 }
 
@@ -131,9 +133,9 @@ export function runningItem(bar: ProgressBar): string {
  * 27%"), shown above the tabs so a loop's progress is visible whatever tab is open. "" when no
  * bar runs: finished, stopped and failed bars stay on the Training tab only.
  */
-export function runningLine(bars: ProgressBar[] | null | undefined): string {
+export function runningLine(bars: ProgressBar[] | null | undefined, t: Translate = EN): string {
   return orderBars(bars)
     .filter((b) => b.state === "running")
-    .map(runningItem)
+    .map((b) => runningItem(b, t))
     .join(" · ");
 }

@@ -5,15 +5,15 @@ export type TabId = "model" | "parameters" | "training" | "inference";
 
 export interface TabSpec {
   id: TabId;
-  label: string;
+  label: string; // the catalog key of its label (core/i18n.ts)
 }
 
 /** The tabs, in order. Model first: it is what a panel opens on. */
 export const TABS: readonly TabSpec[] = [
-  { id: "model", label: "Model" },
-  { id: "parameters", label: "Parameters" },
-  { id: "training", label: "Training" },
-  { id: "inference", label: "Inference" },
+  { id: "model", label: "tabs.model" },
+  { id: "parameters", label: "tabs.parameters" },
+  { id: "training", label: "tabs.training" },
+  { id: "inference", label: "tabs.inference" },
 ];
 
 /**

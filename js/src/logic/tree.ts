@@ -3,6 +3,7 @@
 // does. views/tree.ts renders it.
 
 import { formatInt, formatShape } from "../core/format";
+import { EN, type Translate } from "../core/i18n";
 import type { Layer, Shape, Summary } from "../model";
 
 export interface TreeNode {
@@ -62,12 +63,9 @@ export function buildTree(
   return { nodes, roots, byPath, forwardRan, totalParams: summary.total_params ?? 0, hasRoot: Boolean(root), failedPath };
 }
 
-/** The root row is the model itself: its name cell reads this, its kind cell the class name. */
-export const ROOT_NAME = "(model)";
-
-/** The text of a row's name cell. */
-export function rowName(node: TreeNode): string {
-  return node.layer.depth === 0 && node.layer.path === "" ? ROOT_NAME : node.layer.name;
+/** The text of a row's name cell; the root row is the model itself ("(model)"), its kind cell the class name. */
+export function rowName(node: TreeNode, t: Translate = EN): string {
+  return node.layer.depth === 0 && node.layer.path === "" ? t("tree.rootName") : node.layer.name;
 }
 
 /** What was passed to the model: one positional shape alone, several as a tuple. */
@@ -79,42 +77,43 @@ export function formatInputs(shapes: Shape[] | Shape | null | undefined): string
  * The detail line of a row (hover / selection): how its parameters are counted. The root's
  * also gives the model's input and output shapes, which no column shows.
  */
-export function detailText(node: TreeNode): string {
+export function detailText(node: TreeNode, t: Translate = EN): string {
   const l = node.layer;
   if (node.layer.depth === 0 && l.path === "") {
-    const own = l.own_params ? `; held by the model itself: ${l.param_formula || formatInt(l.own_params)}` : "";
-    const shapes = l.input_shape == null ? "" : `input ${formatInputs(l.input_shape)} → output ${formatShape(l.output_shape)}; `;
-    return `${l.kind} (the model): ${shapes}${formatInt(l.params)} parameters${own}`;
+    const own = l.own_params ? t("tree.detailOwn", { formula: l.param_formula || formatInt(l.own_params) }) : "";
+    const shapes =
+      l.input_shape == null ? "" : t("tree.detailShapes", { input: formatInputs(l.input_shape), output: formatShape(l.output_shape) });
+    return t("tree.detailRoot", { kind: l.kind, shapes, n: formatInt(l.params), own });
   }
-  const formula = l.param_formula || (l.params ? `${formatInt(l.params)} in submodules` : "no parameters");
-  return `${l.path} (${l.kind}): ${formula}`;
+  const formula = l.param_formula || (l.params ? t("tree.inSubmodules", { n: formatInt(l.params) }) : t("tree.noParams"));
+  return t("tree.detailLayer", { path: l.path, kind: l.kind, formula });
 }
 
 /** The tree's module count, the model itself included when it is a row. */
-export function moduleCount(n: number, query: string, matched: number): string {
-  const noun = (k: number) => `module${k === 1 ? "" : "s"}`;
-  return query ? `${matched} of ${n} ${noun(n)} match` : `${n} ${noun(n)}`;
+export function moduleCount(n: number, query: string, matched: number, t: Translate = EN): string {
+  return query ? t("tree.countMatch", { matched, n }) : t("tree.count", { n });
 }
 
 /** The shape column's tooltip: what it shows, or how to get shapes when no forward ran. */
-export function shapeColumnTitle(summary: Pick<Summary, "input_shapes"> & Partial<Pick<Summary, "error">>): string {
-  if (summary.error) return "Output shape of each module's first call, for the modules that ran before the forward failed";
-  if (summary.input_shapes == null) return `No input, so no forward ran: ${SHAPE_HINT}`;
-  return "Output shape of each module's first call in the captured forward (the model's input and output: hover its row)";
+export function shapeColumnTitle(summary: Pick<Summary, "input_shapes"> & Partial<Pick<Summary, "error">>, t: Translate = EN): string {
+  if (summary.error) return t("tree.shapeTitleFailed");
+  if (summary.input_shapes == null) return t("tree.shapeTitleNoInput", { hint: t("tree.shapeHint") });
+  return t("tree.shapeTitle");
 }
-
-const SHAPE_HINT = "pass input_size=(...) or input_data=... to ModelPanel to see shapes";
 
 /**
  * The line under the tree's column heads: how to get shapes when no forward ran, what the
  * shapes are after a failed one; "" when the shapes are all there.
  */
-export function shapeNote(summary: Pick<Summary, "input_shapes"> & Partial<Pick<Summary, "error" | "failed_path">>): string {
+export function shapeNote(
+  summary: Pick<Summary, "input_shapes"> & Partial<Pick<Summary, "error" | "failed_path">>,
+  t: Translate = EN,
+): string {
   if (summary.error) {
-    const where = summary.failed_path ? `"${summary.failed_path}"` : "the model's own forward";
-    return `Shapes up to the failure: the forward raised in ${where} (marked "failed here"); the modules after it did not run.`;
+    const where = summary.failed_path ? t("tree.noteFailedAt", { path: summary.failed_path }) : t("header.failedRoot");
+    return t("tree.noteFailed", { where });
   }
-  if (summary.input_shapes == null) return `No shapes: ${SHAPE_HINT}.`;
+  if (summary.input_shapes == null) return t("tree.noteNoInput", { hint: t("tree.shapeHint") });
   return "";
 }
 

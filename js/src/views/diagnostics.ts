@@ -1,17 +1,23 @@
-// The opt-in diagnostics of the training section: per-layer gradient norms and activation
-// statistics from `_diagnostics`, and the NaN/Inf line at the top of the section. That line
+// The opt-in diagnostics of the training section: a titled table of per-layer gradient norms,
+// activation statistics and flags (dead units, vanishing or exploding gradients, NaN/Inf:
+// logic/flags.ts) from `_diagnostics`, flagged rows highlighted, each flag's sentence (what it
+// means, what helps) under the table; and the NaN/Inf line at the top of the section. That line
 // repeats the header's wording, from the kernel's report only (the header also reads _params).
 //
-// Stable class names (browser tests rely on them): .mp-nonfinite, .mp-diag, tr[data-path]
+// Stable class names (browser tests rely on them): .mp-nonfinite, .mp-diag, tr[data-path],
+// .mp-flagged-row, .mp-badge-<flag>, .mp-diag-advice li[data-flag]
 
 import type { AnyModel } from "@anywidget/types";
 import type { ViewContext } from "../core/context";
 import { h } from "../core/dom";
 import { formatStat } from "../core/format";
-import { nonfiniteFlag, nonfiniteMessage } from "../logic/nonfinite";
+import type { Translate } from "../core/i18n";
+import { diagnosticsRows, flagBadges, flagLegend, flagsByPath } from "../logic/flags";
+import { type NonfiniteFlag, nonfiniteFlag, nonfiniteMessage } from "../logic/nonfinite";
 import type { Diagnostics, Model } from "../model";
 
-const COLUMNS = ["layer", "grad norm", "act mean", "act std", "zeros"];
+// Column heads (catalog keys; each has a "<key>Title" tooltip).
+const COLUMNS = ["diag.colLayer", "diag.colGradNorm", "diag.colActMean", "diag.colActStd", "diag.colZeros", "diag.colFlags"];
 
 /**
  * Mount the diagnostics table into `root` (.mp-diag) and the NaN/Inf line into `flag`, which
@@ -22,10 +28,11 @@ export function mountDiagnostics(root: HTMLElement, model: AnyModel<Model>, ctx:
   flag.hidden = true;
   const render = () => {
     const d: Diagnostics = model.get("_diagnostics") ?? {};
-    flag.textContent = nonfiniteMessage(nonfiniteFlag(d, null));
+    const first = nonfiniteFlag(d, null);
+    flag.textContent = nonfiniteMessage(first, ctx.t);
     flag.hidden = !flag.textContent;
     root.replaceChildren();
-    const table = diagnosticsTable(d);
+    const table = diagnosticsTable(d, first, ctx.t);
     if (table) root.appendChild(table);
   };
   render();
@@ -36,28 +43,53 @@ export function mountDiagnostics(root: HTMLElement, model: AnyModel<Model>, ctx:
   };
 }
 
-/** One row per layer named in the gradient norms or the activations; null when there is none. */
-function diagnosticsTable(d: Diagnostics): HTMLTableElement | null {
-  const grads = d.grad_norms ?? {};
-  const acts = d.activations ?? {};
-  const paths = Array.from(new Set([...Object.keys(grads), ...Object.keys(acts)]));
-  if (!paths.length) return null;
+/** The titled table, one row per module measured or flagged, and the flags' sentences; null when empty. */
+function diagnosticsTable(d: Diagnostics, first: NonfiniteFlag | null, t: Translate): HTMLElement | null {
+  const rows = diagnosticsRows(d, flagsByPath(d, first));
+  if (!rows.length) return null;
   const table = h("table");
+  table.appendChild(h("caption", "mp-diag-title", t("diag.title")));
   const head = h("tr");
-  for (const label of COLUMNS) head.appendChild(h("th", "", label));
-  table.appendChild(head);
-  for (const path of paths) {
-    const a = acts[path];
-    const tr = h("tr");
-    tr.dataset.path = path;
-    tr.append(
-      h("td", "", path || "(root)"),
-      h("td", "mp-num", path in grads ? formatStat(grads[path] ?? null) : ""),
-      h("td", "mp-num", a ? formatStat(a.mean) : ""),
-      h("td", "mp-num", a ? formatStat(a.std) : ""),
-      h("td", "mp-num", a && a.zero_frac !== null ? `${(100 * a.zero_frac).toFixed(1)}%` : ""),
-    );
-    table.appendChild(tr);
+  for (const key of COLUMNS) {
+    const th = h("th", "", t(key));
+    th.title = t(`${key}Title`);
+    th.scope = "col";
+    head.appendChild(th);
   }
-  return table;
+  table.appendChild(h("thead")).appendChild(head);
+  const body = table.appendChild(h("tbody"));
+  for (const row of rows) {
+    const tr = h("tr");
+    tr.dataset.path = row.path;
+    const flags = h("td", "mp-diag-flags");
+    for (const b of flagBadges(row.flags, first?.firstLayer === row.path, t)) {
+      const badge = h("span", `mp-badge mp-badge-${b.key}`, b.text);
+      badge.title = b.title;
+      flags.appendChild(badge);
+    }
+    if (row.flags.length) tr.classList.add("mp-flagged-row");
+    tr.append(
+      h("td", "", row.path || t("diag.root")),
+      h("td", "mp-num", row.gradNorm === undefined ? "" : formatStat(row.gradNorm)),
+      h("td", "mp-num", row.mean === undefined ? "" : formatStat(row.mean)),
+      h("td", "mp-num", row.std === undefined ? "" : formatStat(row.std)),
+      h("td", "mp-num", row.zeroFrac === undefined || row.zeroFrac === null ? "" : `${(100 * row.zeroFrac).toFixed(1)}%`),
+      flags,
+    );
+    body.appendChild(tr);
+  }
+  const wrap = h("div");
+  wrap.appendChild(table);
+  const legend = flagLegend(rows, t);
+  if (legend.length) {
+    const list = h("ul", "mp-diag-advice");
+    for (const b of legend) {
+      const li = h("li");
+      li.dataset.flag = b.key;
+      li.append(h("span", `mp-badge mp-badge-${b.key}`, b.text), ` ${b.title}`);
+      list.appendChild(li);
+    }
+    wrap.appendChild(list);
+  }
+  return wrap;
 }

@@ -13,12 +13,14 @@ import { recordsOf } from "../core/columns";
 import type { ViewContext } from "../core/context";
 import { h } from "../core/dom";
 import type { Hists } from "../core/hists";
+import type { Translate } from "../core/i18n";
 import Plotly from "../core/plotly";
 import { type Store, setWatched } from "../core/store";
 import { type Theme, colorscale, themeOf, withTheme } from "../core/theme";
-import { type Heatmap, type TensorHistory, appendColumn, distributionHeatmap, historyFromReply } from "../logic/distributions";
+import { type Heatmap, type TensorHistory, appendColumn, distributionHeatmap, historyFromReply, stepAxis } from "../logic/distributions";
 import type { HistHistoryReply, Model } from "../model";
 
+// The UI strings of this view.
 /** Mount the distributions heatmap into `root` (.mp-dist); returns its cleanup. */
 export function mountDistribution(
   root: HTMLElement,
@@ -87,10 +89,10 @@ export function mountDistribution(
       return;
     }
     const params = recordsOf(model);
-    setOptions(select, params.map((r, i) => r.names[0] ?? `tensor ${i}`));
+    setOptions(select, params.map((r, i) => r.names[0] ?? ctx.t("dist.tensor", { i })));
     select.value = String(chosen);
-    if (!root.firstChild) root.append(h("span", "mp-dist-title", "Weights over time "), select, plot);
-    draw(plot, heat, theme.get());
+    if (!root.firstChild) root.append(h("span", "mp-dist-title", `${ctx.t("dist.title")} `), select, plot);
+    draw(plot, heat, theme.get(), ctx.t);
     plotted = true;
   };
 
@@ -129,23 +131,34 @@ function setOptions(select: HTMLSelectElement, names: string[]): void {
   );
 }
 
-function draw(plot: HTMLElement, heat: Heatmap, theme: Theme): void {
+function draw(plot: HTMLElement, heat: Heatmap, theme: Theme, t: Translate): void {
+  const axis = stepAxis(heat.x);
   const trace = {
     type: "heatmap",
-    x: heat.x,
+    x: axis.edges, // cell edges: the axis ends on the first and last step, not half a cell past
     y: heat.y,
     z: heat.z,
+    customdata: heat.z.map(() => heat.x), // each cell's own step, for the hover text
     colorscale: colorscale(theme),
-    showscale: false,
-    hovertemplate: "step %{x}<br>value %{y:.3g}<br>%{z:.1%}<extra></extra>",
+    showscale: true,
+    colorbar: { title: { text: t("dist.share"), side: "right" }, tickformat: ".0%", thickness: 10, outlinewidth: 0 },
+    hovertemplate: `${t("axis.step")} %{customdata}<br>${t("axis.value")} %{y:.3g}<br>%{z:.1%}<extra></extra>`,
   };
   const layout = withTheme(
     {
-      width: 480,
-      height: 220,
-      margin: { l: 56, r: 8, t: 6, b: 30 },
-      xaxis: { title: { text: "step" } },
-      yaxis: { title: { text: "value" } },
+      width: 520,
+      height: 240,
+      margin: { l: 8, r: 8, t: 6, b: 8 },
+      // automargin + standoff: each title sits beyond its tick labels, however wide they are.
+      xaxis: {
+        title: { text: t("axis.step"), standoff: 6 },
+        range: axis.range,
+        tickmode: "array",
+        tickvals: axis.ticks,
+        ticktext: axis.ticks.map(String),
+        automargin: true,
+      },
+      yaxis: { title: { text: t("axis.value"), standoff: 6 }, automargin: true },
     },
     theme,
   );

@@ -2,7 +2,8 @@
 // dtype(s) and train/eval mode, as a row of stat cards; below them, the message of a forward
 // that failed (the panel shows the model up to there), and a warning line when a NaN/Inf has
 // appeared in the loss, the weights or the gradients (issue 4, point 4). The MACs card offers a
-// "Count MACs" button until they are counted (a count_macs request; "counting…" meanwhile).
+// "Count MACs" button until they are counted (a count_macs request; "counting… 40%" meanwhile,
+// from the kernel's _macs_progress, which also shows a count started from code).
 
 import type { AnyModel } from "@anywidget/types";
 import { recordsOf, summaryOf } from "../core/columns";
@@ -18,7 +19,7 @@ export function mountHeader(root: HTMLElement, model: AnyModel<Model>, ctx: View
   const warning = h("div", "mp-nonfinite");
   warning.setAttribute("role", "alert");
   const drawWarning = () => {
-    const text = nonfiniteMessage(nonfiniteFlag(model.get("_diagnostics"), recordsOf(model)));
+    const text = nonfiniteMessage(nonfiniteFlag(model.get("_diagnostics"), recordsOf(model)), ctx.t);
     if (warning.textContent !== text) warning.textContent = text;
     warning.hidden = !text;
   };
@@ -29,14 +30,15 @@ export function mountHeader(root: HTMLElement, model: AnyModel<Model>, ctx: View
     draw();
     ctx.send({ kind: "count_macs" }, (reply) => {
       request.counting = false;
-      request.error = reply.ok ? "" : (reply.error ?? "failed");
+      request.error = reply.ok ? "" : (reply.error ?? ctx.t("common.failed"));
       ctx.schedule(draw); // the count itself came with _summary, before this reply
     });
   };
   const draw = () => {
+    request.progress = model.get("_macs_progress") ?? null;
     const s = summaryOf(model.get("_summary"));
     if (!s) {
-      root.replaceChildren(h("div", "mp-empty", "No summary yet."), warning);
+      root.replaceChildren(h("div", "mp-empty", ctx.t("common.noSummary")), warning);
       return;
     }
     const title = h("div", "mp-header-title");
@@ -45,7 +47,7 @@ export function mountHeader(root: HTMLElement, model: AnyModel<Model>, ctx: View
   };
   const cards = (s: Summary) => {
     const list = h("dl", "mp-header-items");
-    for (const item of headerItems(s, request)) {
+    for (const item of headerItems(s, request, ctx.t)) {
       const cell = h("div", "mp-header-item");
       cell.dataset.key = item.key;
       if (item.title) cell.title = item.title;
@@ -61,7 +63,7 @@ export function mountHeader(root: HTMLElement, model: AnyModel<Model>, ctx: View
     return list;
   };
   const failure = (s: Summary): HTMLElement[] => {
-    const f = forwardFailure(s);
+    const f = forwardFailure(s, ctx.t);
     if (!f) return [];
     const banner = h("div", "mp-forward-error");
     banner.setAttribute("role", "alert");
@@ -76,6 +78,7 @@ export function mountHeader(root: HTMLElement, model: AnyModel<Model>, ctx: View
   draw();
   drawWarning();
   ctx.on("change:_summary", () => ctx.schedule(draw));
+  ctx.on("change:_macs_progress", () => ctx.schedule(draw));
   ctx.on("change:_diagnostics", () => ctx.schedule(drawWarning));
   ctx.on("change:_params", () => ctx.schedule(drawWarning));
   ctx.on("change:_param_stats", () => ctx.schedule(drawWarning));

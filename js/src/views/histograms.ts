@@ -43,7 +43,8 @@ export function mountHistograms(
   let enlarged: number | null = null;
   const theme = themeOf(ctx, root);
   const items = new Map<number, Item>();
-  const title = h("div", "mp-hist-title", "Weight histograms");
+  const { t } = ctx;
+  const title = h("div", "mp-hist-title", t("hist.title"));
   const note = h("div", "mp-hint");
   const grid = h("div", "mp-hist-grid");
   root.replaceChildren(title, note, grid);
@@ -62,14 +63,14 @@ export function mountHistograms(
   function captionFor(item: Item, r: ParamRecord | undefined) {
     const bits: string[] = [];
     if (r) {
-      if (r.sampled) bits.push("sampled");
-      if (r.nan || r.inf) bits.push(`${formatInt(r.nan)} NaN, ${formatInt(r.inf)} Inf not binned`);
+      if (r.sampled) bits.push(t("hist.sampled"));
+      if (r.nan || r.inf) bits.push(t("hist.notBinned", { nan: formatInt(r.nan), inf: formatInt(r.inf) }));
     }
     const name = h("span", "mp-hist-name", r ? r.names.join(", ") : `#${item.id}`);
     item.caption.replaceChildren(name);
     if (bits.length) item.caption.appendChild(h("span", "mp-hist-note", bits.join("; ")));
     // Cleared too: a later snapshot of the same tensor may be exact.
-    item.figure.title = r?.sampled ? "Histogram of a strided sample of this tensor" : "";
+    item.figure.title = r?.sampled ? t("hist.sampledTitle") : "";
   }
 
   function sync() {
@@ -77,16 +78,14 @@ export function mountHistograms(
     const byId = new Map(records.map((r) => [r.id, r]));
     const displayed = displayedRecords(records, store.get());
     const ids = histogramIds(displayed.filter((r) => !hasNoValues(r)), store.get().picked);
-    const valueless = valuelessNote(displayed);
+    const valueless = valuelessNote(displayed, t);
     setWatched(store, "histograms", ids);
     if (enlarged !== null && !ids.includes(enlarged)) enlarged = null;
     note.textContent =
       hists.error ||
       (!records.length
-        ? "No histograms yet."
-        : [valueless, ids.length ? "Click a histogram to enlarge it." : valueless ? "" : "No parameters in this selection."]
-            .filter(Boolean)
-            .join(" "));
+        ? t("hist.empty")
+        : [valueless, ids.length ? t("hist.enlarge") : valueless ? "" : t("hist.noneSelected")].filter(Boolean).join(" "));
     for (const [id, item] of items) {
       if (ids.includes(id)) continue;
       io?.unobserve(item.plot);
@@ -139,7 +138,7 @@ export function mountHistograms(
             x: bars.x,
             y: bars.y,
             width: bars.width,
-            hovertemplate: "%{x:.4g}: %{y} values<extra></extra>",
+            hovertemplate: `%{x:.4g}: %{y} ${t("hist.values")}<extra></extra>`,
           },
         ],
         withTheme(

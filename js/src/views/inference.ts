@@ -36,24 +36,25 @@ import type { Model } from "../model";
 
 /** Mount the inference section into `root`; returns its cleanup. */
 export function mountInference(root: HTMLElement, model: AnyModel<Model>, ctx: ViewContext): () => void {
-  const title = h("div", "mp-eval-title", "Inference (eval mode)");
+  const { t } = ctx;
+  const title = h("div", "mp-eval-title", t("eval.title"));
 
   const device = h("select", "mp-eval-device");
-  device.setAttribute("aria-label", "device");
+  device.setAttribute("aria-label", t("eval.device"));
   const batch = h("input", "mp-eval-batch");
   batch.type = "number";
   batch.min = "1";
   batch.step = "1";
   batch.value = "256";
-  batch.setAttribute("aria-label", "batch size");
-  const run = h("button", "mp-eval-run", "Run");
+  batch.setAttribute("aria-label", t("eval.batchSize"));
+  const run = h("button", "mp-eval-run", t("eval.run"));
   run.type = "button";
   const status = h("span", "mp-eval-status");
   const error = h("span", "mp-eval-error");
   error.setAttribute("role", "alert");
-  const deviceLabel = h("label", "", "Device ");
+  const deviceLabel = h("label", "", `${t("eval.device")} `);
   deviceLabel.appendChild(device);
-  const batchLabel = h("label", "", "Batch size ");
+  const batchLabel = h("label", "", `${t("eval.batchSize")} `);
   batchLabel.appendChild(batch);
   const toolbar = h("div", "mp-toolbar");
   toolbar.append(deviceLabel, batchLabel, run, status, error);
@@ -90,21 +91,21 @@ export function mountInference(root: HTMLElement, model: AnyModel<Model>, ctx: V
 
   function renderData() {
     const data = model.get("_eval_data");
-    dataLine.textContent = describeData(data, Boolean(model.get("_eval_result")));
+    dataLine.textContent = describeData(data, Boolean(model.get("_eval_result")), t);
     updateButton();
   }
 
   function updateButton() {
     const running = pending || Boolean(model.get("_eval_running"));
     run.disabled = running || !model.get("_eval_data");
-    run.textContent = running ? "Running…" : "Run";
+    run.textContent = t(running ? "eval.runningButton" : "eval.run");
     run.setAttribute("aria-busy", String(running));
-    status.textContent = running ? "running…" : "";
+    status.textContent = running ? t("eval.runningStatus") : "";
   }
 
   function renderResult() {
     const r = model.get("_eval_result");
-    origin.textContent = describeOrigin(r);
+    origin.textContent = describeOrigin(r, new Date(), t);
     origin.hidden = !r;
     origin.title = r?.finished_at ?? "";
     renderData();
@@ -116,7 +117,7 @@ export function mountInference(root: HTMLElement, model: AnyModel<Model>, ctx: V
       return;
     }
     summary.replaceChildren(
-      ...summaryItems(r).map(([key, label, value]) => {
+      ...summaryItems(r, t).map(([key, label, value]) => {
         const css = key === "device" ? "device-used" : key === "batch" ? "batch-used" : key;
         const item = h("div", `mp-eval-item mp-eval-${css}`);
         item.append(h("dt", "", label), h("dd", "", value));
@@ -128,10 +129,10 @@ export function mountInference(root: HTMLElement, model: AnyModel<Model>, ctx: V
     try {
       fig = confusionFigure(r);
     } catch (err) {
-      error.textContent = `Cannot read the confusion matrix: ${(err as Error).message}`;
+      error.textContent = t("eval.confusionError", { error: (err as Error).message });
     }
     if (fig) {
-      const spec = heatmapSpec(fig);
+      const spec = heatmapSpec(fig, t);
       const colours = theme.get();
       const data = spec.data.map((trace) => ({ ...trace, colorscale: colorscale(colours) }));
       void Plotly.react(plot, data, withTheme(spec.layout, colours), { displayModeBar: false, responsive: false });
@@ -149,7 +150,7 @@ export function mountInference(root: HTMLElement, model: AnyModel<Model>, ctx: V
       return;
     }
     const head = h("tr");
-    for (const name of ["class", "precision", "recall", "support"]) head.appendChild(h("th", "", name));
+    for (const key of ["eval.colClass", "eval.colPrecision", "eval.colRecall", "eval.colSupport"]) head.appendChild(h("th", "", t(key)));
     const tbody = h("tbody");
     for (const cells of rows) {
       const tr = h("tr", "mp-eval-class-row");
@@ -162,7 +163,7 @@ export function mountInference(root: HTMLElement, model: AnyModel<Model>, ctx: V
   }
 
   const onRun = () => {
-    const parsed = parseBatchSize(batch.value);
+    const parsed = parseBatchSize(batch.value, t);
     if ("error" in parsed) {
       error.textContent = parsed.error;
       return;
@@ -172,7 +173,7 @@ export function mountInference(root: HTMLElement, model: AnyModel<Model>, ctx: V
     updateButton();
     ctx.send({ kind: "evaluate", device: device.value, batch_size: parsed.value }, (reply) => {
       pending = false;
-      error.textContent = reply.ok ? "" : reply.error || "The evaluation failed (no message).";
+      error.textContent = reply.ok ? "" : reply.error || t("eval.failedNoMessage");
       updateButton();
     });
   };

@@ -9,6 +9,7 @@
 import type { AnyModel } from "@anywidget/types";
 import type { ViewContext } from "../core/context";
 import { h } from "../core/dom";
+import type { Translate } from "../core/i18n";
 import { createMetricsFeed } from "../core/metricsFeed";
 import Plotly from "../core/plotly";
 import { type Theme, themeOf, withTheme } from "../core/theme";
@@ -33,11 +34,11 @@ export function mountMetricCharts(root: HTMLElement, model: AnyModel<Model>, ctx
       seen.add(s.name);
       let chart = charts.get(s.name);
       if (!chart) {
-        chart = buildChart(s);
+        chart = buildChart(s, ctx.t);
         charts.set(s.name, chart);
       }
       root.appendChild(chart.box);
-      draw(chart.plot, s, theme.get());
+      draw(chart.plot, s, theme.get(), ctx.t);
     }
     for (const [name, chart] of charts) {
       if (!seen.has(name)) {
@@ -58,16 +59,16 @@ export function mountMetricCharts(root: HTMLElement, model: AnyModel<Model>, ctx
   };
 }
 
-function buildChart(s: Series): Chart {
+function buildChart(s: Series, t: Translate): Chart {
   const box = h("div", "mp-metric");
   box.dataset.name = s.name;
   const plot = h("div", "mp-metric-plot");
   plot.dataset.name = s.name;
-  box.append(h("div", "mp-metric-name", s.epochLevel ? `${s.name} (per epoch)` : s.name), plot);
+  box.append(h("div", "mp-metric-name", s.epochLevel ? t("metrics.perEpoch", { name: s.name }) : s.name), plot);
   return { box, plot };
 }
 
-function draw(plot: HTMLElement, s: Series, theme: Theme): void {
+function draw(plot: HTMLElement, s: Series, theme: Theme, t: Translate): void {
   const pts = thinSeries(s.x, s.y, MAX_POINTS);
   // New arrays every draw: the feed appends to its arrays in place, and Plotly.react skips
   // the recalculation (axes, autorange) of data arrays it has seen before.
@@ -84,7 +85,7 @@ function draw(plot: HTMLElement, s: Series, theme: Theme): void {
       width: 320,
       height: 180,
       margin: { l: 48, r: 8, t: 6, b: 30 },
-      xaxis: { title: { text: s.epochLevel ? "epoch" : "step" }, automargin: true },
+      xaxis: { title: { text: t(s.epochLevel ? "axis.epoch" : "axis.step") }, automargin: true },
       yaxis: { automargin: true },
       showlegend: false,
     },

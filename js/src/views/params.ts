@@ -31,19 +31,20 @@ export function noteBadge(note: string): string {
 export function mountParams(root: HTMLElement, model: AnyModel<Model>, ctx: ViewContext, store: Store): () => void {
   let showAll = false;
   const caption = h("span", "mp-params-caption");
-  const clear = button("mp-params-clear", "Show all layers");
-  const hint = h("span", "mp-hint", "Click a row to plot its histogram; Ctrl/⌘-click to add more.");
+  const { t } = ctx;
+  const clear = button("mp-params-clear", t("params.showAllLayers"));
+  const hint = h("span", "mp-hint", t("params.hint"));
   const toolbar = h("div", "mp-toolbar");
   toolbar.append(caption, clear, hint);
   // Native table semantics (rows, cells, column headers); sortable headers carry aria-sort.
   const table = h("table", "mp-params-table");
-  table.setAttribute("aria-label", "Parameter tensors");
+  table.setAttribute("aria-label", t("params.label"));
   const thead = h("thead");
   const headRow = h("tr");
   const ths = COLUMNS.map((col) => {
-    const th = h("th", col.numeric ? "mp-num" : "", col.label);
+    const th = h("th", col.numeric ? "mp-num" : "", t(col.label));
     th.dataset.key = col.key;
-    th.title = `${col.title} (click to sort)`;
+    th.title = t("params.sortTitle", { title: t(`${col.label}Title`) });
     th.setAttribute("role", "columnheader");
     th.scope = "col";
     th.tabIndex = 0;
@@ -66,8 +67,8 @@ export function mountParams(root: HTMLElement, model: AnyModel<Model>, ctx: View
     const sel = state.selectedPath;
     caption.textContent =
       sel === null
-        ? `${rows.length} parameter tensors`
-        : `${rows.length} of ${all.length} tensors in ${sel === "" ? "the root" : sel}`;
+        ? t("params.caption", { n: rows.length })
+        : t("params.captionSelected", { shown: rows.length, n: all.length, where: sel === "" ? t("params.theRoot") : sel });
     clear.hidden = sel === null;
     for (const th of ths) {
       const sorted = state.sort?.key === th.dataset.key;
@@ -87,7 +88,7 @@ export function mountParams(root: HTMLElement, model: AnyModel<Model>, ctx: View
       }
       if (!r.trainable) tr.classList.add("mp-frozen");
       if (r.nan || r.inf) tr.classList.add("mp-nonfinite");
-      for (const col of COLUMNS) tr.appendChild(h("td", col.numeric ? "mp-num" : "", col.text(r)));
+      for (const col of COLUMNS) tr.appendChild(h("td", col.numeric ? "mp-num" : "", col.text(r, t)));
       const titles: string[] = [];
       if (r.note) {
         const badge = h("span", "mp-badge mp-badge-note", noteBadge(r.note));
@@ -96,13 +97,13 @@ export function mountParams(root: HTMLElement, model: AnyModel<Model>, ctx: View
         tr.classList.add("mp-param-noted");
         titles.push(r.note);
       }
-      if (r.sampled) titles.push("Statistics from a strided sample of the tensor");
+      if (r.sampled) titles.push(t("params.sampled"));
       if (titles.length) tr.title = titles.join("\n");
       trs.push(tr);
     }
     tbody.replaceChildren(...trs);
     more.hidden = limit >= rows.length;
-    more.textContent = `Show all ${rows.length} rows`;
+    more.textContent = t("params.showAllRows", { n: rows.length });
   }
 
   const onHeadClick = (ev: Event) => {

@@ -61,10 +61,10 @@ export function mountProgressBars(root: HTMLElement, model: AnyModel<Model>, ctx
     const key = JSON.stringify(earlier);
     if (key === earlierKey) return;
     earlierKey = key;
-    setText(runsTitle, `Earlier runs (${earlier.length})`);
+    setText(runsTitle, ctx.t("progress.earlierRuns", { n: earlier.length }));
     runsList.replaceChildren(
       ...earlier.map((run) => {
-        const line = h("div", "mp-run mp-num", runSummary(run));
+        const line = h("div", "mp-run mp-num", runSummary(run, ctx.t));
         line.dataset.run = String(runOf(run[0] ?? { run: 0 }));
         line.dataset.state = String(run[0]?.state ?? "");
         return line;

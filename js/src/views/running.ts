@@ -18,11 +18,11 @@ export function mountRunning(
   open: () => void,
 ): () => void {
   root.type = "button";
-  root.title = "A loop is running: open the Training tab";
+  root.title = ctx.t("running.title");
   const text = h("span", "mp-running-text");
   root.replaceChildren(text);
   const draw = () => {
-    const line = runningLine(model.get("_progress"));
+    const line = runningLine(model.get("_progress"), ctx.t);
     if (text.textContent !== line) text.textContent = line;
     root.hidden = !line;
   };

@@ -34,11 +34,11 @@ export function mountTabs(bar: HTMLElement, body: HTMLElement, ctx: ViewContext,
   // one widget can be displayed several times on a page.
   const uid = `mp-${Math.random().toString(36).slice(2, 10)}`;
   bar.setAttribute("role", "tablist");
-  bar.setAttribute("aria-label", "Model panel sections");
+  bar.setAttribute("aria-label", ctx.t("tabs.label"));
   const tabs = new Map<TabId, HTMLButtonElement>();
   const panels = new Map<TabId, HTMLElement>();
   for (const spec of TABS) {
-    const tab = h("button", "mp-tab", spec.label);
+    const tab = h("button", "mp-tab", ctx.t(spec.label));
     tab.type = "button";
     tab.id = `${uid}-tab-${spec.id}`;
     tab.dataset.tab = spec.id;

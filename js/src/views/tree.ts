@@ -1,7 +1,9 @@
 // Layer tree: indented, collapsible, virtualised rows. Only the rows in the scroll window
 // exist in the DOM (fixed row height + a spacer), so a 2,000-module model opens as fast as a
 // small one. Selecting a row filters the parameter table (view-local state, see core/store.ts).
-// The module where a NaN/Inf first appeared (logic/nonfinite.ts) carries a badge. The first row
+// The module where a NaN/Inf first appeared (logic/nonfinite.ts) and every module the training
+// diagnostics flag (dead units, vanishing or exploding gradients: logic/flags.ts) carry a badge
+// whose tooltip says what it means and what helps. The first row
 // is the model itself (the kernel's `root`); after a failed forward, the module where it raised
 // is marked "failed here", and a note under the column heads says what the shapes are.
 
@@ -10,8 +12,10 @@ import { recordsOf, summaryOf } from "../core/columns";
 import type { ViewContext } from "../core/context";
 import { button, h } from "../core/dom";
 import { formatInt, formatShape, formatShare } from "../core/format";
+import type { Translate } from "../core/i18n";
 import type { Store } from "../core/store";
-import { nonfiniteBadgeTitle, nonfiniteFlag } from "../logic/nonfinite";
+import { flagBadges, flagsByPath } from "../logic/flags";
+import { nonfiniteFlag } from "../logic/nonfinite";
 import {
   type Tree,
   type TreeNode,
@@ -29,7 +33,7 @@ import {
   toggled,
   visibleRows,
 } from "../logic/tree";
-import type { Model, Summary } from "../model";
+import type { DiagnosticFlag, Model, Summary } from "../model";
 
 /** Row height in px; must match --mp-row-h in widget.css. */
 export const ROW_H = 22;
@@ -39,19 +43,16 @@ const MAX_VISIBLE = 16;
 const OVERSCAN = 8;
 const INDENT = 14;
 
-const BADGE_TEXT = {
-  frozen: ["frozen", "Some of its parameters do not require grad"],
-  shared: ["shared", "Holds a parameter another module also holds (tied weights)"],
-  unused: ["unused", "Never called in the captured forward pass"],
-} as const;
+/** Catalog keys of the badges' text; "<key>Title" is the tooltip. */
+const BADGE_TEXT = { frozen: "tree.badgeFrozen", shared: "tree.badgeShared", unused: "tree.badgeUnused" } as const;
 
-/** Tooltips of the kernel's statuses (Layer.status), which replace the "unused" text. */
-const STATUS_TITLE: Record<string, string> = {
-  "not called in eval mode":
-    "Not called in the captured forward, which ran in eval mode; summarize(..., mode=\"train\") shows branches only training takes",
-  "never called": "Never called in the captured forward pass",
-  "inside TorchScript: not traced": "Runs inside TorchScript code, where no hook sees it: its calls and shapes are unknown",
-  "not reached: the forward failed before it": "The forward raised before this module ran (see the row marked \"failed here\")",
+/** The kernel's statuses (Layer.status, English), which replace the "unused" text: their catalog keys. */
+const STATUS_KEY: Record<string, string> = {
+  "not called in eval mode": "tree.statusEvalMode",
+  "never called": "tree.statusNever",
+  "inside TorchScript: not traced": "tree.statusScript",
+  "not reached: the forward failed before it": "tree.statusNotReached",
+  "holds its parent's packed weights: never called": "tree.statusPacked",
 };
 
 interface Elements {
@@ -79,15 +80,19 @@ interface TreeView {
   uid: string; // prefix of the rows' ids (aria-activedescendant), unique per view
   hovered: TreeNode | null;
   nonfinite: { path: string; where: "weights" | "grads" | null } | null;
+  flags: Map<string, DiagnosticFlag[]>; // the diagnostics' flags of each flagged row
+  flagsKey: string; // changes when they do (part of windowKey)
   error: string; // the failed forward's message: the "failed here" badge's tooltip
+  t: Translate;
 }
 
 /** Mount the tree into `root`; returns its cleanup. */
 export function mountTree(root: HTMLElement, model: AnyModel<Model>, ctx: ViewContext, store: Store): () => void {
-  const el = buildElements(root);
+  const el = buildElements(root, ctx.t);
   const v: TreeView = {
     el, store, tree: null, expanded: new Set(), query: "", rows: [], matched: null,
-    windowKey: "", hovered: null, nonfinite: null, error: "", uid: `mp-tree-${Math.random().toString(36).slice(2, 10)}`,
+    windowKey: "", hovered: null, nonfinite: null, flags: new Map(), flagsKey: "", error: "", uid: `mp-tree-${Math.random().toString(36).slice(2, 10)}`,
+    t: ctx.t,
   };
   const drawWindow = () => drawRows(v);
   // One function for every keystroke, so schedule() coalesces a burst into one recompute
@@ -99,7 +104,9 @@ export function mountTree(root: HTMLElement, model: AnyModel<Model>, ctx: ViewCo
   const load = () => loadSummary(v, summaryOf(model.get("_summary")));
   const loadNonfinite = () => {
     const f = nonfiniteFlag(model.get("_diagnostics"), recordsOf(model));
-    v.nonfinite = f?.where && f.firstLayer ? { path: f.firstLayer, where: f.where } : null;
+    v.nonfinite = f?.where && f.firstLayer !== null ? { path: f.firstLayer, where: f.where } : null;
+    v.flags = flagsByPath(model.get("_diagnostics"), f);
+    v.flagsKey = JSON.stringify(Array.from(v.flags));
     drawRows(v);
   };
 
@@ -128,15 +135,15 @@ export function mountTree(root: HTMLElement, model: AnyModel<Model>, ctx: ViewCo
   };
 }
 
-function buildElements(root: HTMLElement): Elements {
+function buildElements(root: HTMLElement, t: Translate): Elements {
   const search = h("input", "mp-search");
   search.type = "search";
-  search.placeholder = "Search name or type";
-  search.setAttribute("aria-label", "Search layers by name or type");
+  search.placeholder = t("tree.searchPlaceholder");
+  search.setAttribute("aria-label", t("tree.searchLabel"));
   const el: Elements = {
     search,
-    expandAll: button("mp-expand-all", "Expand all"),
-    collapseAll: button("mp-collapse-all", "Collapse all"),
+    expandAll: button("mp-expand-all", t("tree.expandAll")),
+    collapseAll: button("mp-collapse-all", t("tree.collapseAll")),
     count: h("span", "mp-tree-count"),
     body: h("div", "mp-tree-body"),
     spacer: h("div", "mp-tree-spacer"),
@@ -147,12 +154,12 @@ function buildElements(root: HTMLElement): Elements {
   const toolbar = h("div", "mp-toolbar");
   toolbar.append(el.search, el.expandAll, el.collapseAll, el.count);
   const head = h("div", "mp-tree-head");
-  for (const label of ["Layer", "Type", "Output shape", "Params"]) {
-    const cell = head.appendChild(h("span", "mp-cell", label));
-    if (label === "Output shape") el.shapeHead = cell;
+  for (const key of ["tree.colLayer", "tree.colType", "tree.colShape", "tree.colParams"]) {
+    const cell = head.appendChild(h("span", "mp-cell", t(key)));
+    if (key === "tree.colShape") el.shapeHead = cell;
   }
   el.body.setAttribute("role", "tree");
-  el.body.setAttribute("aria-label", "Layers: arrow keys move, Right/Left expand/collapse, / searches");
+  el.body.setAttribute("aria-label", t("tree.label"));
   el.body.tabIndex = 0;
   el.body.appendChild(el.spacer);
   root.replaceChildren(toolbar, head, el.note, el.body, el.detail);
@@ -164,13 +171,13 @@ function loadSummary(v: TreeView, summary: Summary | null): void {
   const first = v.tree === null;
   v.tree = summary ? buildTree(summary) : null;
   v.error = summary?.error ?? "";
-  v.el.note.textContent = summary ? shapeNote(summary) : "";
+  v.el.note.textContent = summary ? shapeNote(summary, v.t) : "";
   v.el.note.hidden = !v.el.note.textContent;
-  v.el.shapeHead.title = summary ? shapeColumnTitle(summary) : "";
+  v.el.shapeHead.title = summary ? shapeColumnTitle(summary, v.t) : "";
   if (!v.tree) {
     v.el.spacer.replaceChildren();
     v.el.count.textContent = "";
-    v.el.detail.textContent = "No summary yet.";
+    v.el.detail.textContent = v.t("common.noSummary");
     return;
   }
   const tree = v.tree;
@@ -188,7 +195,7 @@ function recompute(v: TreeView): void {
   if (!v.tree) return;
   ({ rows: v.rows, matched: v.matched } = visibleRows(v.tree, v.expanded, v.query));
   const n = v.tree.nodes.length;
-  v.el.count.textContent = moduleCount(n, v.query, v.matched ? v.matched.size : 0);
+  v.el.count.textContent = moduleCount(n, v.query, v.matched ? v.matched.size : 0, v.t);
   v.el.spacer.style.height = `${v.rows.length * ROW_H}px`;
   v.el.body.style.height = `${Math.min(v.rows.length, MAX_VISIBLE) * ROW_H}px`;
   v.windowKey = "";
@@ -201,7 +208,7 @@ function drawRows(v: TreeView): void {
   const first = Math.max(0, Math.floor(v.el.body.scrollTop / ROW_H) - OVERSCAN);
   const last = Math.min(v.rows.length, first + MAX_VISIBLE + 2 * OVERSCAN);
   const selected = v.store.get().selectedPath;
-  const key = `${first}:${last}:${selected}:${v.nonfinite?.path}:${v.nonfinite?.where}`;
+  const key = `${first}:${last}:${selected}:${v.flagsKey}`;
   if (key === v.windowKey) return;
   v.windowKey = key;
   const els: HTMLElement[] = [];
@@ -236,7 +243,7 @@ function buildRow(v: TreeView, t: Tree, i: number, selected: string | null): HTM
   if (l.param_formula) row.title = l.param_formula;
   if (!l.depth) {
     row.classList.add("mp-tree-root");
-    row.title = detailText(node); // its input and output shapes, which no column shows
+    row.title = detailText(node, v.t); // its input and output shapes, which no column shows
   }
   if (t.failedPath === l.path) row.classList.add("mp-failed-row");
   if (selected === l.path) {
@@ -245,13 +252,21 @@ function buildRow(v: TreeView, t: Tree, i: number, selected: string | null): HTM
   if (v.matched?.has(i)) row.classList.add("mp-match");
   if (node.children.length) row.setAttribute("aria-expanded", String(isOpen(v, l.path)));
   if (v.nonfinite?.path === l.path) row.classList.add("mp-nonfinite-row");
+  if (v.flags.has(l.path)) row.classList.add("mp-flagged-row");
   row.append(
     nameCell(v, t, node),
     h("span", "mp-cell mp-kind", l.kind),
-    h("span", "mp-cell mp-shape", formatShape(l.output_shape)),
+    shapeCell(formatShape(l.output_shape)),
     paramsCell(l.params, t.totalParams),
   );
   return row;
+}
+
+/** The output shape, whole in its tooltip: a nested output (a tuple of tensors) outgrows the column. */
+function shapeCell(text: string): HTMLElement {
+  const cell = h("span", "mp-cell mp-shape", text);
+  cell.title = text;
+  return cell;
 }
 
 /** While searching, every row on display is open: it is a match or an ancestor of one. */
@@ -269,29 +284,30 @@ function nameCell(v: TreeView, t: Tree, node: TreeNode): HTMLElement {
     const toggle = h("button", "mp-tree-toggle", open ? "▾" : "▸");
     toggle.type = "button";
     toggle.disabled = Boolean(v.query); // while searching, ancestors of matches stay open
-    toggle.setAttribute("aria-label", open ? "Collapse" : "Expand");
+    toggle.setAttribute("aria-label", v.t(open ? "tree.collapse" : "tree.expand"));
     name.appendChild(toggle);
   } else {
     name.appendChild(h("span", "mp-tree-leaf"));
   }
-  name.appendChild(h("span", "mp-tree-name", rowName(node)));
+  name.appendChild(h("span", "mp-tree-name", rowName(node, v.t)));
   if (t.failedPath === l.path) {
-    const b = h("span", "mp-badge mp-badge-failed", "failed here");
+    const b = h("span", "mp-badge mp-badge-failed", v.t("tree.failedHere"));
     b.title = v.error;
     name.appendChild(b);
   }
   const badges = badgesOf(t, node);
   for (const key of ["frozen", "shared", "unused"] as const) {
     if (!badges[key]) continue;
-    const [text, title] =
-      key === "unused" && badges.status ? [badges.status, STATUS_TITLE[badges.status] ?? badges.status] : BADGE_TEXT[key];
-    const b = h("span", `mp-badge mp-badge-${key}`, text);
-    b.title = title;
+    // A status this view has no words for shows as the kernel wrote it.
+    const status = key === "unused" && badges.status ? badges.status : "";
+    const textKey = status ? STATUS_KEY[status] : BADGE_TEXT[key];
+    const b = h("span", `mp-badge mp-badge-${key}`, textKey ? v.t(textKey) : status);
+    b.title = textKey ? v.t(`${textKey}Title`) : status;
     name.appendChild(b);
   }
-  if (v.nonfinite?.path === l.path) {
-    const b = h("span", "mp-badge mp-badge-nonfinite", "NaN/Inf");
-    b.title = nonfiniteBadgeTitle(v.nonfinite.where);
+  for (const flag of flagBadges(v.flags.get(l.path) ?? [], v.nonfinite?.path === l.path, v.t)) {
+    const b = h("span", `mp-badge mp-badge-${flag.key}`, flag.text);
+    b.title = flag.title;
     name.appendChild(b);
   }
   return name;
@@ -308,7 +324,7 @@ function paramsCell(params: number, total: number): HTMLElement {
 function showDetail(v: TreeView): void {
   const sel = v.store.get().selectedPath;
   const node = v.hovered ?? (sel !== null && v.tree ? v.tree.nodes[v.tree.byPath.get(sel) ?? -1] : undefined);
-  v.el.detail.textContent = node ? detailText(node) : "Hover or select a layer to see how its parameters are counted.";
+  v.el.detail.textContent = node ? detailText(node, v.t) : v.t("tree.detailHint");
 }
 
 function hover(v: TreeView, node: TreeNode | null): void {

@@ -1,7 +1,7 @@
 // Distributions over time: one tensor's history from the hist_history reply, a column per
 // later snapshot, re-binned onto a shared value axis.
 import { describe, expect, it } from "vitest";
-import { type TensorHistory, appendColumn, distributionHeatmap, historyFromReply } from "../../src/logic/distributions";
+import { type TensorHistory, appendColumn, distributionHeatmap, historyFromReply, stepAxis } from "../../src/logic/distributions";
 import type { HistHistoryReply } from "../../src/model";
 
 function reply(over: Partial<HistHistoryReply> = {}): HistHistoryReply {
@@ -55,5 +55,32 @@ describe("distributions over time", () => {
     expect(h.steps).toEqual([0, 2, 4, 5, 6, 7, 8]);
     expect(h.counts).toHaveLength(7);
     expect(h.range).toHaveLength(7);
+  });
+});
+
+describe("step axis", () => {
+  it("runs from the first step to the last with integer ticks ending on the last step", () => {
+    const a = stepAxis([-1, 48]);
+    expect(a.edges).toEqual([-1, 23.5, 48]);
+    expect(a.range).toEqual([-1, 48]);
+    expect(a.ticks).toEqual([0, 10, 20, 30, 40, 48]);
+    expect(stepAxis([-1, 0, 1, 2, 3, 4]).ticks).toEqual([-1, 0, 1, 2, 3, 4]);
+    expect(stepAxis([-1, 0, 1, 2, 3, 4]).edges).toEqual([-1, -0.5, 0.5, 1.5, 2.5, 3.5, 4]);
+    expect(stepAxis([0, 200, 480]).ticks).toEqual([0, 100, 200, 300, 400, 480]);
+    // A tick closer than half a gap to the last step gives way to it.
+    expect(stepAxis([0, 41]).ticks).toEqual([0, 10, 20, 30, 41]);
+    for (const steps of [[3, 7], [0, 1e6], [12, 13, 5000], [-1, 2.5]]) {
+      const { ticks, range } = stepAxis(steps);
+      expect(ticks.every(Number.isInteger)).toBe(true);
+      expect(ticks.length).toBeLessThanOrEqual(6);
+      expect(Math.min(...ticks)).toBeGreaterThanOrEqual(range[0]);
+      expect(Math.max(...ticks)).toBeLessThanOrEqual(range[1]);
+      expect(range).toEqual([steps[0], steps[steps.length - 1]]);
+    }
+  });
+
+  it("gives one snapshot one integer tick and one step of width (47.6-48.4 is gone)", () => {
+    expect(stepAxis([48])).toEqual({ edges: [47.5, 48.5], range: [47.5, 48.5], ticks: [48] });
+    expect(stepAxis([])).toEqual({ edges: [], range: [0, 1], ticks: [] });
   });
 });

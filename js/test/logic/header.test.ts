@@ -20,6 +20,16 @@ describe("headerItems: MACs", () => {
     expect(card?.title).toBe("7,680 multiply-accumulates per forward\nMACs exclude: aten._cudnn_attention_forward (no formula)");
     expect(card?.note).toBe("excludes 1 op");
   });
+
+  it("counts the pass's progress, clamped, and without a total says only counting…", () => {
+    const card = (progress: { done: number; total: number } | null, counting = false) =>
+      headerItems({ ...stackSummary(2), macs: null, macs_excluded: null }, { counting, error: "", progress }).find((i) => i.key === "macs");
+    expect(card({ done: 3, total: 4 })?.value).toBe("counting… 75%");
+    expect(card({ done: 9, total: 4 })?.value).toBe("counting… 100%");
+    expect(card({ done: 0, total: 0 })?.value).toBe("counting…");
+    expect(card(null, true)?.value).toBe("counting…");
+    expect(card(null)?.action).toBe("Count MACs");
+  });
 });
 
 describe("headerItems: training memory and a fake trace", () => {

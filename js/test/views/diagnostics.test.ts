@@ -29,6 +29,29 @@ describe("diagnostics", () => {
     cleanup();
   });
 
+  it("titles the table, heads its columns and highlights flagged rows with their sentences", () => {
+    const { root, cleanup } = mount({
+      _diagnostics: {
+        nonfinite: { loss: false, first_layer: "fc2", where: "weights" },
+        grad_norms: { fc1: 1e-12, fc2: 0.5 },
+        activations: { relu: { mean: 0, std: 0, zero_frac: 1 } },
+        flags: { fc1: ["vanishing"], relu: ["dead"] },
+      },
+    });
+    expect(root.querySelector("caption")?.textContent).toBe("Per-layer diagnostics");
+    const heads = Array.from(root.querySelectorAll("th"));
+    expect(heads.map((th) => th.textContent)).toEqual(["layer", "gradient norm", "output mean", "output std", "zeros", "flags"]);
+    expect(heads.every((th) => th.title.length > 0)).toBe(true);
+    const flagged = Array.from(root.querySelectorAll<HTMLElement>("tr.mp-flagged-row")).map((tr) => tr.dataset.path);
+    expect(flagged).toEqual(["fc1", "fc2", "relu"]); // fc2: the NaN/Inf report's first layer
+    expect(root.querySelector("tr[data-path='relu'] .mp-badge-dead")?.getAttribute("title")).toMatch(/LeakyReLU/);
+    expect(root.querySelector("tr[data-path='fc2'] .mp-badge-nonfinite")?.getAttribute("title")).toMatch(/weights.*first appeared here/);
+    const advice = Array.from(root.querySelectorAll<HTMLElement>(".mp-diag-advice li")).map((li) => li.dataset.flag);
+    expect(advice).toEqual(["dead", "vanishing", "nonfinite"]);
+    expect(root.querySelector(".mp-diag-advice li[data-flag='dead']")?.textContent).toMatch(/^dead Dead units: 99% or more/);
+    cleanup();
+  });
+
   it("hides the NaN/Inf flag while the kernel reports nothing non-finite", () => {
     const { flag, cleanup } = mount({ _diagnostics: { nonfinite: { loss: false, first_layer: null, where: null } } });
     expect(flag.textContent).toBe("");

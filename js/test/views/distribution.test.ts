@@ -5,7 +5,7 @@ import { createHists } from "../../src/core/hists";
 import { createStore } from "../../src/core/store";
 import type { ParamRecord } from "../../src/model";
 import { mountDistribution } from "../../src/views/distribution";
-import { HOSTILE, histWire, lastPlotData, mountView, nextFrame, paramColumns, paramStats, resetViews } from "../helpers";
+import { HOSTILE, histWire, lastPlotData, mountView, nextFrame, paramColumns, paramStats, plotlyMock, resetViews } from "../helpers";
 
 vi.mock("../../src/core/plotly", async () => ({ default: (await import("../helpers")).plotlyMock }));
 
@@ -36,12 +36,35 @@ function mount() {
   return { ...view, store, sent, last, reply, disposeHists };
 }
 
-const plottedX = () => lastPlotData<{ x: number[] }[]>()[0]?.x;
+// The steps of the columns (the trace's x holds the cells' edges; customdata each cell's step).
+const plottedX = () => lastPlotData<{ customdata: number[][] }[]>()[0]?.customdata[0];
+type Drawn = [{ x: number[]; showscale: boolean; colorbar: { title: { text: string } } }, { xaxis: Record<string, unknown>; yaxis: Record<string, unknown> }];
+const lastDrawn = (): Drawn => {
+  const calls = plotlyMock.react.mock.calls;
+  const call = calls[calls.length - 1] as unknown[];
+  return [(call[1] as Drawn[0][])[0] as Drawn[0], call[2] as Drawn[1]];
+};
 const plottedY = () => lastPlotData<{ y: number[] }[]>()[0]?.y;
 
 afterEach(resetViews);
 
 describe("distribution over time", () => {
+  it("draws an integer step axis from the first to the last step, a colour bar and titled axes", async () => {
+    const v = mount();
+    v.reply(v.last("hist_history"), [-1, 48], [[1, 1], [2, 0]], [[0, 1], [0, 1]]);
+    await nextFrame();
+    const [trace, layout] = lastDrawn();
+    expect(trace.x).toEqual([-1, 23.5, 48]); // edges: the axis ends at the last step
+    expect(trace.showscale).toBe(true);
+    expect(trace.colorbar.title.text).toBe("share of elements");
+    expect(layout.xaxis.range).toEqual([-1, 48]);
+    expect(layout.xaxis.tickvals).toEqual([0, 10, 20, 30, 40, 48]);
+    expect((layout.xaxis.tickvals as number[]).every(Number.isInteger)).toBe(true);
+    expect(layout.xaxis.automargin).toBe(true); // the title is pushed clear of the tick labels
+    expect(layout.yaxis.automargin).toBe(true);
+    v.cleanup();
+  });
+
   it("asks for the picked tensor's history, watches it, and adds a column per snapshot", async () => {
     const v = mount();
     const ask = v.last("hist_history");

@@ -97,6 +97,24 @@ describe("header: the failure banner and Count MACs", () => {
     ctx.dispose();
   });
 
+  it("shows the kernel's progress while the pass runs, also for a count started from code", async () => {
+    const { root, model, cleanup, ctx } = mountView(mountHeader, irisState());
+    const card = () => root.querySelector<HTMLElement>('[data-key="macs"]') as HTMLElement;
+    model.set("_macs_progress", { done: 0, total: 201 }); // panel.summary.macs in a cell
+    await nextFrame();
+    expect(card().querySelector("dd")?.textContent).toBe("counting… 0%");
+    expect(root.querySelector(".mp-count-macs")).toBeNull();
+    model.set("_macs_progress", { done: 100, total: 201 });
+    await nextFrame();
+    expect(card().querySelector("dd")?.textContent).toBe("counting… 49%");
+    expect(card().title).toContain("100 of 201 module calls done");
+    model.set("_macs_progress", null); // the pass raised: the button comes back
+    await nextFrame();
+    expect(root.querySelector(".mp-count-macs")).not.toBeNull();
+    cleanup();
+    ctx.dispose();
+  });
+
   it("offers the button again, with the error, when the count fails", async () => {
     const { root, model, cleanup, ctx } = mountView(mountHeader, irisState());
     root.querySelector<HTMLButtonElement>(".mp-count-macs")?.click();

@@ -59,10 +59,27 @@ describe("header warning and tree badge", () => {
     v.done();
   });
 
-  it("put the root's NaN in the header only (the root has no row)", async () => {
+  it("badge the model's own row for a NaN the root module holds itself", async () => {
     const v = mount({ ...irisState(), _diagnostics: nonfiniteReport(false, "", "weights") });
     expect(v.warning().textContent).toBe("NaN/Inf in weights, first at the root module");
-    expect(v.badged()).toEqual([]);
+    expect(v.badged()).toEqual([""]);
+    v.done();
+  });
+
+  it("badge every row the diagnostics flag, with what it means and what helps", async () => {
+    const v = mount({ ...irisState(), _diagnostics: {} });
+    v.model.set("_diagnostics", { flags: { relu: ["dead"], fc1: ["vanishing", "nonfinite_grads"] } });
+    await nextFrame();
+    const row = (path: string) => document.querySelector<HTMLElement>(`.mp-tree-row[data-path="${path}"]`) as HTMLElement;
+    expect(row("relu").classList.contains("mp-flagged-row")).toBe(true);
+    expect(row("relu").querySelector(".mp-badge-dead")?.getAttribute("title")).toMatch(/^Dead units.*He\/Kaiming/);
+    const badges = Array.from(row("fc1").querySelectorAll<HTMLElement>(".mp-badge")).map((b) => b.textContent);
+    expect(badges).toEqual(["vanishing grad", "NaN/Inf"]);
+    expect(row("fc2").classList.contains("mp-flagged-row")).toBe(false);
+    expect(v.warning().hidden).toBe(true); // the flags alone say nothing in the header
+    v.model.set("_diagnostics", {});
+    await nextFrame();
+    expect(document.querySelectorAll(".mp-flagged-row")).toHaveLength(0);
     v.done();
   });
 

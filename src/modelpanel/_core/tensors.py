@@ -33,6 +33,7 @@ import torch
 from torch import nn
 from torch.nn.utils.parametrize import ParametrizationList
 
+from .sharding import local_tensor
 from .walk import is_uninitialized
 
 #: (name, tensor, stored dtype) of one packed tensor: the tensor as torch unpacks it (a
@@ -90,6 +91,17 @@ def _from_weight_bias(module: nn.Module) -> list[Packed]:
 
 def _from_weight_method(module: nn.Module) -> list[Packed]:
     return _stored(module, [("weight", module.weight())])
+
+
+def is_pack_holder(module: nn.Module) -> bool:
+    """True for the modules a quantized module keeps its packed weights in
+    (``LinearPackedParams``, ``EmbeddingPackedParams``, an RNN's ``PackedParameter`` and the
+    ``ModuleList`` of them): torch never calls them, their owner reads the pack directly."""
+    kind = type(module)
+    if kind.__module__.startswith(_QUANTIZED_MODULES):
+        return kind.__name__.endswith(("PackedParams", "PackedParameter"))
+    children = list(module.children()) if isinstance(module, nn.ModuleList) else []
+    return bool(children) and all(is_pack_holder(c) for c in children)
 
 
 def _unpacker(kind: type) -> Callable[[nn.Module], list[Packed]] | None:
@@ -165,12 +177,14 @@ def sparse_nbytes(t: torch.Tensor) -> int:
 def stat_values(t: torch.Tensor) -> torch.Tensor | None:
     """The values the statistics read, or None when a tensor has none (lazy, meta).
 
+    A DTensor (FSDP2): the local shard (whole-model statistics: ``stats/sharded.py``).
+
     Quantized: dequantized floats. Sparse: the stored values. Complex stays complex (the
     histograms take magnitudes).
     """
     if is_uninitialized(t) or t.is_meta:
         return None
-    t = t.detach()
+    t = local_tensor(t.detach())  # a DTensor: this process's shard
     if t.is_quantized:
         return t.dequantize()
     if t.layout == torch.sparse_coo:

@@ -69,14 +69,24 @@ def is_uninitialized(t: torch.Tensor) -> bool:
 
 
 def module_kind(module: nn.Module) -> str:
-    """The class name a module is shown by: ``type(module).__name__``, except for TorchScript
-    (``torch.jit.script`` / ``trace``), whose class is ``RecursiveScriptModule`` /
-    ``TracedModule`` whatever was compiled: there, the compiled class's (``original_name``)."""
+    """The name a module is shown by: the one ``repr(model)`` prints (``module._get_name()``).
+
+    That is the class name, except where torch names a module apart from its class: quantized
+    modules keep their float class's name (``torch.ao.nn.quantized.dynamic.Linear`` prints as
+    ``DynamicQuantizedLinear``, the static one as ``QuantizedLinear``, a reference one as
+    ``QuantizedLinear(Reference)``), and TorchScript modules (``torch.jit.script`` / ``trace``),
+    whose class is ``RecursiveScriptModule`` / ``TracedModule`` whatever was compiled: there,
+    the compiled class's (``original_name``), as torchinfo shows it.
+    """
     if isinstance(module, torch.jit.ScriptModule):
         name = getattr(module, "original_name", None)
         if isinstance(name, str) and name:
             return name
-    return type(module).__name__
+    try:
+        name = module._get_name()
+    except Exception:  # a user's override that fails must not break a summary
+        return type(module).__name__
+    return name if isinstance(name, str) and name else type(module).__name__
 
 
 def numel(t: torch.Tensor) -> int:

@@ -8,7 +8,8 @@ with statistics, histograms and training curves as inline SVG, and the last eval
 
 No script, no external resource, no stylesheet the fragment depends on (GitHub strips them):
 only tables, inline SVG and a few inline ``style`` attributes that degrade to plain tables.
-Every string that comes from the model goes through :func:`html.escape`.
+Every string that comes from the model goes through :func:`html.escape`. The words are the
+catalog's (panel/i18n.py) in the language of ``state["language"]``.
 
     state = panel._static_state()   # {"summary", "params", "hist", "metrics", "eval_result"}
     html_fragment = render_snapshot(state)
@@ -24,6 +25,7 @@ from typing import Any
 import numpy as np
 
 from ..summary.text import human_bytes
+from .i18n import t, use_language
 from .wire import wire_to_array
 
 __all__ = ["render_snapshot", "render_page"]
@@ -97,26 +99,27 @@ def _totals(summary: Mapping[str, Any]) -> str:
     kind = _e(summary.get("model_kind", "model"))
     parts = [
         f"<b>{kind}</b>",
-        f"total params: <b>{_int(summary.get('total_params'))}</b>",
-        f"trainable: {_int(summary.get('trainable_params'))}",
-        f"non-trainable: {_int(summary.get('non_trainable_params'))}",
-        f"param size: {human_bytes(summary.get('param_bytes'))}",
+        t("snapshot.totalParams", n=f"<b>{_int(summary.get('total_params'))}</b>"),
+        t("snapshot.trainable", n=_int(summary.get("trainable_params"))),
+        t("snapshot.nonTrainable", n=_int(summary.get("non_trainable_params"))),
+        t("snapshot.paramSize", size=human_bytes(summary.get("param_bytes"))),
     ]
     if summary.get("macs") is not None:
-        parts.append(f"MACs: {_int(summary.get('macs'))}")
+        parts.append(t("snapshot.macs", n=_int(summary.get("macs"))))
     if summary.get("input_shapes"):
-        parts.append(f"input: {_e(_shape(summary['input_shapes']))}")
-    mode = "train" if summary.get("training", True) else "eval"
-    parts.append(f"mode: {mode}")
+        parts.append(t("snapshot.input", shape=_e(_shape(summary["input_shapes"]))))
+    mode = t("mode.train") if summary.get("training", True) else t("mode.eval")
+    parts.append(t("snapshot.mode", mode=mode))
     devices = ", ".join(_e(d) for d in summary.get("devices") or [])
     if devices:
-        parts.append(f"device: {devices}")
+        parts.append(t("snapshot.device", device=devices))
     return "<div>" + " · ".join(parts) + "</div>"
 
 
 def _tree(summary: Mapping[str, Any]) -> str:
     layers = list(summary.get("layers") or [])
-    rows = [_head(["Layer", "Kind", "Output shape", "Params", "How the count is made"])]
+    rows = [_head([t("snapshot.colLayer"), t("snapshot.colKind"), t("snapshot.colShape"), t("snapshot.colParams"),
+                   t("snapshot.colFormula")])]
     for layer in layers[:MAX_LAYER_ROWS]:
         depth = max(int(layer.get("depth", 1)) - 1, 0)
         # Non-breaking spaces indent reliably where CSS padding is stripped.
@@ -124,7 +127,7 @@ def _tree(summary: Mapping[str, Any]) -> str:
         name = _e(layer.get("name") or layer.get("path", ""))
         calls = int(layer.get("calls") or 0)
         suffix = f" <small>(×{calls})</small>" if calls > 1 else ""
-        shared = " <small>(shared)</small>" if layer.get("shared") else ""
+        shared = f" <small>{t('snapshot.shared')}</small>" if layer.get("shared") else ""
         rows.append(
             _row([
                 (f"{indent}{name}{suffix}{shared}", "left"),
@@ -135,8 +138,8 @@ def _tree(summary: Mapping[str, Any]) -> str:
             ])
         )
     if len(layers) > MAX_LAYER_ROWS:
-        rows.append(_row([(f"… {len(layers) - MAX_LAYER_ROWS:,} more layers", "left")]))
-    return f"<div {_SECTION}>Layers</div><table {_TABLE}>{''.join(rows)}</table>"
+        rows.append(_row([(t("snapshot.moreLayers", n=f"{len(layers) - MAX_LAYER_ROWS:,}"), "left")]))
+    return f"<div {_SECTION}>{t('snapshot.layers')}</div><table {_TABLE}>{''.join(rows)}</table>"
 
 
 def _hist_svg(counts: np.ndarray, lo: float, hi: float) -> str:
@@ -152,7 +155,7 @@ def _hist_svg(counts: np.ndarray, lo: float, hi: float) -> str:
             continue
         h = max(c / top * HIST_H, 0.5)
         d.append(f"M{i * bw:.2f} {HIST_H}h{bw:.2f}v{-h:.2f}h{-bw:.2f}z")
-    title = f"{_num(lo)} to {_num(hi)}"
+    title = t("snapshot.range", lo=_num(lo), hi=_num(hi))
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{HIST_W}" height="{HIST_H}" '
         f'viewBox="0 0 {HIST_W} {HIST_H}" role="img"><title>{_e(title)}</title>'
@@ -164,7 +167,8 @@ def _params(params: Sequence[Mapping[str, Any]], hist: Mapping[str, Any] | None)
     counts = ranges = None
     if hist:
         counts, ranges = _array(hist.get("counts")), _array(hist.get("range"))
-    rows = [_head(["Parameter", "Shape", "Count", "Mean", "Std", "Min", "Max", "Distribution"])]
+    rows = [_head([t(f"snapshot.col{c}") for c in ("Parameter", "ParamShape", "Count", "Mean", "Std", "Min", "Max",
+                                                   "Distribution")])]
     for p in list(params)[:MAX_PARAM_ROWS]:
         pid = int(p.get("id", -1))
         svg = ""
@@ -174,7 +178,7 @@ def _params(params: Sequence[Mapping[str, Any]], hist: Mapping[str, Any] | None)
         if p.get("nan") or p.get("inf"):
             bad = f" <b>NaN {_int(p.get('nan', 0))} / Inf {_int(p.get('inf', 0))}</b>"
         names = ", ".join(_e(n) for n in p.get("names") or [])
-        frozen = "" if p.get("trainable", True) else " <small>(frozen)</small>"
+        frozen = "" if p.get("trainable", True) else f" <small>{t('snapshot.frozen')}</small>"
         rows.append(
             _row([
                 (f"{names}{frozen}{bad}", "left"),
@@ -188,8 +192,8 @@ def _params(params: Sequence[Mapping[str, Any]], hist: Mapping[str, Any] | None)
             ])
         )
     if len(params) > MAX_PARAM_ROWS:
-        rows.append(_row([(f"… {len(params) - MAX_PARAM_ROWS:,} more tensors", "left")]))
-    return f"<div {_SECTION}>Parameters</div><table {_TABLE}>{''.join(rows)}</table>"
+        rows.append(_row([(t("snapshot.moreTensors", n=f"{len(params) - MAX_PARAM_ROWS:,}"), "left")]))
+    return f"<div {_SECTION}>{t('snapshot.parameters')}</div><table {_TABLE}>{''.join(rows)}</table>"
 
 
 def _curve_svg(name: str, steps: np.ndarray, values: np.ndarray) -> str:
@@ -207,7 +211,8 @@ def _curve_svg(name: str, steps: np.ndarray, values: np.ndarray) -> str:
         keep = np.unique(np.linspace(0, xs.size - 1, 400).astype(int))
         xs, ys = xs[keep], ys[keep]
     pts = " ".join(f"{x:.1f},{y:.1f}" for x, y in zip(xs, ys))
-    label = f"{name}: {_num(values[0])} → {_num(values[-1])} (min {_num(y0)}), steps {_num(x0)}–{_num(x1)}"
+    label = t("snapshot.curve", name=name, first=_num(values[0]), last=_num(values[-1]), min=_num(y0),
+              x0=_num(x0), x1=_num(x1))
     return (
         f'<div><svg xmlns="http://www.w3.org/2000/svg" width="{CURVE_W}" height="{CURVE_H}" '
         f'viewBox="0 0 {CURVE_W} {CURVE_H}" role="img"><title>{_e(label)}</title>'
@@ -229,27 +234,27 @@ def _metrics(metrics: Mapping[str, Any]) -> str:
         parts.append(_curve_svg(str(name), steps.astype(np.float64), values.astype(np.float64)))
     if not parts:
         return ""
-    return f"<div {_SECTION}>Training</div>" + "".join(parts)
+    return f"<div {_SECTION}>{t('snapshot.training')}</div>" + "".join(parts)
 
 
 def _eval(result: Mapping[str, Any]) -> str:
     acc = result.get("accuracy")
-    items = [f"accuracy: <b>{acc:.1%}</b>" if isinstance(acc, (int, float)) else "accuracy: –"]
+    items = [t("snapshot.accuracy", value=f"<b>{acc:.1%}</b>" if isinstance(acc, (int, float)) else "–")]
     if result.get("loss") is not None:
-        items.append(f"loss: {_num(result['loss'])}")
+        items.append(t("snapshot.loss", value=_num(result["loss"])))
     if result.get("n") is not None:
-        items.append(f"samples: {_int(result['n'])}")
+        items.append(t("snapshot.samples", n=_int(result["n"])))
     if result.get("device"):
-        items.append(f"device: {_e(result['device'])}")
+        items.append(t("snapshot.device", device=_e(result["device"])))
     if result.get("samples_per_s") is not None:
-        items.append(f"{float(result['samples_per_s']):,.0f} samples/s")
-    out = [f"<div {_SECTION}>Evaluation (eval mode)</div><div>{' · '.join(items)}</div>"]
+        items.append(t("eval.throughput", n=f"{float(result['samples_per_s']):,.0f}"))
+    out = [f"<div {_SECTION}>{t('snapshot.evaluation')}</div><div>{' · '.join(items)}</div>"]
     confusion = _array(result.get("confusion"))
     classes = [str(c) for c in result.get("classes") or []]
     if confusion is not None and confusion.ndim == 2:
         if len(classes) != confusion.shape[0]:
             classes = [str(i) for i in range(confusion.shape[0])]
-        rows = [_head(["true \\ predicted", *classes])]
+        rows = [_head([t("snapshot.truePredicted"), *classes])]
         for i, label in enumerate(classes):
             rows.append(
                 _row([(f"<b>{_e(label)}</b>", "left")]
@@ -258,7 +263,8 @@ def _eval(result: Mapping[str, Any]) -> str:
         out.append(f"<table {_TABLE}>{''.join(rows)}</table>")
     per_class = result.get("per_class") or []
     if per_class:
-        rows = [_head(["Class", "Precision", "Recall", "Support"])]
+        rows = [_head([t("snapshot.colClass"), t("snapshot.colPrecision"), t("snapshot.colRecall"),
+                       t("snapshot.colSupport")])]
         for pc in per_class:
             rows.append(_row([
                 (_e(pc.get("label", "")), "left"),
@@ -275,8 +281,14 @@ def render_snapshot(state: Mapping[str, Any]) -> str:
 
     ``state`` holds the panel's trait values: ``summary`` (``_summary``), ``params``
     (``_params``), ``hist`` (``_hist``, arrays as wire dicts), ``metrics`` (``_metrics``) and
-    ``eval_result`` (``_eval_result``); any of them may be missing or empty.
+    ``eval_result`` (``_eval_result``); any of them may be missing or empty. ``language``
+    (``"en"`` or ``"zh-CN"``; default English) picks the catalog of its words.
     """
+    with use_language(state.get("language")):
+        return _snapshot(state)
+
+
+def _snapshot(state: Mapping[str, Any]) -> str:
     summary = state.get("summary") or {}
     parts = ['<div class="modelpanel-snapshot" style="font-family:sans-serif">']
     if summary:
@@ -290,10 +302,7 @@ def render_snapshot(state: Mapping[str, Any]) -> str:
         parts.append(_metrics(metrics))
     if state.get("eval_result"):
         parts.append(_eval(state["eval_result"]))
-    parts.append(
-        '<div style="color:#888;font-size:11px">modelpanel static snapshot: '
-        "run the notebook to get the interactive panel</div></div>"
-    )
+    parts.append(f'<div style="color:#888;font-size:11px">{t("snapshot.footer")}</div></div>')
     return "".join(parts)
 
 
@@ -307,7 +316,7 @@ table td, table th { font-variant-numeric: tabular-nums; }
 def render_page(state: Mapping[str, Any], title: str = "modelpanel") -> str:
     """A whole self-contained HTML page (UTF-8, no network, no script) of the panel's state."""
     return (
-        "<!DOCTYPE html>\n<html lang=\"en\"><head><meta charset=\"utf-8\">"
+        f"<!DOCTYPE html>\n<html lang=\"{_e(state.get('language') or 'en')}\"><head><meta charset=\"utf-8\">"
         f"<title>{_e(title)}</title><style>{_PAGE_CSS}</style></head>"
         f"<body><h1>{_e(title)}</h1>{render_snapshot(state)}</body></html>\n"
     )
@@ -332,35 +341,3 @@ def static_state(summary: Any, summary_trait: Mapping[str, Any], snapshot: Any, 
         "metrics": metrics_state(log),
         "eval_result": eval_result,
     }
-
-
-def plain_text(summary: Any) -> str:
-    """The text table when it is free, else a one-line summary.
-
-    ``str(Summary)`` counts MACs first, which is a second forward pass: 4 s for the
-    2,000-layer stack. Displaying the widget must not run the user's model, so the table is
-    used only once the MACs are known (``panel.summary.macs`` was read).
-    """
-    if summary.macs_counted:
-        return str(summary)
-    return f"{summary!r}\nprint(panel.summary) for the layer table (it counts MACs with one more forward)"
-
-
-def with_static_views(bundle: Any, summary: Any, state: Any) -> Any:
-    """A widget's mime bundle with ``text/plain`` and a static ``text/html`` snapshot beside
-    the widget view, for consoles, CI logs, GitHub, nbviewer and nbconvert, where widgets do
-    not render. Neither may hide the widget: a failure leaves the bundle as it was.
-    ``state`` is called for the snapshot's data (``static_state``)."""
-    if bundle is None:
-        return None
-    data, metadata = bundle if isinstance(bundle, tuple) else (bundle, {})
-    data = dict(data)
-    try:
-        data["text/plain"] = plain_text(summary)
-    except Exception:  # noqa: BLE001
-        pass
-    try:
-        data["text/html"] = render_snapshot(state())
-    except Exception:  # noqa: BLE001
-        pass
-    return data, metadata

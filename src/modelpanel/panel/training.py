@@ -29,7 +29,13 @@ from torch import nn
 from .._core.walk import unwrap
 from ..errors import InputError, format_exception
 from ..stats import WeightSnapshot, weight_snapshot
-from ..training.diagnostics import ActivationMonitor, first_nonfinite, grad_norms
+from ..training.diagnostics import (
+    ActivationMonitor,
+    first_nonfinite,
+    grad_norms,
+    layer_flags,
+    weight_norms,
+)
 from ..training.metric_log import BoundedHistory, MetricLog
 from ..training.progress import BarBoard, PanelTqdm
 from .progress_line import ProgressLine, display_line
@@ -67,6 +73,8 @@ class TrainingSession:
         self.last_hist = -math.inf
         self.last_diag = -math.inf
         self.bad_weights: str | None = None
+        self.bad_weight_paths: list[str] = []  # every module holding a NaN/Inf weight (latest snapshot)
+        self.weight_norm: dict[str, float] = {}  # per module, with the grad norms (for the flags)
         self.nonfinite: dict[str, Any] = {"loss": False, "first_layer": None, "where": None}
         self.grad: dict[str, float | None] = {}
         self.acts: dict[str, Any] = {}
@@ -75,9 +83,12 @@ class TrainingSession:
         self.error = ""
         self.watched: dict[str, list[int]] = {}  # view token -> tensor ids it draws
         self.lines: list[ProgressLine] = []  # the cells' lines of runs still running
+        self.language = ""  # the panel's _language, which each new line speaks too
         self.last_records: list[dict[str, Any]] = []  # the latest _progress sent
         self.metrics_reset = 0  # bumped by clear(): the view drops what it accumulated
         self.metrics_seq = 0  # one per _metrics message: a view that missed one asks for all
+        # In a rank of a forked torch.distributed job (panel/job.py): refreshes go through it.
+        self.worker: Any = None
 
     # -- what the panel's public methods call ----------------------------------------------
 
@@ -93,16 +104,22 @@ class TrainingSession:
         if isinstance(mininterval, bool) or not isinstance(mininterval, (int, float)) or mininterval < 0:
             raise InputError(f"mininterval must be a number of seconds >= 0, got {mininterval!r}")
         if self.board.running() == 0:
+            self.lines = []  # a new run: no earlier line is written to again (see _feed_lines)
             self.mininterval = float(mininterval)
             # The panel shows the weights as they are now; the first live refresh is due one
             # period into the loop (and one more when the loop ends).
             self.last_hist = time.monotonic()
             self.start_watching()
+            if self.hist_every is not None and not len(self.hist):
+                # The first column of "weights over time": the weights before any step, so the
+                # heatmap shows where training started from.
+                self._publish(**self._hist_traits(self._model(), before_training=True))
         bar = PanelTqdm(iterable, desc=desc, total=total, leave=leave, unit=unit,
                         board=self.board, **tqdm_kwargs)
-        if bar._board_id and self.board.run_of(bar._board_id) == bar._board_id:
+        # (A rank of a distributed job draws no line: nothing it displays reaches the kernel.)
+        if bar._board_id and self.worker is None and self.board.run_of(bar._board_id) == bar._board_id:
             # The outermost bar of a new run: its compact copy goes into this cell's output.
-            line = display_line(bar._board_id)
+            line = display_line(bar._board_id, self.language)
             if line is not None:
                 self.lines.append(line)
                 self._feed_lines(self.last_records)
@@ -111,6 +128,9 @@ class TrainingSession:
     def record(self, step: Any, epoch: Any, metrics: dict[str, Any]) -> None:
         """Queue metrics (no device sync) and flush when the throttle allows."""
         self.log.add(step=step, epoch=epoch, **metrics)
+        if self.worker is not None:
+            self.worker.tick()
+            return
         if time.monotonic() - self.last_flush >= self.mininterval:  # the throttle, checked inline
             self.flush(force=False)
 
@@ -119,7 +139,7 @@ class TrainingSession:
         self.log.clear()
         self.hist = BoundedHistory(keep_exact=self.hist.keep_exact)
         self.nonfinite = {"loss": False, "first_layer": None, "where": None}
-        self.grad, self.acts = {}, {}
+        self.grad, self.acts, self.weight_norm, self.bad_weight_paths = {}, {}, {}, []
         self.metrics_reset += 1
         self.metrics_seq = 0
         self._publish(_metrics=self._metrics_delta({}), _diagnostics={})
@@ -159,6 +179,9 @@ class TrainingSession:
 
     def flush(self, force: bool = False) -> None:
         """Publish what changed, at most every ``mininterval`` seconds unless ``force``."""
+        if self.worker is not None:
+            self.worker.flush(force)
+            return
         now = time.monotonic()
         if not force and now - self.last_flush < self.mininterval:
             return
@@ -192,14 +215,24 @@ class TrainingSession:
             self._publish(**traits)
 
     def _feed_lines(self, records: list[dict[str, Any]]) -> None:
-        """Give each cell's line its run's records; a line whose run ended is left as it is."""
+        """Give each cell's line its run's records; a line whose run ended is left as it is,
+        its static output written once (what a saved notebook shows, panel/line_snapshot.py)."""
         running = {r["run"] for r in records if r["state"] == "running"}
+        # A loop stopped early (break, or an exception that closed its generator) may yet turn
+        # out to have failed: the cell's exception reaches its bars when the cell ends
+        # (BarBoard.fail_early_bars). Its line is fed until the next run begins.
+        stopped = {r["run"] for r in records if r["state"] == "stopped"}
         for line in self.lines:
             try:
                 line._progress = [r for r in records if r["run"] == line.run]
             except Exception:  # noqa: BLE001 - a closed line must not break the user's loop
                 line.run = -1
-        self.lines = [line for line in self.lines if line.run in running]
+        ended = [line for line in self.lines if line.run not in running]
+        self.lines = [line for line in self.lines if line.run in running or line.run in stopped]
+        for line in ended:
+            line.finished()
+            if line.snapshot_error:  # shown next to the panel; the loop goes on
+                self._publish(_error=line.snapshot_error)
 
     def _read_model_state(self, model: Any, traits: dict[str, Any], now: float,
                           running: bool, force: bool) -> None:
@@ -215,6 +248,7 @@ class TrainingSession:
         if model is not None and (running or force):
             if self.grad_norms and diag_due:
                 self.grad, bad = grad_norms(model)
+                self.weight_norm = weight_norms(model)
                 self._flag(bad, "grads")
                 traits["_diagnostics"] = None
             # While running: on the time throttle. When the outermost bar closes: once more, so
@@ -222,7 +256,10 @@ class TrainingSession:
             due = now - self.last_hist >= self.hist_every if self.hist_every is not None else False
             if self.hist_every is not None and (due or not running):
                 self.last_hist = now
+                flagged = self.bad_weight_paths
                 traits.update(self._hist_traits(model))
+                if flagged != self.bad_weight_paths:  # the flags of the tree's rows changed
+                    traits["_diagnostics"] = None
                 if self._flag(self.bad_weights, "weights") or (
                         not self.grad_norms and self._flag(first_nonfinite(model, grads=True), "grads")):
                     traits["_diagnostics"] = None
@@ -240,6 +277,8 @@ class TrainingSession:
             state["grad_norms"] = dict(self.grad)
         if self.activations:
             state["activations"] = dict(self.acts)
+        state["flags"] = layer_flags(self.grad if self.grad_norms else {}, self.weight_norm,
+                                     self.acts if self.activations else {}, self.bad_weight_paths)
         return state
 
     def weight_traits(self, model: nn.Module, *, full: bool = False, step: float | None = None,
@@ -249,7 +288,12 @@ class TrainingSession:
         ``_params`` (names, shapes: what does not change while training) is added when
         ``full`` or when the model's tensors changed since the last snapshot.
         """
-        snapshot = weight_snapshot(model, bins=self.bins, histograms=histograms)
+        return self.snapshot_traits(weight_snapshot(model, bins=self.bins, histograms=histograms),
+                                    full=full, step=step)
+
+    def snapshot_traits(self, snapshot: WeightSnapshot, *, full: bool = False,
+                        step: float | None = None) -> dict[str, Any]:
+        """``weight_traits`` of a snapshot made elsewhere (a distributed job's, combined)."""
         previous, self.snapshot = self.snapshot, snapshot
         self.hist_version += 1
         traits = {
@@ -266,16 +310,26 @@ class TrainingSession:
             return list(range(DEFAULT_WATCHED))
         return sorted({i for ids in self.watched.values() for i in ids})
 
-    def _hist_traits(self, model: nn.Module) -> dict[str, Any]:
+    def _hist_traits(self, model: nn.Module, before_training: bool = False) -> dict[str, Any]:
         """Fresh weight statistics and watched histograms (on device, one sync); the history
-        of every tensor is kept here, bounded, and sent only on request."""
+        of every tensor is kept here, bounded, and sent only on request.
+
+        ``before_training``: the snapshot taken as the first loop starts, at the last logged
+        step, or at step -1 when nothing was logged yet (the implicit steps start at 0, and the
+        weights at step s are those after it).
+        """
+        return self.history_traits(weight_snapshot(model, bins=self.bins), before_training=before_training)
+
+    def history_traits(self, snapshot: WeightSnapshot, before_training: bool = False) -> dict[str, Any]:
+        """``snapshot``'s traits, its histograms kept in the bounded history (see _hist_traits)."""
         x = self.log.last_step if self.log.last_step is not None else float(len(self.hist))
-        traits = self.weight_traits(model, step=x)
-        snapshot = self.snapshot
-        assert snapshot is not None
+        if before_training and self.log.last_step is None:
+            x = -1.0
+        traits = self.snapshot_traits(snapshot, step=x)
         # NaN/Inf weights: the snapshot counted them already (no second pass over the weights).
         bad = np.flatnonzero(snapshot.stats[:, 4] + snapshot.stats[:, 5])
-        self.bad_weights = None if not bad.size else (snapshot.owners[bad[0]] or [""])[0]
+        self.bad_weight_paths = list(dict.fromkeys((snapshot.owners[i] or [""])[0] for i in bad))
+        self.bad_weights = self.bad_weight_paths[0] if self.bad_weight_paths else None
         items = self.hist.items()
         if items and items[-1][1].shape != tuple(snapshot.counts.shape):
             self.hist = BoundedHistory(keep_exact=self.hist.keep_exact)  # the model's tensors changed

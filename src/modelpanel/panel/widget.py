@@ -37,9 +37,12 @@ from ..inference import EvalResult
 from ..summary import Summary
 from ..summary.partial import summarize_or_partial
 from ..training.progress import PanelTqdm
-from .html import MAX_PARAM_ROWS, render_page, static_state, with_static_views
+from .html import MAX_PARAM_ROWS, render_page, static_state
+from .i18n import normalize_language
 from .inference import EvalRunner
+from .job import JobLink, worker_for
 from .messages import dispatch
+from .snapshot import SnapshotOutputs, snapshot_bundle, with_snapshot
 from .state import summary_state, weight_records
 from .training import TrainingSession
 
@@ -99,13 +102,19 @@ class ModelPanel(anywidget.AnyWidget):
         eval_data: ``X`` or ``(X, y)`` for the inference view's Run button (see
             :meth:`set_eval_data`).
         hist_every, grad_norms, activations: what is watched during training (see :meth:`watch`).
+        language: the language of the panel's words: ``"en"`` or ``"zh-CN"`` (Simplified
+            Chinese; also spelt ``"zh"``, ``"zh_CN"``). None (default): JupyterLab's or
+            Notebook 7's display language (Settings > Language, with a language pack such as
+            jupyterlab-language-pack-zh-CN), English elsewhere. Error messages stay English.
+            Changeable later: ``panel.language = "zh-CN"``.
         layout: ipywidgets ``Layout`` for the widget's outer box.
 
     Raises:
         TypeError: ``model`` is not an ``nn.Module``, ``bins`` is not a positive int, or
             ``eval_data`` is not ``X`` or ``(X, y)``.
-        InputError: the input has the wrong form (the message lists the accepted ones), or
-            ``mode`` is not "eval", "train" or "same".
+        InputError: the input has the wrong form (the message lists the accepted ones),
+            ``mode`` is not "eval", "train" or "same", or ``language`` is not supported (the
+            message lists the supported ones).
         DeviceError: ``device`` is unknown or unavailable (the message lists what is).
 
     These are mistakes in the call, found before any forward. A forward that raises (a wrong
@@ -132,6 +141,7 @@ class ModelPanel(anywidget.AnyWidget):
     _param_stats = traitlets.Dict(help="mean/std/min/max and NaN/Inf counts of every tensor, as buffers").tag(sync=True)
     _hist = traitlets.Dict(help="binned counts and ranges of the tensors the views draw, as buffers").tag(sync=True)
     _error = traitlets.Unicode("", help="the last failure to show next to the widget").tag(sync=True)
+    _language = traitlets.Unicode("", help='"en", "zh-CN", or "": the front end\'s display language').tag(sync=True)
     _progress = traitlets.List(help="the live progress bars (tqdm format_dict records)").tag(sync=True)
     _metrics = traitlets.Dict(help="metric points new since the last message (appends, numbered)").tag(sync=True)
     _diagnostics = traitlets.Dict(help="grad norms, activation statistics, first NaN/Inf").tag(sync=True)
@@ -139,6 +149,10 @@ class ModelPanel(anywidget.AnyWidget):
     _eval_data = traitlets.Dict(allow_none=True, default_value=None, help="what set_eval_data holds").tag(sync=True)
     _eval_result = traitlets.Dict(allow_none=True, default_value=None, help="the last EvalResult").tag(sync=True)
     _eval_running = traitlets.Bool(False, help="an evaluation is running").tag(sync=True)
+    _macs_progress = traitlets.Dict(allow_none=True, default_value=None,
+                                    help="the MAC pass's module calls done / total while it runs").tag(sync=True)
+    _job = traitlets.Dict(allow_none=True, default_value=None,
+                          help="the distributed job as last reported (panel.job); None: one process").tag(sync=True)
 
     # -- public settings (not synced) -------------------------------------------------------------
     hist_every = traitlets.Float(2.0, allow_none=True, help="seconds between weight histograms while a loop runs; None: off")
@@ -147,6 +161,7 @@ class ModelPanel(anywidget.AnyWidget):
     diag_every = traitlets.Float(1.0, help="seconds between diagnostics refreshes (grad norms, activations)")
     metric_points = traitlets.Int(1000, help="points kept exact per metric (older ones thinned)")
     hist_snapshots = traitlets.Int(64, help="weight-histogram snapshots kept (served on request)")
+    job_timeout = traitlets.Float(60.0, help="seconds the ranks of a distributed job wait for each other at a refresh")
 
     def __new__(cls, *args: Any, **kwargs: Any) -> ModelPanel:
         # Python's own error for a misspelt keyword names only the bad one: name the valid ones
@@ -174,6 +189,7 @@ class ModelPanel(anywidget.AnyWidget):
         hist_every: float | None = 2.0,
         grad_norms: bool = False,
         activations: bool = False,
+        language: str | None = None,
         layout: ipywidgets.Layout | None = None,
     ) -> None:
         """Build the panel; the arguments and errors are in the class docstring (help(ModelPanel))."""
@@ -186,6 +202,7 @@ class ModelPanel(anywidget.AnyWidget):
             raise TypeError(f"bins must be a positive int, got {bins!r}")
         if bins < 1:
             raise InputError(f"bins must be a positive int, got {bins}; try bins=64")
+        language = normalize_language(language)
         if isinstance(eval_data, (tuple, list)) and len(eval_data) not in (1, 2):
             raise TypeError(
                 f"eval_data must be X or (X, y), got a {type(eval_data).__name__} of "
@@ -205,8 +222,10 @@ class ModelPanel(anywidget.AnyWidget):
             self._model_ref = weakref.ref(unwrap(model))
             self._wrapper_ref = weakref.ref(model)
             self._summary_obj = summary
+            self._snapshots = SnapshotOutputs(lambda: snapshot_bundle(self), self._set_error)
             self._training = TrainingSession(self._publish, self._model, bins=bins,
                                              metric_points=1000, hist_snapshots=64)
+            self._link = JobLink(self)
             self._runner = EvalRunner(self._publish, self._model, summary, self.progress)
             self._handlers = {
                 "refresh": self._on_refresh,
@@ -224,10 +243,12 @@ class ModelPanel(anywidget.AnyWidget):
             # Initial values go through the constructor so the comm_open message carries them:
             # one message for the whole first state.
             super().__init__(_summary=self._summary_state(model), _devices=available_devices(),
-                             **weights, **kwargs)
+                             _language=language or "", **weights, **kwargs)
+            self._training.language = self._language
         self.on_msg(self._on_msg)
         # MACs counted from code (panel.summary.macs, print(panel.summary)) reach the header too.
         summary._macs_listener = weakref.WeakMethod(self._on_macs_counted)
+        summary._macs_progress = weakref.WeakMethod(self._on_macs_progress)
         self.watch(hist_every=hist_every, grad_norms=grad_norms, activations=activations)
         if eval_data is not None:
             try:
@@ -266,6 +287,18 @@ class ModelPanel(anywidget.AnyWidget):
         return self._forward_error
 
     @property
+    def language(self) -> str | None:
+        """The language of the panel's words, ``"en"`` or ``"zh-CN"``; None: the front end's
+        display language. Set it to switch: the views redraw in the new language (a spelling
+        such as ``"zh"`` is normalised; InputError lists the supported ones)."""
+        return self._language or None
+
+    @language.setter
+    def language(self, value: str | None) -> None:
+        self._language = normalize_language(value) or ""
+        self._training.language = self._language
+
+    @property
     def weights(self) -> list[dict[str, Any]]:
         """One record per parameter tensor (tied tensors once), as last refreshed.
 
@@ -299,12 +332,34 @@ class ModelPanel(anywidget.AnyWidget):
         return {name: list(zip(x.tolist(), y.tolist()))
                 for name, (x, y, _) in self._training.log.series().items()}
 
+    @property
+    def job(self) -> dict[str, Any] | None:
+        """The torch.distributed job this panel follows, as last reported; None for one process.
+
+        Set once ranks forked from this kernel (``torch.multiprocessing.start_processes(...,
+        start_method="fork")``, accelerate's ``notebook_launcher``) use the panel: keys
+        ``world_size``, ``backend``, ``state`` ("running", "done", "failed"), ``step`` (the
+        last logged step), ``unit`` and ``rates`` (each rank's steps/s, its innermost bar's
+        tqdm rate; None before it has one), ``slowest`` (rank with the lowest rate),
+        ``metrics`` (name -> each rank's latest value; :attr:`history` holds the means over
+        ranks), ``grad_norm`` (the global L2 norm of the full gradients at the last
+        diagnostics refresh, with ``grad_norms`` watched) and ``failure`` (None, or ``rank``,
+        ``type`` and ``message`` of the rank's exception). :attr:`weights` then holds the whole
+        model's statistics, combined over ranks. A copy.
+        """
+        return None if self._link.job is None else dict(self._link.job)
+
     def refresh(self) -> None:
         """Re-read the weights (and the train/eval flag and devices) and update every view.
 
         All traits change in one message, so the views never show new histograms next to old
-        statistics.
+        statistics. In a rank of a distributed job: a combined refresh, which every rank must
+        call.
         """
+        worker = self._worker()
+        if worker is not None:
+            worker.sync(final=True)
+            return
         model = self._model()
         self._publish(_summary=self._summary_state(model), **self._training.weight_traits(model, full=True))
 
@@ -324,6 +379,7 @@ class ModelPanel(anywidget.AnyWidget):
 
         Raises InputError for ``file=``/``gui=``, a non-string ``desc`` or a bad ``mininterval``.
         """
+        self._worker()
         return self._training.progress(iterable, desc, total, leave, unit, tqdm_kwargs)
 
     def log(self, step: int | None = None, epoch: int | None = None, **metrics: Any) -> None:
@@ -335,6 +391,8 @@ class ModelPanel(anywidget.AnyWidget):
         step. A call with ``epoch=`` and no ``step=`` goes to an epoch-level series.
         Raises InputError for a value that is not a number.
         """
+        if self._training.worker is None:
+            self._worker()
         self._training.record(step, epoch, metrics)
 
     class _Unchanged:
@@ -358,6 +416,7 @@ class ModelPanel(anywidget.AnyWidget):
                                            or hist_every <= 0):
                 raise InputError(f"hist_every must be a positive number of seconds or None, got {hist_every!r}")
             self.hist_every = None if hist_every is None else float(hist_every)
+        self._worker()
         for name, value in (("grad_norms", grad_norms), ("activations", activations)):
             if value is not self._UNSET:
                 if not isinstance(value, bool):
@@ -451,20 +510,35 @@ class ModelPanel(anywidget.AnyWidget):
             return
         self._publish(_summary=self._summary_state(model))
 
+    def _on_macs_progress(self, done: int | None, total: int) -> None:
+        """The MAC pass is running (module calls ``done`` of ``total``), or is over (None)."""
+        self._publish(_macs_progress=None if done is None else {"done": done, "total": total})
+
+    def _worker(self) -> Any:
+        """This panel's worker role in a rank of a forked distributed job, else None (panel/job.py)."""
+        return worker_for(self._training, self._link, self.job_timeout)
+
     def _publish(self, **traits: Any) -> None:
-        """Write several synced traits as one update message."""
+        """Write several synced traits as one update message (none from a forked rank: its
+        records reach the kernel's panel through the job's channel)."""
+        if self._training.worker is not None:
+            return
         for name in traits:
             if not self.has_trait(name):
                 raise AttributeError(f"ModelPanel has no trait {name!r}")
         with self.hold_sync():
             for name, value in traits.items():
                 setattr(self, name, value)
+        self._snapshots.published(traits)  # the saved notebook's copy follows (panel/snapshot.py)
 
     def close(self) -> None:
         """Remove every hook this panel added, then close the widget."""
         training = self.__dict__.get("_training")
         if training is not None:
             training.stop_watching()
+        link = self.__dict__.get("_link")
+        if link is not None:
+            link.close()
         super().close()
 
     # -- messages in and views out -----------------------------------------------------------------
@@ -495,13 +569,16 @@ class ModelPanel(anywidget.AnyWidget):
 
     def _static_state(self) -> dict[str, Any]:
         """The widget's state as plain data, for a static rendering (see ``html.static_state``)."""
-        return static_state(self._summary_obj, self._summary, self._training.snapshot,
-                            self._training.log, self._eval_result)
+        return {**static_state(self._summary_obj, self._summary, self._training.snapshot,
+                                self._training.log, self._eval_result), "language": self._language or "en"}
 
     def _repr_mimebundle_(self, **kwargs: Any) -> Any:
-        """The live widget view, plus text for ``text/plain`` and a static ``text/html``."""
-        return with_static_views(super()._repr_mimebundle_(**kwargs), self._summary_obj,
-                                 self._static_state)
+        """The live widget view, plus the static snapshot's ``text/plain`` and ``text/html``."""
+        return with_snapshot(super()._repr_mimebundle_(**kwargs), lambda: snapshot_bundle(self))
+
+    def _ipython_display_(self) -> None:
+        """Two outputs: the view, and the snapshot a saved notebook keeps (panel/snapshot.py)."""
+        self._snapshots.display(super()._repr_mimebundle_())
 
     def save_html(self, path: str | os.PathLike[str], *, title: str | None = None) -> pathlib.Path:
         """Write the current panel (tree, table, histograms, curves, evaluation) as one HTML file.

@@ -61,12 +61,13 @@ _INF = float("inf")
 
 def _rows(
     x: torch.Tensor, bins: int, full_minmax: tuple[torch.Tensor, torch.Tensor] | None,
-    bin_values: bool = True,
+    bin_values: bool = True, bin_range: torch.Tensor | None = None,
 ) -> torch.Tensor:
     """Device tensor float64 ``[k, _ROW + bins]`` for ``k`` rows of values ``x`` ``[k, m]``.
 
     Row by row: the statistics, the bin range, the dirty flag, then the bin counts.
     ``full_minmax`` is ``aminmax`` of each whole tensor when the rows are samples of them.
+    ``bin_range``: float64 ``[k, 2]`` bin ranges to use instead of each row's own (min, max).
     Nothing here reads a value back to the host.
     """
     k_rows, m = x.shape
@@ -109,6 +110,8 @@ def _rows(
     nothing = torch.full((), float("nan"), dtype=f64, device=dev)
     lo_bins = torch.where(has, lo, 0.0)
     hi_bins = torch.where(has, hi, 0.0)
+    if bin_range is not None:
+        lo_bins, hi_bins = bin_range[:, 0], bin_range[:, 1]
     # Pass 2: bins and squared deviations from the mean (two passes in all: a one-pass
     # E[x^2] - mean^2 loses the spread of LayerNorm weights near 1).
     add_bins = binner(lo_bins, hi_bins, bins, x.dtype) if bin_values else None
@@ -182,7 +185,7 @@ def _one_thread_if_small(x: torch.Tensor) -> Iterator[None]:
 
 def _device_block(
     tensors: Sequence[torch.Tensor], bins: int, sample_size: int | None,
-    binned: Sequence[bool] | None = None,
+    binned: Sequence[bool] | None = None, ranges: np.ndarray | None = None,
 ) -> tuple[torch.Tensor, list[int], list[bool]]:
     """Rows for tensors that share one device, still on that device (nothing read back).
 
@@ -222,8 +225,12 @@ def _device_block(
                 views = batch  # one shape: stack as they are, then view as rows
             x = torch.stack(views) if len(views) > 1 else views[0][None]
             x = x.reshape(len(batch), -1).to(cdtype).contiguous()
+            fixed = None
+            if ranges is not None:
+                fixed = torch.as_tensor(ranges[members[start : start + per_batch]], dtype=torch.float64,
+                                        device=x.device)
             with _one_thread_if_small(x):
-                parts.append(_rows(x, bins, minmax, bin_values))
+                parts.append(_rows(x, bins, minmax, bin_values, fixed))
             order.extend(members[start : start + per_batch])
             if sampled:
                 for i in members[start : start + per_batch]:
@@ -233,10 +240,10 @@ def _device_block(
 
 def _device_rows(
     tensors: Sequence[torch.Tensor], bins: int, sample_size: int | None,
-    binned: Sequence[bool] | None = None,
+    binned: Sequence[bool] | None = None, ranges: np.ndarray | None = None,
 ) -> tuple[np.ndarray, list[bool]]:
     """Rows for tensors that share one device: ``[k, _ROW + bins]`` read in one transfer."""
-    block, order, flags = _device_block(tensors, bins, sample_size, binned)
+    block, order, flags = _device_block(tensors, bins, sample_size, binned, ranges)
     out = np.empty((len(order), block.shape[1]), dtype=np.float64)
     out[order] = block.cpu().numpy()  # the one device -> host read for this device
     return out, flags
@@ -262,7 +269,7 @@ def _check(tensors: Sequence[torch.Tensor], bins: int, sample_size: int | None) 
 
 def tensor_histograms(
     tensors: Sequence[torch.Tensor], bins: int = 64, sample_size: int | None = 65536,
-    binned: Sequence[bool] | None = None,
+    binned: Sequence[bool] | None = None, ranges: np.ndarray | None = None,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
     """Statistics and histograms of ``tensors``, each computed on its own device.
 
@@ -280,7 +287,10 @@ def tensor_histograms(
 
     ``sample_size=None`` computes everything exactly. ``binned`` (one flag per tensor; all
     by default): where False, only the statistics and the range are computed and the counts
-    stay 0 (binning is about half the cost on models of thousands of small tensors). One host read per device per call
+    stay 0 (binning is about half the cost on models of thousands of small tensors).
+    ``ranges``: float64 ``[n, 2]``, the ``(lo, hi)`` to bin each tensor over instead of its
+    own (min, max), e.g. the range of the whole weight agreed by the ranks of a distributed
+    job; it must hold the tensor's finite values. Returned in ``ranges``. One host read per device per call
     (plus, on the CPU only, an exact recount of sampled tensors that hold NaN/Inf).
 
     >>> stats, counts, ranges, sampled = tensor_histograms([torch.arange(4.0)], bins=2)
@@ -308,14 +318,16 @@ def tensor_histograms(
     with torch.no_grad():
         for idxs in groups.values():
             rows, flags = _device_rows([tensors[i] for i in idxs], bins, sample_size,
-                                       None if binned is None else [binned[i] for i in idxs])
+                                       None if binned is None else [binned[i] for i in idxs],
+                                       None if ranges is None else ranges[idxs])
             block[idxs] = rows
             sampled[idxs] = flags
         # A sampled tensor with NaN/Inf somewhere: count them exactly (CPU only, rare).
         dirty = np.flatnonzero(block[:, _ROW - 1] > 0)
         if dirty.size:
             rows, _ = _device_rows([tensors[i] for i in dirty], bins, None,
-                                   None if binned is None else [binned[i] for i in dirty])
+                                   None if binned is None else [binned[i] for i in dirty],
+                                   None if ranges is None else ranges[dirty])
             block[dirty] = rows
             sampled[dirty] = False
 

@@ -30,17 +30,18 @@ from .capture import (
     NEVER_CALLED,
     NOT_CALLED_IN_EVAL,
     NOT_REACHED,
+    PACKED_WEIGHTS,
     layer_statuses,
 )
 from .inputs import PreparedInputs, prepare_inputs
-from .layer import _LAYER_KEYS, _MACS, _NEVER_RAN, _STATUS, LAYER_FIELDS, Layer, _layer_rows
+from .layer import _CALLS, _LAYER_KEYS, _MACS, _NEVER_RAN, _STATUS, LAYER_FIELDS, Layer, _layer_rows
 from .macs import MacCount, count_macs
 from .memory import training_memory
 from .params import count_params
 from .trace import check_trace, run_trace
 
-__all__ = ["IN_TORCHSCRIPT", "LAYER_FIELDS", "NEVER_CALLED", "NOT_CALLED_IN_EVAL", "NOT_REACHED", "Layer", "Summary",
-           "summarize"]
+__all__ = ["IN_TORCHSCRIPT", "LAYER_FIELDS", "NEVER_CALLED", "NOT_CALLED_IN_EVAL", "NOT_REACHED", "PACKED_WEIGHTS",
+           "Layer", "Summary", "summarize"]
 
 
 class Summary:
@@ -65,6 +66,8 @@ class Summary:
         # Called (weakly: a WeakMethod) after the lazy MAC pass, however it was triggered, so a
         # panel shows MACs that code counted (panel.summary.macs) without a refresh.
         self._macs_listener: Callable[[], Callable[[], None] | None] | None = None
+        # Called the same way with (module calls done, expected) during the pass, (None, 0) after.
+        self._macs_progress: Callable[[], Callable[[int | None, int], None] | None] | None = None
         # One tuple per layer, in Layer's field order. Layer objects are made the first time
         # ``layers`` is read: to_dict() (what the panel sends) never needs them, and making
         # 2,000 of them costs a tenth of a 2,000-layer forward.
@@ -152,8 +155,15 @@ class Summary:
             )
         inputs = self._inputs
         tree = walk_modules(model)
-        with inputs.placed(tree):
-            self._set_macs(count_macs(tree, inputs.args, inputs.kwargs, mode=self.mode))
+        progress = self._macs_progress() if self._macs_progress is not None else None
+        try:
+            with inputs.placed(tree):
+                count = count_macs(tree, inputs.args, inputs.kwargs, mode=self.mode, progress=progress,
+                                   expected_calls=1 + sum(row[_CALLS] for row in self._rows))  # + the root's call
+        finally:
+            if progress is not None:
+                progress(None, 0)
+        self._set_macs(count)
         listener = self._macs_listener() if self._macs_listener is not None else None
         if listener is not None:
             listener()

@@ -26,6 +26,7 @@ from torch import nn
 from .._core.failures import run_forward
 from .._core.nested import call_shapes, mirror_shapes, tensor_bytes
 from .._core.restore import eval_pass
+from .._core.tensors import is_pack_holder
 from .._core.walk import ModuleTree
 from ..errors import ForwardError
 
@@ -37,6 +38,9 @@ NEVER_CALLED = "never called"
 #: ``Layer.status`` of a module run by TorchScript code (a submodule of a scripted or traced
 #: module): it ran, but inside C++ where no hook sees it, so its calls and shapes are unknown.
 IN_TORCHSCRIPT = "inside TorchScript: not traced"
+#: ``Layer.status`` of a module a quantized module keeps its packed weights in
+#: (``fc._packed_params``): never called by torch, whatever the mode; its owner's row counts them.
+PACKED_WEIGHTS = "holds its parent's packed weights: never called"
 #: ``Layer.status`` of a module that had not run when the forward raised (a panel's partial
 #: summary only: ``summarize`` raises instead).
 NOT_REACHED = "not reached: the forward failed before it"
@@ -160,7 +164,9 @@ def layer_statuses(tree: ModuleTree, records: dict[int, list], mode: str,
         if ran[i]:
             continue
         p = parents[i]
-        if isinstance(modules[p][1], script) and (calls[p] > 0 or statuses[p] == IN_TORCHSCRIPT):
+        if is_pack_holder(modules[i][1]):
+            statuses[i] = PACKED_WEIGHTS
+        elif isinstance(modules[p][1], script) and (calls[p] > 0 or statuses[p] == IN_TORCHSCRIPT):
             statuses[i] = IN_TORCHSCRIPT
         else:
             statuses[i] = idle

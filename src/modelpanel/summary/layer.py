@@ -42,7 +42,8 @@ class Layer:
 
     ``status`` says why a module has no calls when a forward ran: ``""`` when it ran (or a
     module in its subtree did, as for a ``ModuleList``) or no forward ran,
-    ``NOT_CALLED_IN_EVAL`` / ``NEVER_CALLED`` by the pass's mode, or ``IN_TORCHSCRIPT``
+    ``NOT_CALLED_IN_EVAL`` / ``NEVER_CALLED`` by the pass's mode, ``IN_TORCHSCRIPT``, or
+    ``PACKED_WEIGHTS`` for the module a quantized layer keeps its packed weights in
     (``NOT_REACHED`` only in a panel whose forward failed: ``summarize`` raises instead).
     """
 
@@ -89,6 +90,7 @@ _LAYER_KEYS = tuple(f.name for f in dataclasses.fields(Layer))
 LAYER_FIELDS = _LAYER_KEYS
 _MACS = _LAYER_KEYS.index("macs")
 _STATUS = _LAYER_KEYS.index("status")
+_CALLS = _LAYER_KEYS.index("calls")
 
 
 _NEVER_RAN = (0, 0, None, None)  # the capture record of a module that did not run (or no input)

@@ -15,6 +15,8 @@ every module on the call stack. Where it would miss work:
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from typing import Any, NamedTuple
 
 from torch.utils import flop_counter
@@ -48,7 +50,30 @@ class _Counter(flop_counter.FlopCounterMode):
         return super()._count_flops(func_packet, out, args, kwargs)
 
 
-def count_macs(tree: ModuleTree, args: tuple, kwargs: dict[str, Any], *, mode: str = "eval") -> MacCount:
+#: Seconds between two progress reports of the MAC pass (a 2,000-module pass takes seconds).
+PROGRESS_EVERY = 0.1
+
+
+def _progress_hooks(tree: ModuleTree, progress: Callable[[int, int], None], expected: int) -> list[Any]:
+    """A forward hook on every module that reports ``progress(done, expected)`` (module calls
+    finished), at most every PROGRESS_EVERY seconds; the handles, to remove."""
+    done = 0
+    last = time.monotonic()
+    progress(0, expected)
+
+    def hook(*_: Any) -> None:
+        nonlocal done, last
+        done += 1
+        now = time.monotonic()
+        if now - last >= PROGRESS_EVERY:
+            last = now
+            progress(min(done, expected), expected)
+
+    return [module.register_forward_hook(hook) for _, module in tree.modules]
+
+
+def count_macs(tree: ModuleTree, args: tuple, kwargs: dict[str, Any], *, mode: str = "eval",
+               progress: Callable[[int, int], None] | None = None, expected_calls: int = 0) -> MacCount:
     """Total MACs of one forward, MACs per tree path (summed over calls), and uncounted ops.
 
     MACs = FLOPs / 2. ``excluded``: sorted names (``"aten.mkldnn_rnn_layer"``) of the ops that
@@ -57,14 +82,22 @@ def count_macs(tree: ModuleTree, args: tuple, kwargs: dict[str, Any], *, mode: s
 
     The model is run under ``_core.restore.eval_pass`` in ``mode`` (the summary's: "eval",
     "train" or "same", so a train-only branch is counted when the capture saw it) and left as
-    it was. FlopCounterMode
+    it was. ``progress(done, expected_calls)``, when given, is called as the pass starts and
+    then at most every PROGRESS_EVERY seconds with the number of module calls finished (the
+    capture's call count is ``expected_calls``); its hooks are removed after the pass, also when
+    it raises. FlopCounterMode
     names a module by the path it reached it through, which for an alias (a module registered
     under two names) is not the tree's: each name is mapped back with ``tree.canonical``, so
     the work lands on the row the tree shows.
     """
     counter = mac_counter()
-    with eval_pass(tree, what="the MAC count", mode=mode), counter:
-        run_forward(tree, args, kwargs)
+    handles = [] if progress is None else _progress_hooks(tree, progress, max(expected_calls, 1))
+    try:
+        with eval_pass(tree, what="the MAC count", mode=mode), counter:
+            run_forward(tree, args, kwargs)
+    finally:
+        for handle in handles:
+            handle.remove()
     return counted(counter, tree)
 
 

@@ -13,6 +13,10 @@ per refresh. What each costs (stated here because users turn them on):
   step on a CPU; see benchmarks/training_overhead.py for the current figure.
 - :func:`first_nonfinite`: one ``_foreach_norm`` over the weights (or grads) and one transfer;
   the panel runs it on the histogram throttle (every 2 s by default).
+- :func:`weight_norms`: the same as :func:`grad_norms` over the weights, for the gradient flags.
+
+:func:`layer_flags` turns those numbers into per-module flags a learner can act on (dead units,
+vanishing or exploding gradients, NaN/Inf); its docstring says where each threshold comes from.
 """
 
 from __future__ import annotations
@@ -25,13 +29,17 @@ import torch
 from torch import nn
 
 from .._core.host import host_rows, host_values
+from .._core.sharding import local_tensor
 from .._core.walk import owned_tensors, unwrap, walk_modules
 
-__all__ = ["ActivationMonitor", "first_nonfinite", "grad_norms"]
+__all__ = ["ActivationMonitor", "first_nonfinite", "grad_norms", "layer_flags", "weight_norms"]
 
 
 def _norms(tensors: list[torch.Tensor]) -> list[float]:
     """L2 norm of each tensor (float32 accumulation or better), one host transfer per device."""
+    # A DTensor (FSDP2) gradient: the norm of this rank's shard (the job's whole norm is
+    # combined over ranks in training/distributed.py).
+    tensors = [local_tensor(t) for t in tensors]
     norms: list[torch.Tensor | None] = [None] * len(tensors)
     groups: dict[tuple[torch.device, torch.dtype], list[int]] = {}
     for i, t in enumerate(tensors):
@@ -66,6 +74,19 @@ def grad_norms(model: nn.Module) -> tuple[dict[str, float], str | None]:
             first_bad = owner
         per_module[owner] = per_module.get(owner, 0.0) + norm * norm
     return {k: math.sqrt(v) if math.isfinite(v) else None for k, v in per_module.items()}, first_bad
+
+
+def weight_norms(model: nn.Module) -> dict[str, float]:
+    """Per-module L2 norm of the parameters it holds directly (``{tree_path: norm}``).
+
+    The same modules and tensors as :func:`grad_norms` (tied tensors under their first owner,
+    the root's own under ``""``); NaN where a weight is not finite.
+    """
+    owners, tensors = _owned(model, grads=False)
+    per_module: dict[str, float] = {}
+    for owner, norm in zip(owners, _norms(tensors)):
+        per_module[owner] = per_module.get(owner, 0.0) + norm * norm
+    return {k: math.sqrt(v) for k, v in per_module.items()}
 
 
 def first_nonfinite(model: nn.Module, grads: bool = False) -> str | None:
@@ -182,3 +203,67 @@ class ActivationMonitor:
 
 def _finite(x: float) -> float | None:
     return x if math.isfinite(x) else None
+
+
+#: A module's output is "dead" when at least this fraction of its elements is exactly 0.
+DEAD_ZERO_FRAC = 0.99
+#: Gradients vanish in a module whose relative gradient is below this fraction of the largest.
+VANISHING_RATIO = 1e-4
+#: Gradients explode in a module whose gradient norm exceeds this multiple of its weights' norm.
+EXPLODING_RATIO = 10.0
+
+#: The flag names, as the view keys its badges and sentences.
+FLAGS = ("dead", "vanishing", "exploding", "nonfinite_weights", "nonfinite_grads", "nonfinite_activations")
+
+
+def layer_flags(grads: dict[str, float | None], weights: dict[str, float],
+                acts: dict[str, dict[str, float | None]],
+                bad_weights: Any = ()) -> dict[str, list[str]]:
+    """Per-module flags from the diagnostics' numbers: ``{tree_path: [flag, ...]}`` (FLAGS order).
+
+    ``grads``: :func:`grad_norms`' norms (None = not finite); ``weights``: :func:`weight_norms`;
+    ``acts``: :meth:`ActivationMonitor.read` (mean None = not finite); ``bad_weights``: paths of
+    modules holding a NaN/Inf weight. Modules without a flag are left out.
+
+    - ``"dead"``: ``zero_frac >= DEAD_ZERO_FRAC`` (0.99) of the module's last sampled output,
+      e.g. a ReLU whose inputs all went negative ("dying ReLU", Lu et al. 2019, arXiv:1903.06733).
+    - ``"vanishing"`` / ``"exploding"`` compare each module's relative gradient
+      ``r = |grad| / max(|w|, 1)`` (L2 norms of the parameters it holds directly; under 1 the
+      weights' norm says nothing about scale, so the absolute norm is used: zero-initialised
+      layers and small biases). CS231n ("Neural Networks Part 3", babysitting the learning
+      process) puts healthy updates at ~1e-3 of the weights. ``"vanishing"``: r below
+      ``VANISHING_RATIO`` (1e-4) of the largest r in the model (0 included), so where the best
+      layer moves by 1e-3 this one moves by 1e-7, float32's machine epsilon (1.19e-7): its
+      updates round away. Comparing layers, not an absolute floor, is how vanishing gradients
+      were found (Glorot & Bengio 2010, gradients shrinking layer by layer). ``"exploding"``:
+      r above ``EXPLODING_RATIO`` (10), so one SGD step at a common learning rate of 0.1 moves
+      the module by more than its own weights; the absolute form is the scale of
+      ``clip_grad_norm_`` thresholds in use (1 to 10; Pascanu et al. 2013 clip at a norm
+      "from half to ten times" the usual one).
+    - ``"nonfinite_weights"`` / ``"nonfinite_grads"`` / ``"nonfinite_activations"``: a NaN or
+      Inf in that module's weights, gradients (norm None) or last sampled output (mean None).
+    """
+    flags: dict[str, set[str]] = {}
+    for path in bad_weights:
+        flags.setdefault(path, set()).add("nonfinite_weights")
+    ratios: dict[str, float] = {}
+    for path, norm in grads.items():
+        if norm is None or not math.isfinite(norm):
+            flags.setdefault(path, set()).add("nonfinite_grads")
+            continue
+        w = weights.get(path, 0.0)
+        if not math.isfinite(w):
+            continue  # flagged as nonfinite_weights: no scale to compare with
+        ratios[path] = norm / max(w, 1.0)
+    top = max(ratios.values(), default=0.0)
+    for path, r in ratios.items():
+        if r > EXPLODING_RATIO:
+            flags.setdefault(path, set()).add("exploding")
+        elif len(ratios) > 1 and r < VANISHING_RATIO * top:
+            flags.setdefault(path, set()).add("vanishing")
+    for path, stats in acts.items():
+        if stats.get("mean") is None:
+            flags.setdefault(path, set()).add("nonfinite_activations")
+        elif (stats.get("zero_frac") or 0.0) >= DEAD_ZERO_FRAC:
+            flags.setdefault(path, set()).add("dead")
+    return {path: [f for f in FLAGS if f in kinds] for path, kinds in flags.items()}

@@ -161,6 +161,22 @@ class MetricLog:
         return {self._label(name, epoch_level): (np.array(xs, np.float64), np.array(ys, np.float64), epoch_level)
                 for (name, epoch_level), (xs, ys) in new.items()}
 
+    def take_points(self) -> dict[tuple[str, bool], tuple[list[float], list[float]]]:
+        """Like :meth:`take_new`, keyed by ``(name, epoch_level)`` as plain lists (to pickle)."""
+        new, self._new = self._new, {}
+        return new
+
+    def extend(self, points: dict[tuple[str, bool], tuple[list[float], list[float]]]) -> None:
+        """Append points taken elsewhere (``take_points`` of another log, combined), as drained."""
+        for (name, epoch_level), (xs, ys) in points.items():
+            if not xs:
+                continue
+            self._pending.extend((name, epoch_level, float(x), float(y)) for x, y in zip(xs, ys))
+            if not epoch_level:
+                self.last_step = float(xs[-1])
+                self._step = int(xs[-1]) + 1
+        self.drain()
+
     def _label(self, name: str, epoch_level: bool) -> str:
         return f"{name} (epoch)" if epoch_level and (name, False) in self._series else name
 

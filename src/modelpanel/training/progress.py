@@ -45,6 +45,9 @@ class BarBoard:
         self._bars: dict[int, weakref.ref[PanelTqdm]] = {}
         self._next_id = 1
         self.dirty = False
+        # Called once per loop iteration and update() when set: a distributed job's ranks
+        # refresh together at the same count (panel/job.py). None: nothing per iteration.
+        self.tick: Callable[[], None] | None = None
         _BOARDS.add(self)
         _install_ipython_hook()
 
@@ -233,12 +236,28 @@ class PanelTqdm(tqdm):
         # (break, exception, KeyboardInterrupt) cannot see why, so the bar says "stopped" and
         # the IPython hook below upgrades it to "error" with the exception once the cell ends.
         def watched(iterable: Iterable[Any]) -> Any:
-            yield from iterable
+            tick = self._board.tick
+            if tick is None:
+                yield from iterable
+            else:
+                for item in iterable:
+                    yield item
+                    tick()  # after the body: the step is done
             self._exhausted = True
 
         if self.iterable is not None and not self.disable:
             self.iterable = watched(self.iterable)
         return super().__iter__()
+
+    def update(self, n: float | None = 1) -> bool | None:
+        """tqdm's ``update``; for a bar without an iterable also one tick of a distributed job's
+        refresh count (see BarBoard). tqdm's own iteration calls it on its time throttle, which
+        differs between ranks: iterating bars tick in ``__iter__`` instead."""
+        displayed = super().update(n)
+        tick = self._board.tick
+        if tick is not None and self.iterable is None:
+            tick()
+        return displayed
 
     def __exit__(self, exc_type: Any, exc_value: Any, traceback: Any) -> Any:
         if exc_value is None and exc_type is not None:
