@@ -279,22 +279,17 @@ def summarize(
             e.g. ``[torch.long]`` for token ids.
         macs: count MACs now. By default they are counted the first time ``.macs`` is read,
             because FlopCounterMode costs several forwards on models of many small layers.
-        trace: ``"fake"``: the forward runs under torch's FakeTensorMode, which carries shapes,
-            dtypes and devices through the same ops without computing or allocating anything
-            (parameters converted on the fly, never copied), with the MACs counted in that same
-            pass: same layers, shapes, calls and MACs as ``"real"``, at a fraction of a real
-            forward (GPT-2 small at 512 tokens: see benchmarks/summary.py), also on the meta
-            device. ``"real"``: the model's own forward (MACs in a second pass when first read).
-            ``"auto"`` (default): fake on the meta device or where the work is large
-            (``trace.prefers_fake``: parameters per module x input elements >= 1e8; below, the
-            fake machinery costs more than the math), else real; and real wherever fake fails:
-            a shape that depends on values (``nonzero``, boolean masks, ``unique``), a value
-            read (``.item()``, ``if`` on a tensor), an op without a fake kernel, a custom
-            autograd Function needing values, a real tensor outside the model's parameters,
-            buffers and tensor attributes, a TorchScript or lazy module, a ``device=`` that moves
-            the model. ``Summary.trace`` says which ran, ``Summary.trace_fallback`` why not fake;
-            ``"fake"`` raises ForwardError there instead. Fake runs torch's meta kernels,
-            which check shapes but not always dtypes (a float64 input into float32 Linear).
+        trace: ``"fake"``: one forward under torch's FakeTensorMode (shapes, dtypes, devices;
+            no value computed, nothing allocated, parameters never copied) that also counts the
+            MACs: the layers, shapes, calls and MACs of ``"real"`` at a fraction of a forward
+            (benchmarks/summary_trace.py), meta-device models included. ``"real"``: the model's
+            own forward. ``"auto"``: fake on the meta device or where parameters per module x
+            input elements >= 1e8 (``trace.prefers_fake``, measured), else real; and real where
+            fake fails: shapes that depend on values (``nonzero``, masks), a value read
+            (``.item()``, ``if`` on a tensor), an op without a fake kernel, a custom autograd
+            Function or real tensor fake cannot take, TorchScript, lazy modules, a ``device=``
+            move. ``Summary.trace`` says which ran, ``trace_fallback`` why (``"fake"`` raises
+            ForwardError instead). Meta kernels check shapes, not always dtypes.
         mode: the train/eval mode of the forward. ``"eval"`` (default): every module in eval
             mode, as for inference. ``"train"``: every module in train mode, so branches only
             a training model takes run and show their shapes (Inception's ``AuxLogits``,
