@@ -51,8 +51,8 @@ class Summary:
     counts them, as torchinfo users expect), then only through a weak reference; a panel's
     summary (``panel.summary``) holds it weakly from the start. Counts are ints; byte figures are None where they need an input that was not given.
     ``macs`` (and each layer's ``macs``, and ``str(summary)``) run a second forward under
-    FlopCounterMode the first time they are read; ``to_dict()`` does not, unless
-    ``to_dict(macs=True)``.
+    FlopCounterMode the first time they are read (a fake trace counted them already);
+    ``to_dict()`` does not, unless ``to_dict(macs=True)``.
     """
 
     def __init__(self, *, model: nn.Module, rows: list[tuple], fields: dict[str, Any],
@@ -122,8 +122,8 @@ class Summary:
     def macs(self) -> int | None:
         """Multiply-accumulates of one forward (FLOPs / 2); None when no input was given.
 
-        Counted by a second forward under FlopCounterMode the first time it is read.
-        Raises ModelPanelError if the model has been deleted before that.
+        Counted by a second forward under FlopCounterMode the first time it is read (by the
+        trace itself when ``trace == "fake"``). Raises ModelPanelError if the model has been deleted before that.
         """
         self._ensure_macs()
         return self._macs
