@@ -119,7 +119,7 @@ def test_fake_and_real_agree_on_the_zoo(make, kwargs) -> None:
     before = snapshot_state(model)
     rng = torch.get_rng_state()
     fake = summarize(model, **kwargs, trace="fake")
-    assert torch.equal(torch.get_rng_state(), rng)  # Dropout in train mode draws no real mask
+    assert torch.equal(torch.get_rng_state(), rng)  # the global random state as it was (train-mode Dropout)
     assert fake.trace == "fake" and fake.trace_fallback is None
     assert fake.macs_counted  # counted in the same pass: no second forward needed
     assert_state_unchanged(model, before)
