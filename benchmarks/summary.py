@@ -1,6 +1,6 @@
 """What a summary costs, as a multiple of one bare forward, measured side by side in one run.
 
-    .venv/bin/python benchmarks/summary.py [--repeats 15] [--before GIT_REF] [--gc-heap 300000]
+    .venv/bin/python benchmarks/summary.py [--repeats 15] [--before GIT_REF] [--gc-heap 300000] [--trace]
 
 For each model: median time of a bare ``no_grad`` eval forward, ``summarize()`` (default: one
 hooked forward, no MAC pass), the same followed by ``to_dict()`` (what the panel sends) and by
@@ -16,6 +16,13 @@ beside them: noise only ever adds time, so it is the steadier figure for compari
 versions of the code. Garbage is collected before each timed call: otherwise a full
 collection, set off by whatever earlier variants left behind, lands inside whichever variant
 happens to allocate at that moment (seen: one variant's median at 5x its minimum).
+
+Each case also times ``summarize(trace="real")`` and ``trace="fake"`` (MACs included in fake;
+``+ .macs`` adds the real path's MAC pass), so "auto" (the default) is seen next to both.
+``--trace`` adds the issue-13 targets (``benchmarks/summary_trace.py``): GPT-2 small at 512
+tokens and ResNet-50 at 16 x 3 x 224 x 224, fake vs a bare forward; the 70B meta Llama's wall
+time and peak memory; GPT-2 small's peak memory under a fake summary; the one-off cost of
+the first fake trace in a fresh process.
 
 ``--gc-heap N`` adds what that collection costs a user: with N small objects alive (a
 notebook's heap) and no collection between calls, ``summarize()`` on the 2,000-layer stack
@@ -40,7 +47,7 @@ from torch import nn
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "tests" / "support"))
 
-from zoo import SmallCNN, gpt2_tiny, linear_stack  # noqa: E402
+from zoo import IrisMLP, SmallCNN, gpt2_tiny, linear_stack  # noqa: E402
 
 from modelpanel._core.nested import call_shapes, mirror_shapes  # noqa: E402
 from modelpanel._core.walk import walk_modules  # noqa: E402
@@ -136,6 +143,7 @@ def main() -> None:
     parser.add_argument("--only", default="", help="run only the cases whose name contains this")
     parser.add_argument("--before", default="", help="also time summarize() as of this git commit")
     parser.add_argument("--gc-heap", type=int, default=0, help="also time the GC pause in a heap of this many objects")
+    parser.add_argument("--trace", action="store_true", help="also run the fake-trace targets (minutes)")
     opts = parser.parse_args()
     before = None
     if opts.before:
@@ -148,6 +156,7 @@ def main() -> None:
     torch.manual_seed(0)
     torch.set_num_threads(1)  # a shared 2-core box: one thread keeps the variants comparable
     cases = [
+        ("IrisMLP, x (1, 4)", IrisMLP().eval(), torch.randn(1, 4)),
         ("linear_stack(2000), x (1, 16)", linear_stack(2000).eval(), torch.randn(1, 16)),
         ("SmallCNN, x (8, 1, 28, 28)", SmallCNN().eval(), torch.randn(8, 1, 28, 28)),
         ("gpt2_tiny(n_layer=4, d=128), ids (1, 64)",
@@ -172,6 +181,10 @@ def main() -> None:
         variants: dict[str, Callable[[], object]] = {
             "bare forward": bare,
             "summarize() default": lambda model=model, x=x: summarize(model, input_data=x),
+            "  trace='real'": lambda model=model, x=x: summarize(model, input_data=x, trace="real"),
+            "  trace='fake' (+MACs)": lambda model=model, x=x: summarize(model, input_data=x, trace="fake"),
+            "  default + .macs": lambda model=model, x=x: summarize(model, input_data=x).macs,
+            "  trace='real' + .macs": lambda model=model, x=x: summarize(model, input_data=x, trace="real").macs,
             "  + to_dict() (panel)": lambda model=model, x=x: summarize(model, input_data=x).to_dict(),
             "  + .layers": lambda model=model, x=x: summarize(model, input_data=x).layers,
             "  its hooked forward": lambda x=x, tree=tree: capture(tree, (x,), {}),
@@ -207,6 +220,10 @@ def main() -> None:
 
     if opts.gc_heap:
         gc_section(opts.gc_heap, opts.repeats)
+    if opts.trace:
+        from summary_trace import trace_section
+
+        trace_section(clock)
 
 
 if __name__ == "__main__":

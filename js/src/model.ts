@@ -58,6 +58,21 @@ export interface Summary {
   error?: string | null; // the panel's forward raised: the ForwardError's message; null when it ran
   failed_path?: string | null; // where it raised: tree path ("" = the model itself); null when it ran
   layers: Layer[];
+  // Which forward the summary ran (summarize(trace=)): "fake" counted the MACs in that pass;
+  // null without input. trace_fallback: why "auto" ran real where it tried fake. Absent from
+  // older kernels.
+  trace?: "fake" | "real" | null;
+  trace_fallback?: string | null;
+  training_memory?: TrainingMemory | null; // Summary.memory("AdamW"), bytes; null without activations
+}
+
+/** Bytes to run and to train the model at the summary's input (summary/memory.py). */
+export interface TrainingMemory {
+  optimizer: string; // "AdamW"
+  inference: number; // parameters + buffers + input + activations
+  training: number; // inference + gradients + optimizer_states
+  gradients: number;
+  optimizer_states: number;
 }
 
 /** One parameter tensor (tied tensors once, with all their names): `_params` + `_param_stats` row. */

@@ -60,7 +60,8 @@ export function macsItem(s: Summary, request: MacsRequest = IDLE, t: Translate =
       ...(request.error ? { note: t("header.macsCountFailed") } : {}),
     };
   }
-  const title = t("header.macsTitle", { n: formatInt(s.macs) });
+  const title =
+    t("header.macsTitle", { n: formatInt(s.macs) }) + (s.trace === "fake" ? t("header.macsFake") : "");
   const excluded = s.macs_excluded ?? [];
   if (!excluded.length) return { ...item, value: formatCompact(s.macs), title };
   return {
@@ -86,7 +87,21 @@ export function headerItems(s: Summary, request: MacsRequest = IDLE, t: Translat
     { key: "devices", label: t("header.devices", { n: several(s.devices) }), value: (s.devices ?? []).join(", ") || MISSING, title: "" },
     { key: "dtypes", label: t("header.dtypes", { n: several(s.dtypes) }), value: (s.dtypes ?? []).join(", ") || MISSING, title: "" },
     { key: "mode", label: t("header.mode"), value: t(s.training ? "mode.train" : "mode.eval"), title: t("header.modeTitle") },
+    ...trainingItem(s, t),
   ];
+}
+
+/** The training-memory card (none until a forward ran): one training step at the summary's input. */
+export function trainingItem(s: Pick<Summary, "training_memory">, t: Translate = EN): HeaderItem[] {
+  const m = s.training_memory;
+  if (!m) return [];
+  const title = t("header.trainMemoryTitle", {
+    optimizer: m.optimizer,
+    inference: formatBytes(m.inference),
+    gradients: formatBytes(m.gradients),
+    states: formatBytes(m.optimizer_states),
+  });
+  return [{ key: "train-memory", label: t("header.trainMemory", { optimizer: m.optimizer }), value: formatBytes(m.training), title }];
 }
 
 /** The banner of a failed forward: a heading and the ForwardError's message; null when it ran. */

@@ -148,3 +148,19 @@ export function displayedRecords(records: readonly ParamRecord[] | null, state: 
   const rows = filterBySubtree(records ?? [], state.selectedPath);
   return state.sort ? sortRecords(rows, state.sort.key, state.sort.dir) : rows;
 }
+
+/** Whether a tensor holds no values to bin: on the meta device, or lazy before its first forward
+ * (the kernel's note says so: `_core/tensors.py` param_note). */
+export function hasNoValues(r: ParamRecord): boolean {
+  const note = r.note ?? "";
+  return r.device === "meta" || note.startsWith("meta:") || note.startsWith("lazy:");
+}
+
+/** The histogram view's note on the tensors it leaves out for having no values; "" when none. */
+export function valuelessNote(displayed: readonly ParamRecord[], t: Translate = EN): string {
+  const n = displayed.filter(hasNoValues).length;
+  if (!n) return "";
+  const meta = displayed.some((r) => r.device === "meta" || (r.note ?? "").startsWith("meta:"));
+  const kind = meta ? "meta" : "lazy";
+  return n === displayed.length ? t(`hist.${kind}All`) : t(`hist.${kind}Some`, { n });
+}

@@ -17,7 +17,7 @@ import type { Hists } from "../core/hists";
 import { type Store, setWatched } from "../core/store";
 import { themeOf, withTheme } from "../core/theme";
 import { barsFor } from "../logic/histograms";
-import { displayedRecords, histogramIds } from "../logic/params";
+import { displayedRecords, hasNoValues, histogramIds, valuelessNote } from "../logic/params";
 import type { Model, ParamRecord } from "../model";
 
 const SMALL = { width: 216, height: 140 };
@@ -76,12 +76,16 @@ export function mountHistograms(
   function sync() {
     const records = recordsOf(model);
     const byId = new Map(records.map((r) => [r.id, r]));
-    const ids = histogramIds(displayedRecords(records, store.get()), store.get().picked);
+    const displayed = displayedRecords(records, store.get());
+    const ids = histogramIds(displayed.filter((r) => !hasNoValues(r)), store.get().picked);
+    const valueless = valuelessNote(displayed, t);
     setWatched(store, "histograms", ids);
     if (enlarged !== null && !ids.includes(enlarged)) enlarged = null;
     note.textContent =
       hists.error ||
-      t(!records.length ? "hist.empty" : ids.length ? "hist.enlarge" : "hist.noneSelected");
+      (!records.length
+        ? t("hist.empty")
+        : [valueless, ids.length ? t("hist.enlarge") : valueless ? "" : t("hist.noneSelected")].filter(Boolean).join(" "));
     for (const [id, item] of items) {
       if (ids.includes(id)) continue;
       io?.unobserve(item.plot);

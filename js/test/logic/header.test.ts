@@ -1,6 +1,6 @@
 // The MACs card's text (pure: no DOM).
 import { describe, expect, it } from "vitest";
-import { headerItems } from "../../src/logic/header";
+import { headerItems, trainingItem } from "../../src/logic/header";
 import { stackSummary } from "../helpers";
 
 const macsCard = (macs: number | null, excluded: string[] | null) =>
@@ -29,5 +29,24 @@ describe("headerItems: MACs", () => {
     expect(card({ done: 0, total: 0 })?.value).toBe("counting…");
     expect(card(null, true)?.value).toBe("counting…");
     expect(card(null)?.action).toBe("Count MACs");
+  });
+});
+
+describe("headerItems: training memory and a fake trace", () => {
+  it("shows what a training step needs, once a forward ran", () => {
+    expect(trainingItem({ training_memory: null })).toEqual([]);
+    expect(trainingItem({})).toEqual([]);
+    const memory = { optimizer: "AdamW", inference: 2048, training: 5120, gradients: 1024, optimizer_states: 2048 };
+    expect(trainingItem({ training_memory: memory })).toEqual([{
+      key: "train-memory", label: "to train (AdamW)", value: "5.0 KiB",
+      title: "One training step at this input with AdamW: parameters, buffers, input and activations 2.0 KiB + " +
+        "gradients 1.0 KiB + AdamW state 2.0 KiB (panel.summary.memory(optimizer=...) for another optimizer)",
+    }]);
+  });
+
+  it("says when the MACs came from the fake trace", () => {
+    const card = headerItems({ ...stackSummary(2), macs: 80, macs_excluded: [], trace: "fake" }).find((i) => i.key === "macs");
+    expect(card?.title).toBe("80 multiply-accumulates per forward (counted in the summary's own pass, traced with fake tensors: no values computed)");
+    expect(card?.action).toBeUndefined();
   });
 });

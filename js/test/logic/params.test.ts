@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { COLUMNS, filterBySubtree, histogramIds, naturalCompare, nextSort, sortRecords } from "../../src/logic/params";
+import { COLUMNS, filterBySubtree, hasNoValues, histogramIds, naturalCompare, nextSort, sortRecords, valuelessNote } from "../../src/logic/params";
 import type { ParamRecord } from "../../src/model";
 
 function rec(id: number, name: string, over: Partial<ParamRecord> = {}): ParamRecord {
@@ -74,5 +74,20 @@ describe("COLUMNS", () => {
     const texts = COLUMNS.map((c) => c.text(records[3] as ParamRecord));
     expect(texts).toEqual(["head.weight, embed.weight", "4", "30", "float32", "cpu", "yes", "0.1", "1", "-1", "1", "0 / 2"]);
     expect(COLUMNS.map((c) => c.text(records[1] as ParamRecord)).slice(6)).toEqual(["—", "—", "—", "—", "30 / 0"]);
+  });
+});
+
+describe("hasNoValues / valuelessNote", () => {
+  const meta = rec(4, "fc.weight", { device: "meta", note: "meta: no values", mean: null, std: null, min: null, max: null });
+  const lazy = rec(5, "lazy.weight", { shape: [], numel: 0, note: "lazy: not materialised until the first forward" });
+  it("knows meta and lazy tensors hold no values, and nothing else", () => {
+    expect([meta, lazy, ...records].map(hasNoValues)).toEqual([true, true, false, false, false, false]);
+  });
+  it("says why histograms are left out, for all or some of the tensors", () => {
+    expect(valuelessNote(records)).toBe("");
+    expect(valuelessNote([meta])).toBe("No histograms or statistics: on the meta device, tensors have shapes and dtypes but no values.");
+    expect(valuelessNote([records[0] as ParamRecord, lazy])).toBe(
+      "1 tensor left out: lazy parameters have no values until the model's first forward.",
+    );
   });
 });

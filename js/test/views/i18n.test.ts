@@ -22,6 +22,8 @@ const KEPT = [
   "requires_grad", "ModelPanel", "Python", "it", "inference_mode", "dtype",
   // Names of activations, layers and initialisations, which Chinese course material keeps too.
   "ReLU", "LeakyReLU", "GELU", "sigmoid", "tanh", "BatchNorm", "LayerNorm", "He", "Kaiming", "log",
+  // torch.optim class names (the training-memory card names its optimizer).
+  "AdamW",
 ];
 
 /** Everything a user reads or hears in `el`: text (not the stylesheet) and the attributes that speak. */

@@ -213,7 +213,7 @@ PASS_MODES = ("eval", "train", "same")
 
 @contextlib.contextmanager
 def eval_pass(tree: ModuleTree, *, what: str = "the pass", track_storage: bool = False,
-              mode: str = "eval") -> Iterator[None]:
+              mode: str = "eval", clone_buffers: bool = True) -> Iterator[None]:
     """A pass in ``mode``, no_grad and no fused MHA fast path inside; the whole state put back after.
 
     ``mode``: ``"eval"`` (every module in eval mode, the default), ``"train"`` (every module in
@@ -223,10 +223,12 @@ def eval_pass(tree: ModuleTree, *, what: str = "the pass", track_storage: bool =
     Only flags that differ are written: a model already in the mode costs one read each.
     A forward that switches modes itself (``self.bn.train()``) or updates a buffer is undone
     by the restore, like everything in :class:`ModelState`. Raises ValueError for another mode.
+    ``clone_buffers=False``: a pass that cannot write the real buffers (a fake pass, whose
+    buffers are swapped for FakeTensors) skips their copy.
     """
     if mode not in PASS_MODES:
         raise ValueError(f"mode={mode!r} is not one of {', '.join(map(repr, PASS_MODES))}")
-    with restored(tree, what=what, track_storage=track_storage) as state:
+    with restored(tree, what=what, track_storage=track_storage, clone_buffers=clone_buffers) as state:
         if mode != "same":
             flag = mode == "train"
             set_training(tree, [flag] * len(tree.modules), set(state.scripted))

@@ -22,22 +22,23 @@ from torch.nn.modules.lazy import LazyModuleMixin
 from .._core.gc import gc_paused
 from .._core.nested import iter_tensors, tensor_bytes
 from .._core.restore import PASS_MODES
-from .._core.walk import ModuleTree, module_kind, unwrap, walk_modules
+from .._core.walk import module_kind, unwrap, walk_modules
 from ..errors import ForwardError, InputError, ModelPanelError
-from . import export
+from . import export, memory
 from .capture import (
     IN_TORCHSCRIPT,
     NEVER_CALLED,
     NOT_CALLED_IN_EVAL,
     NOT_REACHED,
     PACKED_WEIGHTS,
-    capture,
     layer_statuses,
 )
 from .inputs import PreparedInputs, prepare_inputs
-from .layer import _CALLS, _LAYER_KEYS, _MACS, _STATUS, LAYER_FIELDS, Layer
-from .macs import count_macs
-from .params import ParamCounts, count_params
+from .layer import _CALLS, _LAYER_KEYS, _MACS, _NEVER_RAN, _STATUS, LAYER_FIELDS, Layer, _layer_rows
+from .macs import MacCount, count_macs
+from .memory import training_memory
+from .params import count_params
+from .trace import check_trace, run_trace
 
 __all__ = ["IN_TORCHSCRIPT", "LAYER_FIELDS", "NEVER_CALLED", "NOT_CALLED_IN_EVAL", "NOT_REACHED", "PACKED_WEIGHTS",
            "Layer", "Summary", "summarize"]
@@ -50,8 +51,8 @@ class Summary:
     counts them, as torchinfo users expect), then only through a weak reference; a panel's
     summary (``panel.summary``) holds it weakly from the start. Counts are ints; byte figures are None where they need an input that was not given.
     ``macs`` (and each layer's ``macs``, and ``str(summary)``) run a second forward under
-    FlopCounterMode the first time they are read; ``to_dict()`` does not, unless
-    ``to_dict(macs=True)``.
+    FlopCounterMode the first time they are read (a fake trace counted them already);
+    ``to_dict()`` does not, unless ``to_dict(macs=True)``.
     """
 
     def __init__(self, *, model: nn.Module, rows: list[tuple], fields: dict[str, Any],
@@ -95,6 +96,11 @@ class Summary:
         # The root's own call count and parameter formula, for the panel's root row (panel/state.py).
         self._root_calls: int = fields.get("root_calls", 0)
         self._root_formula: str = fields.get("root_formula", "")
+        #: The forward that ran: "fake", "real", or None without input (see summarize's ``trace=``).
+        self.trace: str | None = fields.get("trace")
+        #: Why "auto" ran real where it tried fake, one line naming the op and module; else None.
+        self.trace_fallback: str | None = fields.get("trace_fallback")
+        self._trainable_bytes: int | None = None  # summary/memory.py's, once read
 
     @property
     def layers(self) -> list[Layer]:
@@ -116,8 +122,8 @@ class Summary:
     def macs(self) -> int | None:
         """Multiply-accumulates of one forward (FLOPs / 2); None when no input was given.
 
-        Counted by a second forward under FlopCounterMode the first time it is read.
-        Raises ModelPanelError if the model has been deleted before that.
+        Counted by a second forward under FlopCounterMode the first time it is read (by the
+        trace itself when ``trace == "fake"``). Raises ModelPanelError if the model has been deleted before that.
         """
         self._ensure_macs()
         return self._macs
@@ -152,12 +158,19 @@ class Summary:
         progress = self._macs_progress() if self._macs_progress is not None else None
         try:
             with inputs.placed(tree):
-                total, per_path, excluded = count_macs(
-                    tree, inputs.args, inputs.kwargs, mode=self.mode, progress=progress,
-                    expected_calls=1 + sum(row[_CALLS] for row in self._rows))  # + the root's call
+                count = count_macs(tree, inputs.args, inputs.kwargs, mode=self.mode, progress=progress,
+                                   expected_calls=1 + sum(row[_CALLS] for row in self._rows))  # + the root's call
         finally:
             if progress is not None:
                 progress(None, 0)
+        self._set_macs(count)
+        listener = self._macs_listener() if self._macs_listener is not None else None
+        if listener is not None:
+            listener()
+
+    def _set_macs(self, count: MacCount) -> None:
+        """Book a MAC count (the lazy pass's, or the fake trace's) on the summary and its layers."""
+        total, per_path, excluded = count
         # Inside TorchScript nothing is booked per module: unknown, not zero.
         macs = [None if row[_STATUS] == IN_TORCHSCRIPT else per_path.get(row[0], 0) for row in self._rows]
         self._rows = [(*row[:_MACS], m, *row[_MACS + 1 :]) for row, m in zip(self._rows, macs)]
@@ -168,9 +181,6 @@ class Summary:
         self._macs_excluded = excluded
         self._inputs = None
         self._model_held = None
-        listener = self._macs_listener() if self._macs_listener is not None else None
-        if listener is not None:
-            listener()
 
     def layer_rows(self) -> list[tuple]:
         """One tuple per layer in ``Layer``'s field order (``LAYER_FIELDS``); never runs the MAC pass.
@@ -201,6 +211,9 @@ class Summary:
             "mode": self.mode,
             "input_shapes": self.input_shapes,
             "root_params": self.root_params,
+            "trace": self.trace,
+            "trace_fallback": self.trace_fallback,
+            "training_memory": training_memory(self),
         }
 
     def _hold_weakly(self) -> None:
@@ -227,6 +240,7 @@ class Summary:
     table = export.table
     to_markdown = export.to_markdown
     to_dataframe = export.to_dataframe
+    memory = memory.memory  # summary.memory(optimizer="AdamW"): bytes to run and train (summary/memory.py)
 
     def __str__(self) -> str:
         return self.table()  # every depth and column: counts the MACs first (see table())
@@ -238,39 +252,6 @@ class Summary:
         )
 
 
-_NEVER_RAN = (0, 0, None, None)  # the capture record of a module that did not run (or no input)
-
-
-def _layer_rows(tree: ModuleTree, counts: ParamCounts, records: dict[int, list],
-                statuses: list[str]) -> tuple[list[tuple], int]:
-    """One tuple per layer (root excluded) in Layer's field order, and the forward activations.
-
-    Activations are the bytes of what leaf modules returned (a parent's output is a child's
-    tensor); a root without children is its own only leaf, and a TorchScript module called
-    from Python counts as a leaf (no hook sees its submodules). ``records`` is ``Capture.records``,
-    ``statuses`` the ``Layer.status`` of each module of the tree (see ``capture.layer_statuses``).
-    """
-    never_ran = _NEVER_RAN
-    modules, names, depths, parents = tree.modules, tree.names, tree.depths, tree.parents
-    shared = counts.shared
-    subtree, own, trainable, formula = counts.subtree, counts.own, counts.subtree_trainable, counts.formula
-    script = torch.jit.ScriptModule
-    root = modules[0][1]
-    activation_bytes = 0 if root._modules and not isinstance(root, script) else records.get(id(root), never_ran)[1]
-    rows = []
-    for i in range(1, len(modules)):
-        path, module = modules[i]
-        calls, out_bytes, input_shape, output_shape = records.get(id(module), never_ran)
-        if not module._modules or isinstance(module, script):
-            activation_bytes += out_bytes
-        rows.append((
-            path, names[i], module_kind(module), depths[i], modules[parents[i]][0], input_shape,
-            output_shape, calls, subtree[i], own[i], trainable[i], None, i in shared, formula[i],
-            statuses[i],
-        ))  # fmt: skip
-    return rows, activation_bytes
-
-
 def summarize(
     model: nn.Module,
     input_size: Sequence[int] | Sequence[Sequence[int]] | None = None,
@@ -280,6 +261,7 @@ def summarize(
     dtypes: torch.dtype | Sequence[torch.dtype] | None = None,
     macs: bool = False,
     mode: str = "eval",
+    trace: str = "auto",
 ) -> Summary:
     """Summarise ``model``: its layer tree, shapes, parameter counts, memory and (on demand) MACs.
 
@@ -297,6 +279,17 @@ def summarize(
             e.g. ``[torch.long]`` for token ids.
         macs: count MACs now. By default they are counted the first time ``.macs`` is read,
             because FlopCounterMode costs several forwards on models of many small layers.
+        trace: ``"fake"``: one forward under torch's FakeTensorMode (shapes, dtypes, devices;
+            no value computed, nothing allocated, parameters never copied) that also counts the
+            MACs: the layers, shapes, calls and MACs of ``"real"`` at a fraction of a forward
+            (benchmarks/summary_trace.py), meta-device models included. ``"real"``: the model's
+            own forward. ``"auto"``: fake on the meta device or where parameters per module x
+            input elements >= 1e8 (``trace.prefers_fake``, measured), else real; and real where
+            fake fails: shapes that depend on values (``nonzero``, masks), a value read
+            (``.item()``, ``if`` on a tensor), an op without a fake kernel, a custom autograd
+            Function or real tensor fake cannot take, TorchScript, lazy modules, a ``device=``
+            move. ``Summary.trace`` says which ran, ``trace_fallback`` why (``"fake"`` raises
+            ForwardError instead). Meta kernels check shapes, not always dtypes.
         mode: the train/eval mode of the forward. ``"eval"`` (default): every module in eval
             mode, as for inference. ``"train"``: every module in train mode, so branches only
             a training model takes run and show their shapes (Inception's ``AuxLogits``,
@@ -321,16 +314,19 @@ def summarize(
     Raises:
         TypeError: ``model`` is not an ``nn.Module``.
         InputError: the input has the wrong form (the message lists the accepted ones), or
-            ``mode`` is not one of "eval", "train", "same".
+            ``mode`` is not one of "eval", "train", "same", or ``trace`` not one of "auto",
+            "fake", "real".
         DeviceError: ``device`` is unknown or unavailable, or would move a multi-device model.
-        ForwardError: the forward raised; names the module path and the shapes it got.
+        ForwardError: the forward raised; names the module path and the shapes it got
+            (with ``trace="fake"``: also where the fake pass cannot run, and why).
 
     >>> summarize(IrisMLP(), input_size=(1, 4)).layers[2].output_shape
     [1, 3]
     """
     model = _checked(model, mode, "summarize()")
+    check_trace(trace)
     with gc_paused():  # tens of thousands of small lists and tuples on large models: see _core/gc.py
-        summary, _ = _summarize(model, input_size, input_data, device, dtypes, mode, keep_partial=False)
+        summary, _ = _summarize(model, input_size, input_data, device, dtypes, mode, keep_partial=False, trace=trace)
     if macs:
         summary._ensure_macs()
     return summary
@@ -348,7 +344,7 @@ def _checked(model: nn.Module, mode: Any, who: str) -> nn.Module:
 
 
 def _summarize(model: nn.Module, input_size: Any, input_data: Any, device: Any, dtypes: Any,
-               mode: str, *, keep_partial: bool) -> tuple[Summary, ForwardError | None]:
+               mode: str, *, keep_partial: bool, trace: str = "auto") -> tuple[Summary, ForwardError | None]:
     """``summarize`` of an unwrapped model, without the MAC pass; with ``keep_partial``, a
     failing forward gives what was captured before it and the error (see partial.py)."""
     tree = walk_modules(model)
@@ -356,21 +352,25 @@ def _summarize(model: nn.Module, input_size: Any, input_data: Any, device: Any, 
     training = model.training
     records: dict[int, list] = {}
     error: ForwardError | None = None
+    traced = None
+    counts = None
     if prepared is not None:
         # Checked before the forward: a lazy module changes its class when it materialises.
         has_lazy = any(isinstance(m, LazyModuleMixin) for _, m in tree.modules)
-        with prepared.placed(tree):
-            captured = capture(tree, prepared.args, prepared.kwargs, mode=mode, keep_partial=keep_partial)
-        records, error = captured.records, captured.error
+        counts = None if has_lazy else count_params(tree)  # (trace="auto" weighs the parameters)
+        traced = run_trace(tree, prepared, mode=mode, keep_partial=keep_partial, trace=trace,
+                           params=0 if counts is None else counts.total)
+        records, error = traced.captured.records, traced.captured.error
         if has_lazy:
             # A lazy module may build submodules when it materialises: walk the tree again.
             tree = walk_modules(model)
-    counts = count_params(tree)
+    if counts is None:
+        counts = count_params(tree)
     failed_path = None if error is None else (error.module_path or "")
     statuses = [""] * len(tree.modules) if prepared is None else layer_statuses(tree, records, mode, failed_path)
     rows, activation_bytes = _layer_rows(tree, counts, records, statuses)
 
-    inputs = None if prepared is None else (prepared.args, prepared.kwargs)
+    inputs = None if prepared is None else traced.inputs
     if prepared is not None and not counts.devices:
         counts.devices = list(dict.fromkeys(str(t.device) for t in iter_tensors(inputs)))
     summary = Summary(
@@ -394,8 +394,12 @@ def _summarize(model: nn.Module, input_size: Any, input_data: Any, device: Any, 
             "output_shape": records.get(id(model), _NEVER_RAN)[3],
             "root_calls": records.get(id(model), _NEVER_RAN)[0],
             "root_formula": counts.formula[0],
+            "trace": None if traced is None else traced.trace,
+            "trace_fallback": None if traced is None else traced.fallback,
         },
-        # A forward that fails would fail the MAC pass too: nothing to count.
-        inputs=prepared if error is None else None,
+        # A forward that fails would fail the MAC pass too: nothing to count; the fake trace counted.
+        inputs=prepared if error is None and (traced is None or traced.macs is None) else None,
     )
+    if traced is not None and traced.macs is not None:
+        summary._set_macs(traced.macs)
     return summary, error

@@ -15,7 +15,9 @@ after them for the pass, which records the output the next layer really receives
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+from contextlib import AbstractContextManager
 from typing import Any
 
 import torch
@@ -62,7 +64,8 @@ class Capture:
 
 
 def capture(tree: ModuleTree, args: tuple, kwargs: dict[str, Any], *, track_storage: bool = False,
-            mode: str = "eval", keep_partial: bool = False) -> Capture:
+            mode: str = "eval", keep_partial: bool = False,
+            within: AbstractContextManager | None = None, tensor_type: type = torch.Tensor) -> Capture:
     """Run one forward of the tree's root with a global forward hook; restore the model after.
 
     The pass runs under ``_core.restore.eval_pass`` (``mode``: "eval", "train" or "same";
@@ -70,10 +73,14 @@ def capture(tree: ModuleTree, args: tuple, kwargs: dict[str, Any], *, track_stor
     the pass). Raises ForwardError if the forward raises, unless ``keep_partial``: then the
     records made before it are returned with the error in ``Capture.error``. Every hook is
     removed and the state restored either way.
+
+    ``within``: a context entered inside the restored pass, around the forward (the fake
+    trace's swap to FakeTensors, its mode and its MAC counter: see ``summary/trace.py``); the
+    real buffers are then not copied, as nothing can write them. ``tensor_type``: the exact type
+    of the tensors the forward makes (``FakeTensor`` there), for the hook's fast path.
     """
     records: dict[int, list] = {}
     get = records.get
-    tensor_type = torch.Tensor
     # Modules with forward hooks of their own are recorded by a hook that runs after those.
     late = {id(m): m for _, m in tree.modules if m._forward_hooks}
 
@@ -107,7 +114,9 @@ def capture(tree: ModuleTree, args: tuple, kwargs: dict[str, Any], *, track_stor
         hook = record
 
     error: ForwardError | None = None
-    with eval_pass(tree, what="summarize", track_storage=track_storage, mode=mode):
+    clone_buffers = within is None
+    with eval_pass(tree, what="summarize", track_storage=track_storage, mode=mode, clone_buffers=clone_buffers), \
+            within if within is not None else contextlib.nullcontext():
         handles = [m.register_forward_hook(record, with_kwargs=True) for m in late.values()]
         handle = nn.modules.module.register_module_forward_hook(hook, with_kwargs=True)
         try:

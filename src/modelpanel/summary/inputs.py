@@ -90,13 +90,36 @@ def model_dtype(tree: ModuleTree) -> torch.dtype:
 
 @dataclass
 class PreparedInputs:
-    """Forward arguments, where the pass runs, and the shapes of what the user passed."""
+    """Forward arguments, where the pass runs, and the shapes of what the user passed.
 
-    args: tuple
+    For ``input_size`` the random tensors are drawn the first time ``args`` is read: a fake
+    trace makes FakeTensors of ``random``'s shapes and dtypes instead, and allocates nothing.
+    """
+
+    given_args: tuple | None  # None: drawn from ``random`` on first read of ``args``
     kwargs: dict[str, Any]
     device: torch.device
     input_shapes: Any
     move_from: torch.device | None = None  # set when the model must be moved for the pass
+    random: tuple[list[tuple[int, ...]], list[torch.dtype]] | None = None  # input_size's shapes, dtypes
+
+    @property
+    def args(self) -> tuple:
+        """The positional arguments (``input_size``'s random tensors drawn now if not yet)."""
+        if self.given_args is None:
+            assert self.random is not None
+            self.given_args = random_inputs(*self.random, self.device)
+        return self.given_args
+
+    def fake(self, mode: Any) -> tuple[tuple, dict[str, Any]]:
+        """The arguments as FakeTensors of ``mode`` (a ``FakeTensorMode``); nothing real drawn."""
+        from .._core.fake import fake_inputs
+
+        if self.given_args is None and self.random is not None:
+            with mode:
+                args = tuple(torch.empty(s, dtype=d, device=self.device) for s, d in zip(*self.random))
+            return args, fake_inputs(mode, self.kwargs)
+        return fake_inputs(mode, self.args), fake_inputs(mode, self.kwargs)
 
     @contextlib.contextmanager
     def placed(self, tree: ModuleTree) -> Iterator[None]:
@@ -162,8 +185,7 @@ def prepare_inputs(
                 raise InputError(f"dtypes has {len(dtypes)} entries for {len(shapes)} input shapes: give one, or one per shape")
         else:
             raise InputError(f"dtypes={dtypes!r} is not a torch.dtype or a list of them (e.g. [torch.long])")
-        args = random_inputs(shapes, dts, target)
-        return PreparedInputs(args, {}, target, [list(s) for s in shapes], move_from)
+        return PreparedInputs(None, {}, target, [list(s) for s in shapes], move_from, random=(shapes, dts))
 
     if dtypes is not None:
         raise InputError("dtypes= applies to input_size=; input_data keeps its own dtypes")

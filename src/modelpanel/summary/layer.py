@@ -3,7 +3,14 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Any
+from typing import TYPE_CHECKING, Any
+
+import torch
+
+from .._core.walk import ModuleTree, module_kind
+
+if TYPE_CHECKING:
+    from .params import ParamCounts
 
 
 class _LazyMacs:
@@ -84,3 +91,36 @@ LAYER_FIELDS = _LAYER_KEYS
 _MACS = _LAYER_KEYS.index("macs")
 _STATUS = _LAYER_KEYS.index("status")
 _CALLS = _LAYER_KEYS.index("calls")
+
+
+_NEVER_RAN = (0, 0, None, None)  # the capture record of a module that did not run (or no input)
+
+
+def _layer_rows(tree: ModuleTree, counts: ParamCounts, records: dict[int, list],
+                statuses: list[str]) -> tuple[list[tuple], int]:
+    """One tuple per layer (root excluded) in Layer's field order, and the forward activations.
+
+    Activations are the bytes of what leaf modules returned (a parent's output is a child's
+    tensor); a root without children is its own only leaf, and a TorchScript module called
+    from Python counts as a leaf (no hook sees its submodules). ``records`` is ``Capture.records``,
+    ``statuses`` the ``Layer.status`` of each module of the tree (see ``capture.layer_statuses``).
+    """
+    never_ran = _NEVER_RAN
+    modules, names, depths, parents = tree.modules, tree.names, tree.depths, tree.parents
+    shared = counts.shared
+    subtree, own, trainable, formula = counts.subtree, counts.own, counts.subtree_trainable, counts.formula
+    script = torch.jit.ScriptModule
+    root = modules[0][1]
+    activation_bytes = 0 if root._modules and not isinstance(root, script) else records.get(id(root), never_ran)[1]
+    rows = []
+    for i in range(1, len(modules)):
+        path, module = modules[i]
+        calls, out_bytes, input_shape, output_shape = records.get(id(module), never_ran)
+        if not module._modules or isinstance(module, script):
+            activation_bytes += out_bytes
+        rows.append((
+            path, names[i], module_kind(module), depths[i], modules[parents[i]][0], input_shape,
+            output_shape, calls, subtree[i], own[i], trainable[i], None, i in shared, formula[i],
+            statuses[i],
+        ))  # fmt: skip
+    return rows, activation_bytes

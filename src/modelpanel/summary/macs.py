@@ -90,7 +90,7 @@ def count_macs(tree: ModuleTree, args: tuple, kwargs: dict[str, Any], *, mode: s
     under two names) is not the tree's: each name is mapped back with ``tree.canonical``, so
     the work lands on the row the tree shows.
     """
-    counter = _Counter()
+    counter = mac_counter()
     handles = [] if progress is None else _progress_hooks(tree, progress, max(expected_calls, 1))
     try:
         with eval_pass(tree, what="the MAC count", mode=mode), counter:
@@ -98,6 +98,16 @@ def count_macs(tree: ModuleTree, args: tuple, kwargs: dict[str, Any], *, mode: s
     finally:
         for handle in handles:
             handle.remove()
+    return counted(counter, tree)
+
+
+def mac_counter() -> _Counter:
+    """The FlopCounterMode a MAC count runs under (our formulas added; ops without one noted)."""
+    return _Counter()
+
+
+def counted(counter: _Counter, tree: ModuleTree) -> MacCount:
+    """What ``counter`` (from :func:`mac_counter`) counted over a forward of ``tree``'s root."""
     total = counter.get_total_flops() // 2
     # FlopCounterMode names modules "<RootClass>.<path>" ("Global" is everything).
     root_name = type(tree.root).__name__
