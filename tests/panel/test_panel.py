@@ -10,6 +10,7 @@ comm's ``publish_msg``, the last Python stop before the wire.
 from __future__ import annotations
 
 import gc
+import inspect
 import weakref
 from typing import Any
 
@@ -19,7 +20,7 @@ import torch
 from panel_state import layers, params
 from torch import nn
 from widget_wire import Wire, send_from_view
-from zoo import HOSTILE_STRINGS, HostileNames, IrisMLP
+from zoo import HOSTILE_STRINGS, HostileNames, IrisMLP, assert_state_unchanged, snapshot_state
 
 from modelpanel.errors import ForwardError, InputError, ModelPanelError
 from modelpanel.panel import ModelPanel
@@ -195,7 +196,7 @@ def test_signature_is_the_real_one_for_shift_tab() -> None:
     params = inspect.signature(ModelPanel).parameters
     assert list(params)[:3] == ["model", "input_size", "input_data"]
     keyword_only = [n for n, p in params.items() if p.kind is inspect.Parameter.KEYWORD_ONLY]
-    assert keyword_only == ["device", "dtypes", "mode", "bins", "eval_data", "hist_every", "grad_norms",
+    assert keyword_only == ["device", "dtypes", "mode", "trace", "bins", "eval_data", "hist_every", "grad_norms",
                             "activations", "language", "layout"]
     doc = ModelPanel.__doc__ or ""
     for name in ["model", "input_size", "input_data", *keyword_only]:
@@ -326,3 +327,18 @@ def test_composed_panel_does_not_keep_a_deleted_model_alive() -> None:
     assert ref() is None
     with pytest.raises(ModelPanelError, match="model was deleted"):
         panel.refresh()
+
+
+def test_trace_is_passed_on_and_checked() -> None:
+    """ModelPanel(trace=) is summarize's: "fake" counts MACs in the same pass (4*10 + 10*3 by hand)."""
+    assert inspect.signature(ModelPanel).parameters["trace"].default == "auto"
+    model = IrisMLP()
+    before = snapshot_state(model)
+    panel = ModelPanel(model, input_size=(1, 4), trace="fake")
+    assert panel.summary.trace == "fake" and panel.summary._macs == 4 * 10 + 10 * 3
+    assert panel._summary["macs"] == 70
+    panel.close()
+    assert ModelPanel(model, input_size=(1, 4), trace="real").summary.trace == "real"
+    with pytest.raises(InputError, match=r"trace='fast'.*'auto'.*'fake'.*'real'"):
+        ModelPanel(model, input_size=(1, 4), trace="fast")
+    assert_state_unchanged(model, before)

@@ -98,6 +98,10 @@ class ModelPanel(anywidget.AnyWidget):
             Flags, BatchNorm statistics and the global random state are put back after it;
             the tree marks a module that did not run "not called in eval mode" or "never
             called" (see :func:`~modelpanel.summarize`).
+        trace: how that forward runs: ``"auto"`` (default), ``"fake"`` (shapes and MACs from
+            a FakeTensorMode forward that computes no value) or ``"real"``, as in
+            :func:`~modelpanel.summarize`; ``panel.summary.trace`` says which ran. Fake-traced
+            panels show MACs at once.
         bins: histogram bins per parameter tensor (default 64).
         eval_data: ``X`` or ``(X, y)`` for the inference view's Run button (see
             :meth:`set_eval_data`).
@@ -113,7 +117,8 @@ class ModelPanel(anywidget.AnyWidget):
         TypeError: ``model`` is not an ``nn.Module``, ``bins`` is not a positive int, or
             ``eval_data`` is not ``X`` or ``(X, y)``.
         InputError: the input has the wrong form (the message lists the accepted ones),
-            ``mode`` is not "eval", "train" or "same", or ``language`` is not supported (the
+            ``mode`` is not "eval", "train" or "same", ``trace`` is not "auto", "fake" or
+            "real", or ``language`` is not supported (the
             message lists the supported ones).
         DeviceError: ``device`` is unknown or unavailable (the message lists what is).
 
@@ -184,6 +189,7 @@ class ModelPanel(anywidget.AnyWidget):
         device: str | int | torch.device | None = None,
         dtypes: torch.dtype | Iterable[torch.dtype] | None = None,
         mode: str = "eval",
+        trace: str = "auto",
         bins: int = 64,
         eval_data: Any = None,
         hist_every: float | None = 2.0,
@@ -214,7 +220,7 @@ class ModelPanel(anywidget.AnyWidget):
             # Everything that can fail on bad input runs before the widget opens its comm, so a
             # mistake leaves neither a half-built widget in the front end nor a changed model.
             summary, self._forward_error = summarize_or_partial(model, input_size, input_data, device=device,
-                                                                dtypes=dtypes, mode=mode)
+                                                                dtypes=dtypes, mode=mode, trace=trace)
             summary._hold_weakly()
             # Weak references: the panel must not keep a deleted model (and its GPU memory)
             # alive. The module inside any wrapper is what the user keeps; the wrapper (a
