@@ -174,3 +174,27 @@ def test_an_input_the_fake_trace_cannot_reach_is_traced_real(try_fake_on_anythin
     assert s.trace == "real" and s.output_shape == [3, 2]
     assert s.trace_fallback == ("aten.addmm.default got a real tensor that is no parameter, buffer or tensor "
                                 "attribute of a module nor in the input's lists, tuples and dicts, in module 'fc' (Linear)")
+
+
+class _TokenModel(nn.Module):
+    def __init__(self) -> None:
+        super().__init__()
+        self.emb, self.fc = nn.Embedding(100, 8), nn.Linear(8, 4)
+
+    def forward(self, ids: torch.Tensor) -> torch.Tensor:
+        return self.fc(self.emb(ids))
+
+
+@pytest.mark.parametrize("device", ["cpu", "meta"])
+@pytest.mark.parametrize("trace", ["auto", "fake"])
+def test_a_wrong_input_gets_the_models_own_message_whatever_the_trace(device, trace) -> None:
+    """Float token ids fail in the Embedding with and without values: that is the user's input,
+    not a limit of the fake trace, so the message is the forward's own, with its fix."""
+    with torch.device(device):
+        model = _TokenModel()
+    with pytest.raises(ForwardError, match=r"module 'emb' \(Embedding\).*pass dtypes=\[torch.long\]") as raised:
+        summarize(model, input_size=(1, 16), trace=trace)
+    assert raised.value.module_path == "emb"
+    assert "cannot be traced" not in str(raised.value) and "cannot run this model" not in str(raised.value)
+    s = summarize(model, input_size=(1, 16), dtypes=[torch.long], trace=trace)
+    assert s.output_shape == [1, 16, 4] and s.macs == 16 * 8 * 4  # by hand: the Linear on 16 tokens

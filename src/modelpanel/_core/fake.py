@@ -26,6 +26,7 @@ import torch
 from torch._subclasses import fake_tensor
 from torch.utils import _pytree as pytree
 
+from ..errors import ModelPanelError
 from .walk import ModuleTree, is_uninitialized
 
 
@@ -86,6 +87,21 @@ def fake_inputs(mode: fake_tensor.FakeTensorMode, value: Any) -> Any:
     return pytree.tree_map_only(torch.Tensor, mode.from_tensor, value)
 
 
+def fake_limitation(exc: BaseException) -> str | None:
+    """Why the fake mode itself could not run a pass (a value was needed, an op has no fake
+    kernel, a real tensor was met), walking the causes; None when the failure is not one of
+    those (most often the model's own error on this input, which a real forward hits too)."""
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        reason = _reason(cause)
+        if reason is not None:
+            return reason
+        cause = cause.__cause__ or cause.__context__
+    return None
+
+
 def fake_failure(exc: BaseException) -> str:
     """One line saying why a pass under FakeTensorMode failed: what the fake mode could not do
     (a value was needed, an op has no fake kernel, a real tensor was met), else the innermost
@@ -104,6 +120,9 @@ def fake_failure(exc: BaseException) -> str:
     return _first_line(innermost)
 
 
+# What torch says when code reaches for the memory of a tensor that has none (numpy in a
+# custom autograd Function, a C extension reading a data pointer).
+_NEEDS_DATA = ("not supported for tensor subclasses", "Cannot access data pointer", "Cannot access storage")
 _FOUND_IN = re.compile(r"Found in ([\w.]+)\(")
 _NO_FAKE_IMPL = re.compile(r"no fake impl registered for <CustomOpDef\(([\w.:]+)\)>")
 
@@ -120,6 +139,8 @@ def _reason(exc: BaseException) -> str | None:
     no_fake_impl = _NO_FAKE_IMPL.search(str(exc))
     if no_fake_impl:
         return f"custom op {no_fake_impl.group(1)} has no fake kernel (torch.library's register_fake adds one)"
+    if not isinstance(exc, ModelPanelError) and any(m in str(exc) for m in _NEEDS_DATA):
+        return f"the forward needs a tensor's values, which fake tensors do not hold ({_first_line(exc)})"
     if "convert all Tensors to FakeTensors" in str(exc):
         found = _FOUND_IN.search(str(exc))
         op = found.group(1) if found else op

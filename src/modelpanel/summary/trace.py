@@ -16,7 +16,7 @@ from typing import Any
 
 from torch._subclasses.fake_tensor import FakeTensor
 
-from .._core.fake import cannot_fake, fake_failure, fake_mode, faked
+from .._core.fake import cannot_fake, fake_failure, fake_limitation, fake_mode, faked
 from .._core.nested import iter_tensors
 from .._core.walk import ModuleTree, module_kind
 from ..errors import ForwardError, InputError
@@ -94,18 +94,27 @@ def run_trace(tree: ModuleTree, prepared: PreparedInputs, *, mode: str, keep_par
     parameter elements (for ``prefers_fake``).
     """
     fallback = None
+    own_error: ForwardError | None = None
     use_fake = trace == "fake" or (trace == "auto" and prefers_fake(tree, prepared, params))
     if use_fake:
         why_not = cannot_fake(tree) if prepared.move_from is None else (
             f"device= moves the model from {prepared.move_from} to {prepared.device}")
+        cause: BaseException | None = None
         if why_not is None:
             try:
                 return _fake(tree, prepared, mode)
             except Exception as exc:  # any failure of the fake pass: the real one decides
                 why_not = _where(fake_failure(exc), exc, tree)
-                cause: BaseException | None = exc
-        else:
-            cause = None
+                cause = exc
+        # The model's own error on this input (a float where an Embedding wants indices), not
+        # a limit of the fake mode: its message, hint included, is what the user needs.
+        own_error = cause if isinstance(cause, ForwardError) and fake_limitation(cause) is None else None
+        if trace == "fake" and own_error is not None:
+            raise ForwardError(
+                f"trace='fake': {own_error}. (If the model runs with trace='real', the fake trace "
+                "cannot run it: use trace='real' or 'auto')",
+                module_path=own_error.module_path,
+            ) from own_error
         if trace == "fake":
             raise ForwardError(
                 f"trace='fake' cannot run this model: {why_not}. Use trace='real' (or 'auto')",
@@ -118,6 +127,8 @@ def run_trace(tree: ModuleTree, prepared: PreparedInputs, *, mode: str, keep_par
         except ForwardError as exc:
             if fallback is None or prepared.device.type != "meta":
                 raise
+            if own_error is not None and own_error.module_path == exc.module_path:
+                raise  # the same failure with and without values: the input is wrong, not the trace
             raise ForwardError(
                 f"this model on the meta device cannot be traced: the fake trace failed because "
                 f"{fallback}, and a real forward on meta tensors (which hold no values) failed too: "
