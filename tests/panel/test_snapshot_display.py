@@ -121,6 +121,11 @@ def test_evaluate_and_refresh_update_it(shown, model):
         panel.evaluate(X, y)
     (data,) = updates(cap, display_id)
     assert f"Evaluation (eval mode): accuracy {accuracy:.2%}, 40 samples on cpu" in data["text/plain"]
+    # One way of writing a time in the snapshot: the evaluation's as the snapshot's own.
+    stamp = re.search(r"Snapshot taken (\S+ \S+)", data["text/plain"])
+    finished = re.search(r"40 samples on cpu, at (\S+ \S+)", data["text/plain"])
+    assert stamp and finished and "T" not in finished[1]
+    assert datetime.strptime(finished[1], "%Y-%m-%d %H:%M:%S") <= datetime.strptime(stamp[1], "%Y-%m-%d %H:%M:%S")
 
     with torch.no_grad():
         model.fc2.bias.fill_(0.25)

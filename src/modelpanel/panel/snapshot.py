@@ -70,6 +70,14 @@ def taken_at(now: datetime | None = None) -> str:
     return when.strftime("%Y-%m-%d %H:%M:%S %Z").rstrip()
 
 
+def _when(iso: str) -> str:
+    """An ISO 8601 time (``_eval_result.finished_at``) written as :func:`taken_at` writes one."""
+    try:
+        return taken_at(datetime.fromisoformat(iso).astimezone())
+    except (TypeError, ValueError):
+        return str(iso)
+
+
 def text_table(summary: Any) -> str:
     """The text table of ``str(summary)`` without running the model.
 
@@ -120,7 +128,7 @@ def state_lines(records: Iterable[Mapping[str, Any]], series: Mapping[str, Any],
             parts.append(t("stamp.loss", value=_num(eval_result["loss"])))
         parts.append(t("stamp.samplesOn", count=eval_result.get("n"), device=eval_result.get("device")))
         if eval_result.get("finished_at"):
-            parts.append(t("stamp.at", when=eval_result["finished_at"]))
+            parts.append(t("stamp.at", when=_when(eval_result["finished_at"])))
         lines.append(t("stamp.evaluation", parts=t("stamp.sep").join(parts)))
     else:
         lines.append(t("stamp.noEvaluation"))
