@@ -252,3 +252,24 @@ def test_dataframe_without_pandas_says_how_to_get_it(monkeypatch: pytest.MonkeyP
     monkeypatch.setitem(sys.modules, "pandas", None)  # makes `import pandas` raise ImportError
     with pytest.raises(ImportError, match=r"needs pandas, which is not installed .*: pip install pandas"):
         s.to_dataframe()
+
+
+def test_the_text_table_lines_up_chinese_module_names() -> None:
+    """A CJK character takes two terminal columns (Unicode East Asian Width "W"): padding by
+    len() would push every number after a Chinese name one column right per character."""
+    import unicodedata
+
+    model = nn.Sequential()
+    model.add_module("编码器", nn.Linear(4, 8))
+    model.add_module("relu", nn.ReLU())
+    model.add_module("输出层", nn.Linear(8, 3))
+    text = str(summarize(model, input_size=(1, 4)))
+
+    def columns(line: str) -> int:  # terminal columns, from the Unicode database itself
+        return sum(2 if unicodedata.east_asian_width(ch) in "WF" else 1 for ch in line)
+
+    rows = [line for line in text.splitlines() if line.startswith(("├─", "└─"))]
+    assert len(rows) == 3
+    assert len({columns(line) for line in rows}) == 1, rows  # every row ends in the same column
+    params = {line.split()[0][2:]: line.split()[-3] for line in rows}  # Params, Calls, MACs last
+    assert params == {"编码器": "40", "relu": "0", "输出层": "27"}  # 4*8 + 8; 8*3 + 3

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from wcwidth import wcswidth
+
 from .capture import IN_TORCHSCRIPT
 
 if TYPE_CHECKING:
@@ -24,6 +26,13 @@ def human_bytes(n: int | None) -> str:
             return f"{n:,} B" if unit == "B" else f"{value:.2f} {unit}"
         value /= 1024
     raise AssertionError("unreachable")
+
+
+def _width(text: str) -> int:
+    """Columns ``text`` takes in a terminal: a CJK character takes two (module names such as
+    ``编码器`` in a Chinese lesson), so padding by ``len`` would misalign the table."""
+    width = wcswidth(text)
+    return width if width >= 0 else len(text)  # -1: a control character; count characters
 
 
 def shape_text(shape: Any) -> str:
@@ -173,13 +182,13 @@ def render(summary: Summary, note: str = "", depth: int | None = None,
         # no hook sees it, inside TorchScript).
         columns = (*COLUMNS, "status")
     header, rows = table_cells(summary, depth, columns)
-    widths = [max(len(r[i]) for r in (header, *rows)) for i in range(len(header))]
+    widths = [max(_width(r[i]) for r in (header, *rows)) for i in range(len(header))]
     # Numbers right-aligned; the Status words (the last column, when shown) left-aligned.
     numbers = len(header) - 1 - (1 if "status" in columns else 0)
 
     def line(cells: tuple[str, ...]) -> str:
-        left = cells[0].ljust(widths[0])
-        rest = "  ".join(c.rjust(w) for c, w in zip(cells[1 : 1 + numbers], widths[1 : 1 + numbers]))
+        left = cells[0] + " " * (widths[0] - _width(cells[0]))
+        rest = "  ".join(" " * (w - _width(c)) + c for c, w in zip(cells[1 : 1 + numbers], widths[1 : 1 + numbers]))
         tail = "".join(f"  {c}" for c in cells[1 + numbers :])
         return f"{left}  {rest}{tail}".rstrip()
 
