@@ -323,3 +323,16 @@ def test_layers_follow_named_modules_with_shared_and_none_children_and_overrides
     assert (s.total_params, s.trainable_params) == (20, 4)
     odd = nn.Sequential(ListsItsOwn(4, 4))
     assert [layer.path for layer in summarize(odd).layers] == ["0", "0.extra"]
+
+
+def test_dtypes_are_the_weights_not_the_counters() -> None:
+    """BatchNorm's num_batches_tracked is an int64 buffer: a float32 CNN is "float32"."""
+    cnn = nn.Sequential(nn.Conv2d(1, 2, 3), nn.BatchNorm2d(2))
+    assert {b.dtype for b in cnn.buffers()} == {torch.float32, torch.int64}
+    assert summarize(cnn).dtypes == ["float32"]
+    mixed = nn.Linear(2, 2)
+    mixed.register_buffer("table", torch.zeros(3, dtype=torch.float64))
+    assert summarize(mixed).dtypes == ["float32", "float64"]  # a floating buffer of its own dtype
+    counter = nn.Module()
+    counter.register_buffer("seen", torch.zeros((), dtype=torch.int64))
+    assert summarize(counter).dtypes == ["int64"]  # no parameters: the buffers say it

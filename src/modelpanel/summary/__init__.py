@@ -82,6 +82,8 @@ class Summary:
         self.input_bytes: int | None = fields["input_bytes"]
         self.activation_bytes: int | None = fields["activation_bytes"]
         self.devices: list[str] = fields["devices"]
+        #: The parameters' dtypes, then the floating buffers' others ("float32"; "qint8" for
+        #: packed weights); integer and bool buffers (counters, masks) only without parameters.
         self.dtypes: list[str] = fields["dtypes"]
         self.training: bool = fields["training"]
         #: The train/eval mode the forward ran in: "eval", "train" or "same" (see summarize).

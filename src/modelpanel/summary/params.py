@@ -267,7 +267,10 @@ def count_params(tree: ModuleTree) -> ParamCounts:
     for b in buffers.values():
         counts.buffer_bytes += nbytes(b)
         devices[b.device] = None
-        dtypes[b.dtype] = None
+        # Integer and bool buffers are bookkeeping (BatchNorm's int64 num_batches_tracked, a
+        # mask): "float32, int64" would read as int64 weights. Listed only without parameters.
+        if b.dtype.is_floating_point or b.dtype.is_complex or not numel_by_dtype:
+            dtypes[b.dtype] = None
     # The root's subtree holds every tensor once (the tied ones corrected just above).
     counts.total, counts.trainable = subtree[0], trainable[0]
     counts.param_bytes = sum(stored_nbytes(n, dtype) for dtype, n in numel_by_dtype.items())
