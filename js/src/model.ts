@@ -35,6 +35,7 @@ export type Shape = number[] | Shape[] | { [key: string]: Shape | null };
 /** `_summary` after core/columns.ts decoded its layer columns into rows. */
 export interface Summary {
   model_kind: string;
+  wrappers?: string[]; // the wrappers the model was found in, outermost first ("DataParallel", "torch.compile")
   total_params: number;
   trainable_params: number;
   non_trainable_params: number;

@@ -165,3 +165,20 @@ def test_a_panel_whose_model_was_built_in_the_call_says_how_to_keep_it() -> None
     with pytest.raises(ModelPanelError, match=r"model = IrisMLP\(\); panel = ModelPanel\(model"):
         panel.refresh()
     panel.close()
+
+
+def test_wrappers_are_named_outermost_first_and_the_panel_says_so() -> None:
+    """The summary is of the module inside; the header says what it was found in."""
+    from modelpanel._core.walk import wrapper_kinds
+
+    model = IrisMLP()
+    assert wrapper_kinds(model) == []
+    assert wrapper_kinds(nn.DataParallel(model)) == ["DataParallel"]
+    compiled = torch.compile(nn.DataParallel(model))
+    assert wrapper_kinds(compiled) == ["torch.compile", "DataParallel"]
+    s = summarize(compiled, input_size=(1, 4), trace="real")
+    assert s.model_kind == "IrisMLP" and s.wrappers == ["torch.compile", "DataParallel"]
+    assert s.total_params == sum(p.numel() for p in model.parameters())
+    panel = ModelPanel(nn.DataParallel(model), input_size=(1, 4))
+    assert panel._summary["wrappers"] == ["DataParallel"]
+    panel.close()

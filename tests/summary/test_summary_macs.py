@@ -19,7 +19,7 @@ SUMMARY_KEYS = {
     "model_kind", "total_params", "trainable_params", "non_trainable_params", "param_bytes",
     "buffer_bytes", "input_bytes", "activation_bytes", "total_bytes", "macs", "macs_excluded", "devices",
     "dtypes", "training", "mode", "input_shapes", "root_params", "layers", "trace", "trace_fallback",
-    "training_memory",
+    "training_memory", "wrappers",
 }  # fmt: skip
 LAYER_KEYS = {
     "path", "name", "kind", "depth", "parent", "input_shape", "output_shape", "calls",

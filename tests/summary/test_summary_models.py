@@ -274,13 +274,14 @@ def test_compiled_and_data_parallel_models_are_unwrapped() -> None:
     # this test free of inductor's C++ compile when the wrapper is called below.
     compiled = torch.compile(model, backend="eager")
     compiled(torch.randn(1, 4))
-    assert summarize(compiled, input_size=(1, 4)).to_dict() == plain
+    # The same summary: only the wrapper it was found in is said.
+    assert summarize(compiled, input_size=(1, 4)).to_dict() == {**plain, "wrappers": ["torch.compile"]}
     wrapped = nn.DataParallel(model)
     # With CUDA, DataParallel moves its module to cuda:0 when it is built: only the devices differ.
     moved = summarize(wrapped, input_size=(1, 4)).to_dict()
     expected_device = "cuda:0" if torch.cuda.is_available() else "cpu"
     assert moved.pop("devices") == [expected_device]
-    assert moved == {k: v for k, v in plain.items() if k != "devices"}
+    assert moved == {**{k: v for k, v in plain.items() if k != "devices"}, "wrappers": ["DataParallel"]}
     assert summarize(nn.DataParallel(compiled), input_size=(1, 4)).model_kind == "IrisMLP"
 
 

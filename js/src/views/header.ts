@@ -43,6 +43,12 @@ export function mountHeader(root: HTMLElement, model: AnyModel<Model>, ctx: View
     }
     const title = h("div", "mp-header-title");
     title.append(h("span", "mp-model-kind", s.model_kind));
+    // The summary is of the module inside torch.compile / DataParallel: say it was wrapped.
+    if (s.wrappers?.length) {
+      const wrapped = h("span", "mp-model-wrappers", ctx.t("header.wrappedIn", { wrappers: s.wrappers.join(" › ") }));
+      wrapped.title = ctx.t("header.wrappedInTitle");
+      title.append(" ", wrapped);
+    }
     root.replaceChildren(title, cards(s), ...failure(s), warning);
   };
   const cards = (s: Summary) => {

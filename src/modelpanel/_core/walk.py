@@ -42,17 +42,34 @@ def unwrap(model: Any, *, who: str = "modelpanel") -> nn.Module:
             f"{type(model).__qualname__}{hint}"
         )
     while True:
-        inner = None
-        # Duck-typed: importing torch._dynamo just to isinstance-check costs about a second.
-        if type(model).__name__ == "OptimizedModule":
-            inner = getattr(model, "_orig_mod", None)
-        elif isinstance(model, (nn.DataParallel, nn.parallel.DistributedDataParallel)) or (
-            type(model).__name__ in _WRAPPER_NAMES
-        ):
-            inner = getattr(model, "module", None)
-        if not isinstance(inner, nn.Module):
+        inner = _inner(model)
+        if inner is None:
             return model
         model = inner
+
+
+def wrapper_kinds(model: nn.Module) -> list[str]:
+    """The wrappers ``unwrap`` looks through, outermost first: ``["torch.compile"]``,
+    ``["DataParallel"]``, ``["DistributedDataParallel", "torch.compile"]``; [] for none."""
+    kinds = []
+    inner = _inner(model)
+    while inner is not None:
+        kinds.append("torch.compile" if type(model).__name__ == "OptimizedModule" else type(model).__name__)
+        model, inner = inner, _inner(inner)
+    return kinds
+
+
+def _inner(model: nn.Module) -> nn.Module | None:
+    """The module a wrapper holds; None when ``model`` is no wrapper."""
+    inner = None
+    # Duck-typed: importing torch._dynamo just to isinstance-check costs about a second.
+    if type(model).__name__ == "OptimizedModule":
+        inner = getattr(model, "_orig_mod", None)
+    elif isinstance(model, (nn.DataParallel, nn.parallel.DistributedDataParallel)) or (
+        type(model).__name__ in _WRAPPER_NAMES
+    ):
+        inner = getattr(model, "module", None)
+    return inner if isinstance(inner, nn.Module) else None
 
 
 _LAZY_TYPES: dict[type, bool] = {}

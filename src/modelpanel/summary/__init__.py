@@ -22,7 +22,7 @@ from torch.nn.modules.lazy import LazyModuleMixin
 from .._core.gc import gc_paused
 from .._core.nested import iter_tensors, tensor_bytes
 from .._core.restore import PASS_MODES
-from .._core.walk import module_kind, unwrap, walk_modules
+from .._core.walk import module_kind, unwrap, walk_modules, wrapper_kinds
 from ..errors import ForwardError, InputError, ModelPanelError
 from . import export, memory
 from .capture import (
@@ -74,6 +74,9 @@ class Summary:
         self._rows = rows
         self._layers: list[Layer] | None = None
         self.model_kind: str = fields["model_kind"]
+        #: The wrappers the model was found in, outermost first (``["DataParallel"]``,
+        #: ``["torch.compile"]``); the summary is of the module inside them.
+        self.wrappers: list[str] = []
         self.total_params: int = fields["total_params"]
         self.trainable_params: int = fields["trainable_params"]
         self.non_trainable_params: int = fields["total_params"] - fields["trainable_params"]
@@ -197,6 +200,7 @@ class Summary:
         """The model-wide figures of ``to_dict()``, without the layers (JSON-safe)."""
         return {
             "model_kind": self.model_kind,
+            "wrappers": list(self.wrappers),
             "total_params": self.total_params,
             "trainable_params": self.trainable_params,
             "non_trainable_params": self.non_trainable_params,
@@ -325,10 +329,11 @@ def summarize(
     >>> summarize(IrisMLP(), input_size=(1, 4)).layers[2].output_shape
     [1, 3]
     """
-    model = _checked(model, mode, "summarize()")
+    inner = _checked(model, mode, "summarize()")
     check_trace(trace)
     with gc_paused():  # tens of thousands of small lists and tuples on large models: see _core/gc.py
-        summary, _ = _summarize(model, input_size, input_data, device, dtypes, mode, keep_partial=False, trace=trace)
+        summary, _ = _summarize(inner, input_size, input_data, device, dtypes, mode, keep_partial=False, trace=trace)
+    summary.wrappers = wrapper_kinds(model)
     if macs:
         summary._ensure_macs()
     return summary
