@@ -4,7 +4,7 @@
 // highlights the row and spells the sentences out. Pure functions (no DOM); words from the catalog.
 
 import { EN, type Translate } from "../core/i18n";
-import type { DiagnosticFlag, Diagnostics } from "../model";
+import type { DiagnosticFlag, Diagnostics, ParamRecord } from "../model";
 import type { NonfiniteFlag } from "./nonfinite";
 
 /** A badge on a row: `key` names its CSS class (mp-badge-<key>), `text` its label. */
@@ -18,16 +18,23 @@ const NONFINITE: DiagnosticFlag[] = ["nonfinite_weights", "nonfinite_grads", "no
 
 /**
  * Each flagged module's flags: the kernel's, plus the NaN/Inf report's first layer (which may
- * come from `_params` alone, e.g. after `panel.refresh()` outside a loop).
+ * come from `_params` alone, e.g. after `panel.refresh()` outside a loop), plus every module
+ * that holds a tensor with NaN/Inf values in `params` (`_param_stats` counts; each owner of a
+ * tied tensor), whether or not a training loop ran.
  */
-export function flagsByPath(diag: Diagnostics | null | undefined, first: NonfiniteFlag | null): Map<string, DiagnosticFlag[]> {
+export function flagsByPath(
+  diag: Diagnostics | null | undefined,
+  first: NonfiniteFlag | null,
+  params: readonly Pick<ParamRecord, "owners" | "nan" | "inf">[] = [],
+): Map<string, DiagnosticFlag[]> {
   const out = new Map<string, DiagnosticFlag[]>();
+  const add = (path: string, kind: DiagnosticFlag) => {
+    const kinds = out.get(path) ?? [];
+    if (!kinds.includes(kind)) out.set(path, [...kinds, kind]);
+  };
   for (const [path, kinds] of Object.entries(diag?.flags ?? {})) if (kinds.length) out.set(path, [...kinds]);
-  if (first?.where && first.firstLayer !== null) {
-    const kind: DiagnosticFlag = first.where === "grads" ? "nonfinite_grads" : "nonfinite_weights";
-    const kinds = out.get(first.firstLayer) ?? [];
-    if (!kinds.includes(kind)) out.set(first.firstLayer, [...kinds, kind]);
-  }
+  if (first?.where && first.firstLayer !== null) add(first.firstLayer, first.where === "grads" ? "nonfinite_grads" : "nonfinite_weights");
+  for (const r of params) if ((r.nan ?? 0) + (r.inf ?? 0) > 0) for (const owner of r.owners ?? []) add(owner, "nonfinite_weights");
   return out;
 }
 

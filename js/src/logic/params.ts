@@ -169,6 +169,15 @@ export function hasNoStatistics(r: ParamRecord): boolean {
   return hasNoValues(r) || r.numel === 0;
 }
 
+/**
+ * The tooltip of a tensor's mean/std/min/max cells when it holds NaN/Inf: the kernel computes
+ * them over its finite values only (stats/histograms.py); "" otherwise.
+ */
+export function finiteOnlyNote(r: ParamRecord, t: Translate = EN): string {
+  if (hasNoStatistics(r) || !(r.nan || r.inf)) return "";
+  return t("params.finiteOnly", { nan: formatInt(r.nan), inf: formatInt(r.inf) });
+}
+
 /** The histogram view's note on the tensors it leaves out for having no values; "" when none. */
 export function valuelessNote(displayed: readonly ParamRecord[], t: Translate = EN): string {
   const n = displayed.filter(hasNoValues).length;

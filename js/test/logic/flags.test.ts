@@ -20,6 +20,21 @@ describe("flagsByPath", () => {
     expect(again.get("fc2")).toEqual(["nonfinite_grads"]);
   });
 
+  it("flags every owner of a tensor with NaN/Inf values, tied tensors' owners all", () => {
+    const params = [
+      { owners: ["fc1"], nan: 1, inf: 0 },
+      { owners: ["fc1"], nan: 0, inf: 0 },
+      { owners: ["head", "embed"], nan: 0, inf: 5 },
+      { owners: ["fc2"], nan: 0, inf: 0 },
+    ];
+    const m = flagsByPath({ flags: { fc1: ["nonfinite_grads"] } }, { loss: false, where: "grads", firstLayer: "fc1" }, params);
+    expect(Array.from(m)).toEqual([
+      ["fc1", ["nonfinite_grads", "nonfinite_weights"]],
+      ["head", ["nonfinite_weights"]],
+      ["embed", ["nonfinite_weights"]],
+    ]);
+  });
+
   it("flags the root ('') and nothing when nothing is reported", () => {
     expect(flagsByPath({}, { loss: false, where: "weights", firstLayer: "" }).get("")).toEqual(["nonfinite_weights"]);
     expect(flagsByPath(null, null).size).toBe(0);
