@@ -4,7 +4,7 @@
 // highlights the row and spells the sentences out. Pure functions (no DOM); words from the catalog.
 
 import { EN, type Translate } from "../core/i18n";
-import type { DiagnosticFlag, Diagnostics, ParamRecord } from "../model";
+import type { DiagnosticFlag, Diagnostics, Layer, ParamRecord } from "../model";
 import type { NonfiniteFlag } from "./nonfinite";
 
 /** A badge on a row: `key` names its CSS class (mp-badge-<key>), `text` its label. */
@@ -55,6 +55,7 @@ export function flagBadges(kinds: readonly DiagnosticFlag[], firstHere = false, 
 /** One row of the diagnostics table: a module with its numbers (null: not measured) and flags. */
 export interface DiagnosticsRow {
   path: string;
+  kind: string | null; // the module's class name (Linear, ReLU); null when the summary lacks the path
   gradNorm: number | null | undefined; // undefined: not measured; null: not finite
   mean: number | null | undefined;
   std: number | null | undefined;
@@ -62,15 +63,29 @@ export interface DiagnosticsRow {
   flags: DiagnosticFlag[];
 }
 
-/** The table's rows, in the kernel's (named_modules) order: every module with a number or a flag. */
-export function diagnosticsRows(d: Diagnostics | null | undefined, flags: Map<string, DiagnosticFlag[]>): DiagnosticsRow[] {
+/**
+ * The table's rows: every module with a number or a flag, in the model's order (the summary's
+ * `layers`, named_modules() order, as the tree shows them), each with its kind. Paths the layers
+ * do not hold (no summary yet) follow in the kernel's order. The kernel's maps are not in that
+ * order: gradient norms come first, then activations (training/diagnostics.py).
+ */
+export function diagnosticsRows(
+  d: Diagnostics | null | undefined,
+  flags: Map<string, DiagnosticFlag[]>,
+  layers: readonly Pick<Layer, "path" | "kind">[] = [],
+): DiagnosticsRow[] {
   const grads = d?.grad_norms ?? {};
   const acts = d?.activations ?? {};
-  const paths = new Set([...Object.keys(grads), ...Object.keys(acts), ...flags.keys()]);
-  return Array.from(paths, (path) => {
+  const at = new Map(layers.map((l, i) => [l.path, i]));
+  const paths = Array.from(new Set([...Object.keys(grads), ...Object.keys(acts), ...flags.keys()]));
+  const order = (p: string) => at.get(p) ?? layers.length;
+  paths.sort((a, b) => order(a) - order(b)); // stable: unknown paths keep the kernel's order
+  return paths.map((path) => {
     const a = acts[path];
+    const i = at.get(path);
     return {
       path,
+      kind: i === undefined ? null : (layers[i]?.kind ?? null),
       gradNorm: path in grads ? (grads[path] ?? null) : undefined,
       mean: a ? a.mean : undefined,
       std: a ? a.std : undefined,
