@@ -28,6 +28,7 @@ import {
   initialExpanded,
   keyAction,
   moduleCount,
+  paramsColumnWidth,
   rowName,
   shapeColumnTitle,
   shapeNote,
@@ -66,6 +67,7 @@ interface Elements {
   detail: HTMLElement;
   shapeHead: HTMLElement; // the shape column's head: its tooltip says how to get shapes
   note: HTMLElement; // no shapes (no input) or shapes up to a failure; hidden otherwise
+  root: HTMLElement; // holds the head and the rows: the params column's width is set on it
 }
 
 /** The state of one mounted tree; every function below reads or updates one of these. */
@@ -152,6 +154,7 @@ function buildElements(root: HTMLElement, t: Translate): Elements {
     detail: h("div", "mp-tree-detail"),
     shapeHead: h("span"),
     note: h("div", "mp-tree-note"),
+    root,
   };
   const toolbar = h("div", "mp-toolbar");
   toolbar.append(el.search, el.expandAll, el.collapseAll, el.count);
@@ -183,6 +186,7 @@ function loadSummary(v: TreeView, summary: Summary | null): void {
     return;
   }
   const tree = v.tree;
+  v.el.root.style.setProperty("--mp-params-col", paramsColumnWidth(tree.nodes.reduce((m, n) => Math.max(m, n.layer.params), 0)));
   v.expanded = first ? initialExpanded(tree) : new Set(Array.from(v.expanded).filter((p) => tree.byPath.has(p)));
   recompute(v);
 }
