@@ -56,6 +56,9 @@ def test_a_meta_model_panel_shows_macs_memory_and_no_histograms(open_notebook: A
         "No histograms or statistics: on the meta device, tensors have shapes and dtypes but no values."
     )
     expect(params.locator(".mp-hist-plot")).to_have_count(0)
+    # No values, so no statistics: mean, std, min, max and the NaN/Inf count all read "—".
+    first = params.locator(".mp-param-row").first.locator("td")
+    assert [first.nth(i).inner_text() for i in range(6, 11)] == ["—"] * 5
 
     nb.run(1)
     real = panel_root(nb, 1)

@@ -4,7 +4,7 @@
 // highlights the row and spells the sentences out. Pure functions (no DOM); words from the catalog.
 
 import { EN, type Translate } from "../core/i18n";
-import type { DiagnosticFlag, Diagnostics } from "../model";
+import type { DiagnosticFlag, Diagnostics, Layer, ParamRecord } from "../model";
 import type { NonfiniteFlag } from "./nonfinite";
 
 /** A badge on a row: `key` names its CSS class (mp-badge-<key>), `text` its label. */
@@ -18,16 +18,23 @@ const NONFINITE: DiagnosticFlag[] = ["nonfinite_weights", "nonfinite_grads", "no
 
 /**
  * Each flagged module's flags: the kernel's, plus the NaN/Inf report's first layer (which may
- * come from `_params` alone, e.g. after `panel.refresh()` outside a loop).
+ * come from `_params` alone, e.g. after `panel.refresh()` outside a loop), plus every module
+ * that holds a tensor with NaN/Inf values in `params` (`_param_stats` counts; each owner of a
+ * tied tensor), whether or not a training loop ran.
  */
-export function flagsByPath(diag: Diagnostics | null | undefined, first: NonfiniteFlag | null): Map<string, DiagnosticFlag[]> {
+export function flagsByPath(
+  diag: Diagnostics | null | undefined,
+  first: NonfiniteFlag | null,
+  params: readonly Pick<ParamRecord, "owners" | "nan" | "inf">[] = [],
+): Map<string, DiagnosticFlag[]> {
   const out = new Map<string, DiagnosticFlag[]>();
+  const add = (path: string, kind: DiagnosticFlag) => {
+    const kinds = out.get(path) ?? [];
+    if (!kinds.includes(kind)) out.set(path, [...kinds, kind]);
+  };
   for (const [path, kinds] of Object.entries(diag?.flags ?? {})) if (kinds.length) out.set(path, [...kinds]);
-  if (first?.where && first.firstLayer !== null) {
-    const kind: DiagnosticFlag = first.where === "grads" ? "nonfinite_grads" : "nonfinite_weights";
-    const kinds = out.get(first.firstLayer) ?? [];
-    if (!kinds.includes(kind)) out.set(first.firstLayer, [...kinds, kind]);
-  }
+  if (first?.where && first.firstLayer !== null) add(first.firstLayer, first.where === "grads" ? "nonfinite_grads" : "nonfinite_weights");
+  for (const r of params) if ((r.nan ?? 0) + (r.inf ?? 0) > 0) for (const owner of r.owners ?? []) add(owner, "nonfinite_weights");
   return out;
 }
 
@@ -48,6 +55,7 @@ export function flagBadges(kinds: readonly DiagnosticFlag[], firstHere = false, 
 /** One row of the diagnostics table: a module with its numbers (null: not measured) and flags. */
 export interface DiagnosticsRow {
   path: string;
+  kind: string | null; // the module's class name (Linear, ReLU); null when the summary lacks the path
   gradNorm: number | null | undefined; // undefined: not measured; null: not finite
   mean: number | null | undefined;
   std: number | null | undefined;
@@ -55,15 +63,29 @@ export interface DiagnosticsRow {
   flags: DiagnosticFlag[];
 }
 
-/** The table's rows, in the kernel's (named_modules) order: every module with a number or a flag. */
-export function diagnosticsRows(d: Diagnostics | null | undefined, flags: Map<string, DiagnosticFlag[]>): DiagnosticsRow[] {
+/**
+ * The table's rows: every module with a number or a flag, in the model's order (the summary's
+ * `layers`, named_modules() order, as the tree shows them), each with its kind. Paths the layers
+ * do not hold (no summary yet) follow in the kernel's order. The kernel's maps are not in that
+ * order: gradient norms come first, then activations (training/diagnostics.py).
+ */
+export function diagnosticsRows(
+  d: Diagnostics | null | undefined,
+  flags: Map<string, DiagnosticFlag[]>,
+  layers: readonly Pick<Layer, "path" | "kind">[] = [],
+): DiagnosticsRow[] {
   const grads = d?.grad_norms ?? {};
   const acts = d?.activations ?? {};
-  const paths = new Set([...Object.keys(grads), ...Object.keys(acts), ...flags.keys()]);
-  return Array.from(paths, (path) => {
+  const at = new Map(layers.map((l, i) => [l.path, i]));
+  const paths = Array.from(new Set([...Object.keys(grads), ...Object.keys(acts), ...flags.keys()]));
+  const order = (p: string) => at.get(p) ?? layers.length;
+  paths.sort((a, b) => order(a) - order(b)); // stable: unknown paths keep the kernel's order
+  return paths.map((path) => {
     const a = acts[path];
+    const i = at.get(path);
     return {
       path,
+      kind: i === undefined ? null : (layers[i]?.kind ?? null),
       gradNorm: path in grads ? (grads[path] ?? null) : undefined,
       mean: a ? a.mean : undefined,
       std: a ? a.std : undefined,

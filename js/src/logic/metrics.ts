@@ -140,3 +140,26 @@ export function boundSeries(s: Series, maxKept = MAX_KEPT): Series {
   const old = thinSeries(s.x.slice(0, cut), s.y.slice(0, cut), Math.floor(maxKept / 2));
   return { ...s, x: old.x.concat(s.x.slice(cut)), y: old.y.concat(s.y.slice(cut)) };
 }
+
+/**
+ * The y range of a flat series (every finite value the same, up to float rounding), or null for
+ * one that varies (Plotly's autorange then). Plotly pads a constant by a sliver, so a learning
+ * rate logged at 1e4 every step got ticks "9.999k, 10k, 10.0005k". The range is the value plus
+ * or minus its order of magnitude (10^floor(log10|v|); 1 around 0): round ticks, the line in the
+ * middle (1e4 -> [0, 2e4]; 0.5 -> [0.4, 0.6]; 0 -> [-1, 1]).
+ */
+export function flatRange(y: readonly (number | null)[]): [number, number] | null {
+  let lo = Infinity;
+  let hi = -Infinity;
+  for (const v of y) {
+    if (v === null || !Number.isFinite(v)) continue;
+    lo = Math.min(lo, v);
+    hi = Math.max(hi, v);
+  }
+  if (lo > hi) return null; // no finite value
+  const size = Math.max(Math.abs(lo), Math.abs(hi));
+  if (hi - lo > 1e-9 * size) return null;
+  const v = (lo + hi) / 2;
+  const d = v === 0 ? 1 : 10 ** Math.floor(Math.log10(Math.abs(v)));
+  return [v - d, v + d];
+}

@@ -1,7 +1,7 @@
 // Parameter table logic without a DOM: columns, sorting, the subtree filter, and which
 // parameters get a histogram. views/params.ts renders it.
 
-import { formatDims, formatInt, formatStat } from "../core/format";
+import { MISSING, formatDims, formatInt, formatStat } from "../core/format";
 import { EN, type Translate } from "../core/i18n";
 import type { ParamRecord } from "../model";
 import { inSubtree } from "./tree";
@@ -41,17 +41,22 @@ export const COLUMNS: Column[] = [
   { key: "dtype", label: "params.colDtype", numeric: false, text: (r) => r.dtype },
   { key: "device", label: "params.colDevice", numeric: false, text: (r) => r.device },
   { key: "trainable", label: "params.colTrainable", numeric: false, text: (r, t = EN) => t(r.trainable ? "common.yes" : "common.no") },
-  { key: "mean", label: "params.colMean", numeric: true, text: (r) => formatStat(r.mean) },
-  { key: "std", label: "params.colStd", numeric: true, text: (r) => formatStat(r.std) },
-  { key: "min", label: "params.colMin", numeric: true, text: (r) => formatStat(r.min) },
-  { key: "max", label: "params.colMax", numeric: true, text: (r) => formatStat(r.max) },
+  { key: "mean", label: "params.colMean", numeric: true, text: (r) => statText(r, r.mean) },
+  { key: "std", label: "params.colStd", numeric: true, text: (r) => statText(r, r.std) },
+  { key: "min", label: "params.colMin", numeric: true, text: (r) => statText(r, r.min) },
+  { key: "max", label: "params.colMax", numeric: true, text: (r) => statText(r, r.max) },
   {
     key: "nonfinite",
     label: "params.colNonfinite",
     numeric: true,
-    text: (r) => (r.nan || r.inf ? `${formatInt(r.nan)} / ${formatInt(r.inf)}` : "0"),
+    // A tensor without values has no NaN/Inf count either (the kernel sends 0 for it).
+    text: (r) => (hasNoStatistics(r) ? MISSING : r.nan || r.inf ? `${formatInt(r.nan)} / ${formatInt(r.inf)}` : "0"),
   },
 ];
+
+function statText(r: ParamRecord, x: number | null): string {
+  return hasNoStatistics(r) ? MISSING : formatStat(x);
+}
 
 /** Natural order for names: "layers.2" before "layers.10". */
 export function naturalCompare(a: string, b: string): number {
@@ -89,9 +94,9 @@ function sortValue(r: ParamRecord, key: SortKey): number | string | null {
     case "trainable":
       return r.trainable ? 1 : 0;
     case "nonfinite":
-      return (r.nan ?? 0) + (r.inf ?? 0);
+      return hasNoStatistics(r) ? null : (r.nan ?? 0) + (r.inf ?? 0);
     default:
-      return r[key];
+      return hasNoStatistics(r) ? null : r[key];
   }
 }
 
@@ -154,6 +159,23 @@ export function displayedRecords(records: readonly ParamRecord[] | null, state: 
 export function hasNoValues(r: ParamRecord): boolean {
   const note = r.note ?? "";
   return r.device === "meta" || note.startsWith("meta:") || note.startsWith("lazy:");
+}
+
+/**
+ * Whether a tensor has no statistics at all (every statistic reads "—", the NaN/Inf count too):
+ * it has no values (hasNoValues: meta, lazy) or no elements (numel 0).
+ */
+export function hasNoStatistics(r: ParamRecord): boolean {
+  return hasNoValues(r) || r.numel === 0;
+}
+
+/**
+ * The tooltip of a tensor's mean/std/min/max cells when it holds NaN/Inf: the kernel computes
+ * them over its finite values only (stats/histograms.py); "" otherwise.
+ */
+export function finiteOnlyNote(r: ParamRecord, t: Translate = EN): string {
+  if (hasNoStatistics(r) || !(r.nan || r.inf)) return "";
+  return t("params.finiteOnly", { nan: formatInt(r.nan), inf: formatInt(r.inf) });
 }
 
 /** The histogram view's note on the tensors it leaves out for having no values; "" when none. */

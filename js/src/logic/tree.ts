@@ -290,3 +290,14 @@ export function toggled(expanded: ReadonlySet<string>, path: string): Set<string
   else next.add(path);
   return next;
 }
+
+/**
+ * The CSS width of the tree's Params column, wide enough for the largest count written in full
+ * ("70,553,706,496" for a 70B model) and its share ("100.0%": ~45px at the share's 10px, with
+ * its margin), never narrower than the 130px a small model's head needs. `ch` is a digit's width
+ * in the row's font, so a comma counts as a digit: a little slack, never a cut.
+ */
+export function paramsColumnWidth(maxCount: number): string {
+  const chars = formatInt(maxCount).length;
+  return `max(130px, calc(${chars}ch + 52px))`;
+}

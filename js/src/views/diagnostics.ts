@@ -4,17 +4,18 @@
 // means, what helps) under the table; and the NaN/Inf line at the top of the section. That line
 // repeats the header's wording, from the kernel's report only (the header also reads _params).
 //
-// Stable class names (browser tests rely on them): .mp-nonfinite, .mp-diag, tr[data-path],
+// Stable class names (browser tests rely on them): .mp-nonfinite, .mp-diag, tr[data-path], .mp-diag-kind,
 // .mp-flagged-row, .mp-badge-<flag>, .mp-diag-advice li[data-flag]
 
 import type { AnyModel } from "@anywidget/types";
+import { summaryOf } from "../core/columns";
 import type { ViewContext } from "../core/context";
 import { h } from "../core/dom";
 import { formatStat } from "../core/format";
 import type { Translate } from "../core/i18n";
 import { diagnosticsRows, flagBadges, flagLegend, flagsByPath } from "../logic/flags";
 import { type NonfiniteFlag, nonfiniteFlag, nonfiniteMessage } from "../logic/nonfinite";
-import type { Diagnostics, Model } from "../model";
+import type { Diagnostics, Layer, Model } from "../model";
 
 // Column heads (catalog keys; each has a "<key>Title" tooltip).
 const COLUMNS = ["diag.colLayer", "diag.colGradNorm", "diag.colActMean", "diag.colActStd", "diag.colZeros", "diag.colFlags"];
@@ -32,20 +33,27 @@ export function mountDiagnostics(root: HTMLElement, model: AnyModel<Model>, ctx:
     flag.textContent = nonfiniteMessage(first, ctx.t);
     flag.hidden = !flag.textContent;
     root.replaceChildren();
-    const table = diagnosticsTable(d, first, ctx.t);
+    const summary = summaryOf(model.get("_summary"));
+    // The model itself (the kernel's `root`, path "") first, as in the tree.
+    const layers = summary ? (summary.root ? [summary.root, ...summary.layers] : summary.layers) : [];
+    const table = diagnosticsTable(d, first, layers, ctx.t);
     if (table) root.appendChild(table);
   };
   render();
   ctx.on("change:_diagnostics", () => ctx.schedule(render));
+  ctx.on("change:_summary", () => ctx.schedule(render)); // the rows' order and kinds
   return () => {
     flag.replaceChildren();
     root.replaceChildren();
   };
 }
 
-/** The titled table, one row per module measured or flagged, and the flags' sentences; null when empty. */
-function diagnosticsTable(d: Diagnostics, first: NonfiniteFlag | null, t: Translate): HTMLElement | null {
-  const rows = diagnosticsRows(d, flagsByPath(d, first));
+/**
+ * The titled table, one row per module measured or flagged in the model's order with its kind
+ * beside its path, and the flags' sentences; null when empty.
+ */
+function diagnosticsTable(d: Diagnostics, first: NonfiniteFlag | null, layers: readonly Layer[], t: Translate): HTMLElement | null {
+  const rows = diagnosticsRows(d, flagsByPath(d, first), layers);
   if (!rows.length) return null;
   const table = h("table");
   table.appendChild(h("caption", "mp-diag-title", t("diag.title")));
@@ -68,8 +76,10 @@ function diagnosticsTable(d: Diagnostics, first: NonfiniteFlag | null, t: Transl
       flags.appendChild(badge);
     }
     if (row.flags.length) tr.classList.add("mp-flagged-row");
+    const layer = h("td", "", row.path || t("diag.root"));
+    if (row.kind) layer.append(" ", h("span", "mp-diag-kind", row.kind));
     tr.append(
-      h("td", "", row.path || t("diag.root")),
+      layer,
       h("td", "mp-num", row.gradNorm === undefined ? "" : formatStat(row.gradNorm)),
       h("td", "mp-num", row.mean === undefined ? "" : formatStat(row.mean)),
       h("td", "mp-num", row.std === undefined ? "" : formatStat(row.std)),

@@ -16,7 +16,7 @@ import Plotly from "../core/plotly";
 import type { Hists } from "../core/hists";
 import { type Store, setWatched } from "../core/store";
 import { themeOf, withTheme } from "../core/theme";
-import { barsFor } from "../logic/histograms";
+import { type Bars, barsFor } from "../logic/histograms";
 import { displayedRecords, hasNoValues, histogramIds, valuelessNote } from "../logic/params";
 import type { Model, ParamRecord } from "../model";
 
@@ -67,10 +67,28 @@ export function mountHistograms(
       if (r.nan || r.inf) bits.push(t("hist.notBinned", { nan: formatInt(r.nan), inf: formatInt(r.inf) }));
     }
     const name = h("span", "mp-hist-name", r ? r.names.join(", ") : `#${item.id}`);
+    name.title = name.textContent ?? ""; // a long (tied) name is cut; the note after it is not
     item.caption.replaceChildren(name);
     if (bits.length) item.caption.appendChild(h("span", "mp-hist-note", bits.join("; ")));
-    // Cleared too: a later snapshot of the same tensor may be exact.
-    item.figure.title = r?.sampled ? t("hist.sampledTitle") : "";
+  }
+
+  /** What the bars of a sampled tensor stand for, as the figure's tooltip; "" for exact counts. */
+  function sampleTitle(bars: Bars, r: ParamRecord | undefined): string {
+    if (bars.scale === "counts") return "";
+    const n = formatInt(bars.total);
+    const how = bars.scale === "shares" ? t("hist.sharesOf", { n }) : t("hist.estimatedFrom", { n, numel: formatInt(r?.numel) });
+    return `${t("hist.sampledTitle")}: ${how}`;
+  }
+
+  /** The bars' hover text: exact counts, estimated counts (and from what) or shares. */
+  function hoverOf(bars: Bars, r: ParamRecord | undefined): string {
+    const n = formatInt(bars.total);
+    if (bars.scale === "shares") return `%{x:.4g}: %{y:.2%}<br>${t("hist.sharesOf", { n })}<extra></extra>`;
+    if (bars.scale === "estimated") {
+      const from = t("hist.estimatedFrom", { n, numel: formatInt(r?.numel) });
+      return `%{x:.4g}: ≈%{y:,.0f} ${t("hist.values")}<br>${from}<extra></extra>`;
+    }
+    return `%{x:.4g}: %{y} ${t("hist.values")}<extra></extra>`;
   }
 
   function sync() {
@@ -125,8 +143,11 @@ export function mountHistograms(
       const colours = theme.get();
       const key = `${row.rev}:${size.width}:${colours.key}`;
       if (item.drawn === key) continue;
-      const bars = barsFor(row);
+      const r = recordsOf(model).find((p) => p.id === item.id);
+      const bars = barsFor(row, r);
       if (!bars) continue;
+      // Cleared too: a later snapshot of the same tensor may be exact.
+      item.figure.title = sampleTitle(bars, r);
       item.drawn = key;
       item.plot.style.width = `${size.width}px`;
       item.plot.style.height = `${size.height}px`;
@@ -138,7 +159,7 @@ export function mountHistograms(
             x: bars.x,
             y: bars.y,
             width: bars.width,
-            hovertemplate: `%{x:.4g}: %{y} ${t("hist.values")}<extra></extra>`,
+            hovertemplate: hoverOf(bars, r),
           },
         ],
         withTheme(
@@ -152,7 +173,7 @@ export function mountHistograms(
             // No zoom/pan: a click on the chart enlarges it (and a double click would toggle twice).
             dragmode: false,
             xaxis: { zeroline: false, showgrid: false, fixedrange: true },
-            yaxis: { rangemode: "tozero", fixedrange: true },
+            yaxis: { rangemode: "tozero", fixedrange: true, ...(bars.scale === "shares" ? { tickformat: ".0%" } : {}) },
           },
           colours,
         ),

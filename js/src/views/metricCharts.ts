@@ -13,7 +13,7 @@ import type { Translate } from "../core/i18n";
 import { createMetricsFeed } from "../core/metricsFeed";
 import Plotly from "../core/plotly";
 import { type Theme, themeOf, withTheme } from "../core/theme";
-import { type Series, thinSeries } from "../logic/metrics";
+import { type Series, flatRange, thinSeries } from "../logic/metrics";
 import type { Model } from "../model";
 
 const MAX_POINTS = 1500; // per drawn line; the feed keeps up to 2,000 per series
@@ -80,13 +80,14 @@ function draw(plot: HTMLElement, s: Series, theme: Theme, t: Translate): void {
     line: { width: 1.5 },
     hovertemplate: "%{x}: %{y:.4g}<extra></extra>",
   };
+  const flat = flatRange(pts.y);
   const layout = withTheme(
     {
       width: 320,
       height: 180,
       margin: { l: 48, r: 8, t: 6, b: 30 },
       xaxis: { title: { text: t(s.epochLevel ? "axis.epoch" : "axis.step") }, automargin: true },
-      yaxis: { automargin: true },
+      yaxis: { automargin: true, ...(flat ? { range: flat, autorange: false } : {}) },
       showlegend: false,
     },
     theme,

@@ -9,11 +9,14 @@ import { recordsOf } from "../core/columns";
 import type { ViewContext } from "../core/context";
 import { button, h } from "../core/dom";
 import type { Store } from "../core/store";
-import { COLUMNS, displayedRecords, histogramIds, nextSort } from "../logic/params";
+import { COLUMNS, type SortKey, displayedRecords, finiteOnlyNote, histogramIds, nextSort } from "../logic/params";
 import { type Model, type ParamRecord } from "../model";
 
 /** Rows built at first; a button shows the rest (thousands of rows cost more than they help). */
 const ROW_LIMIT = 200;
+
+/** The columns the kernel computes over finite values only (their cells say so for a tensor with NaN/Inf). */
+const FINITE_STATS = new Set<SortKey>(["mean", "std", "min", "max"]);
 
 /**
  * The badge text of a note: the kind before each part's ":" ("quantized qint8, packed: ...;
@@ -88,7 +91,11 @@ export function mountParams(root: HTMLElement, model: AnyModel<Model>, ctx: View
       }
       if (!r.trainable) tr.classList.add("mp-frozen");
       if (r.nan || r.inf) tr.classList.add("mp-nonfinite");
-      for (const col of COLUMNS) tr.appendChild(h("td", col.numeric ? "mp-num" : "", col.text(r, t)));
+      const finiteOnly = finiteOnlyNote(r, t);
+      for (const col of COLUMNS) {
+        const td = tr.appendChild(h("td", col.numeric ? "mp-num" : "", col.text(r, t)));
+        if (finiteOnly && FINITE_STATS.has(col.key)) td.title = finiteOnly;
+      }
       const titles: string[] = [];
       if (r.note) {
         const badge = h("span", "mp-badge mp-badge-note", noteBadge(r.note));

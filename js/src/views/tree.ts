@@ -1,8 +1,9 @@
 // Layer tree: indented, collapsible, virtualised rows. Only the rows in the scroll window
 // exist in the DOM (fixed row height + a spacer), so a 2,000-module model opens as fast as a
 // small one. Selecting a row filters the parameter table (view-local state, see core/store.ts).
-// The module where a NaN/Inf first appeared (logic/nonfinite.ts) and every module the training
-// diagnostics flag (dead units, vanishing or exploding gradients: logic/flags.ts) carry a badge
+// The module where a NaN/Inf first appeared (logic/nonfinite.ts), every module holding a tensor
+// with NaN/Inf values (`_param_stats`) and every module the training diagnostics flag (dead
+// units, vanishing or exploding gradients: logic/flags.ts) carry a badge
 // whose tooltip says what it means and what helps. The first row
 // is the model itself (the kernel's `root`); after a failed forward, the module where it raised
 // is marked "failed here", and a note under the column heads says what the shapes are.
@@ -27,6 +28,7 @@ import {
   initialExpanded,
   keyAction,
   moduleCount,
+  paramsColumnWidth,
   rowName,
   shapeColumnTitle,
   shapeNote,
@@ -65,6 +67,7 @@ interface Elements {
   detail: HTMLElement;
   shapeHead: HTMLElement; // the shape column's head: its tooltip says how to get shapes
   note: HTMLElement; // no shapes (no input) or shapes up to a failure; hidden otherwise
+  root: HTMLElement; // holds the head and the rows: the params column's width is set on it
 }
 
 /** The state of one mounted tree; every function below reads or updates one of these. */
@@ -103,9 +106,10 @@ export function mountTree(root: HTMLElement, model: AnyModel<Model>, ctx: ViewCo
   };
   const load = () => loadSummary(v, summaryOf(model.get("_summary")));
   const loadNonfinite = () => {
-    const f = nonfiniteFlag(model.get("_diagnostics"), recordsOf(model));
+    const records = recordsOf(model);
+    const f = nonfiniteFlag(model.get("_diagnostics"), records);
     v.nonfinite = f?.where && f.firstLayer !== null ? { path: f.firstLayer, where: f.where } : null;
-    v.flags = flagsByPath(model.get("_diagnostics"), f);
+    v.flags = flagsByPath(model.get("_diagnostics"), f, records);
     v.flagsKey = JSON.stringify(Array.from(v.flags));
     drawRows(v);
   };
@@ -150,6 +154,7 @@ function buildElements(root: HTMLElement, t: Translate): Elements {
     detail: h("div", "mp-tree-detail"),
     shapeHead: h("span"),
     note: h("div", "mp-tree-note"),
+    root,
   };
   const toolbar = h("div", "mp-toolbar");
   toolbar.append(el.search, el.expandAll, el.collapseAll, el.count);
@@ -181,6 +186,7 @@ function loadSummary(v: TreeView, summary: Summary | null): void {
     return;
   }
   const tree = v.tree;
+  v.el.root.style.setProperty("--mp-params-col", paramsColumnWidth(tree.nodes.reduce((m, n) => Math.max(m, n.layer.params), 0)));
   v.expanded = first ? initialExpanded(tree) : new Set(Array.from(v.expanded).filter((p) => tree.byPath.has(p)));
   recompute(v);
 }

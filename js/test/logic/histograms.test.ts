@@ -1,7 +1,7 @@
 // Histograms: `_hist` snapshots of the watched tensors and hist_watch replies, read into one row
 // per tensor, and a row into bars.
 import { describe, expect, it } from "vitest";
-import { barsFor, decodeHist, replyRows } from "../../src/logic/histograms";
+import { barScale, barsFor, decodeHist, replyRows } from "../../src/logic/histograms";
 import type { Histograms } from "../../src/model";
 import { histWire, irisRecords, irisState } from "../helpers";
 
@@ -9,7 +9,7 @@ describe("decodeHist / barsFor", () => {
   it("reads one row per listed id and puts bars at bin centres with the bin width", () => {
     const d = decodeHist(histWire([5, 2], [[1, 2, 3, 4], [0, 0, 9, 0]], [[0, 4], [-1, 1]], 30, 7));
     expect([d.version, d.step, d.bins, d.ids]).toEqual([7, 30, 4, [5, 2]]);
-    expect(barsFor(d.rows[0])).toEqual({ x: [0.5, 1.5, 2.5, 3.5], y: [1, 2, 3, 4], width: 1, lo: 0, hi: 4, total: 10 });
+    expect(barsFor(d.rows[0])).toEqual({ x: [0.5, 1.5, 2.5, 3.5], y: [1, 2, 3, 4], width: 1, lo: 0, hi: 4, total: 10, scale: "counts" });
     expect(barsFor(d.rows[1])?.x).toEqual([-0.75, -0.25, 0.25, 0.75]);
     expect(barsFor(undefined)).toBeNull(); // not received yet
     expect(decodeHist(histWire([], [], [])).rows).toEqual([]);
@@ -45,5 +45,38 @@ describe("replyRows", () => {
     expect(Array.from(rows.keys())).toEqual([3, 1]);
     expect(barsFor(rows.get(1))?.y).toEqual([3, 4]);
     expect(rows.get(1)).toMatchObject({ lo: -1, hi: 1 });
+  });
+});
+
+describe("barsFor a sampled tensor", () => {
+  // GPT-2's tied wte/lm_head weight: 50257 x 768 = 38,597,376 values, binned from a strided
+  // sample of 65,536 (stats/histograms.py); each sampled value stands for 38,597,376 / 65,536.
+  const numel = 50257 * 768;
+  const sample = [16384, 32768, 16384]; // 65,536 values in all
+  const row = { counts: sample, lo: -1, hi: 1 };
+
+  it("scales the sample's counts to the whole tensor: the bars sum to numel", () => {
+    const b = barsFor(row, { sampled: true, numel, note: "" });
+    expect(b?.scale).toBe("estimated");
+    expect(b?.total).toBe(65536);
+    expect(b?.y).toEqual([numel / 4, numel / 2, numel / 4]);
+    expect(b?.y.reduce((a, c) => a + c, 0)).toBe(38597376);
+  });
+
+  it("scales a constant sampled tensor's one bar to numel too", () => {
+    const b = barsFor({ counts: [0, 65536], lo: 2, hi: 2 }, { sampled: true, numel: 1_000_000, note: "" });
+    expect(b?.y).toEqual([1_000_000]);
+  });
+
+  it("shows a sampled sparse tensor's bars as shares: its stored values are not numel", () => {
+    const b = barsFor(row, { sampled: true, numel, note: "sparse (sparse_coo): statistics of the 70000 stored values" });
+    expect(b?.scale).toBe("shares");
+    expect(b?.y).toEqual([0.25, 0.5, 0.25]);
+  });
+
+  it("leaves exact counts (not sampled, or no record yet) as they are", () => {
+    expect(barsFor(row, { sampled: false, numel: 65536, note: "" })?.y).toEqual(sample);
+    expect(barsFor(row)?.scale).toBe("counts");
+    expect(barScale({ sampled: true, note: undefined })).toBe("estimated");
   });
 });

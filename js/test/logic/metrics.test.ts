@@ -1,15 +1,7 @@
 // Metric series: decode with gaps for non-finite values, append `_metrics` messages, detect a
 // missed message, replace by the history, bound the kept points, and thin keeping spikes.
 import { describe, expect, it } from "vitest";
-import {
-  applyDelta,
-  applyHistory,
-  boundSeries,
-  decodeMetrics,
-  emptyAccumulated,
-  seriesOf,
-  thinSeries,
-} from "../../src/logic/metrics";
+import { applyDelta, applyHistory, boundSeries, decodeMetrics, emptyAccumulated, flatRange, seriesOf, thinSeries } from "../../src/logic/metrics";
 import type { MetricsHistoryReply } from "../../src/model";
 import { metricsDelta, wireArray as wire } from "../helpers";
 
@@ -113,5 +105,26 @@ describe("accumulated metrics", () => {
     expect(s?.x.every((v, i) => i === 0 || v > (s.x[i - 1] as number))).toBe(true);
     const short = { name: "a", x: [1], y: [2], epochLevel: false };
     expect(boundSeries(short, 2000)).toBe(short);
+  });
+});
+
+describe("flatRange", () => {
+  it("gives a flat series a range of its value plus or minus its order of magnitude", () => {
+    expect(flatRange(new Array(50).fill(1e4))).toEqual([0, 20000]); // lr=1e4 logged every step
+    expect(flatRange([0.5, 0.5, null, 0.5])).toEqual([0.4, 0.6]);
+    expect(flatRange([-3, -3])).toEqual([-4, -2]);
+    expect(flatRange([0, 0, Number.NaN])).toEqual([-1, 1]);
+    const r = flatRange([0.001, 0.001]) as [number, number];
+    expect(r[0]).toBeCloseTo(0, 12);
+    expect(r[1]).toBeCloseTo(0.002, 12);
+    // Flat up to float64 rounding (1e-9 relative); a change in the 8th digit is a real change.
+    expect(flatRange([1e4, 1e4 * (1 + 1e-12)])).not.toBeNull();
+    expect(flatRange([0.1, Math.fround(0.1)])).toBeNull();
+  });
+
+  it("leaves a varying series, or one with no finite value, to Plotly's autorange", () => {
+    expect(flatRange([1, 0.9, 0.8])).toBeNull();
+    expect(flatRange([null, Number.POSITIVE_INFINITY])).toBeNull();
+    expect(flatRange([])).toBeNull();
   });
 });

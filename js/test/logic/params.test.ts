@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { COLUMNS, filterBySubtree, hasNoValues, histogramIds, naturalCompare, nextSort, sortRecords, valuelessNote } from "../../src/logic/params";
+import { COLUMNS, filterBySubtree, hasNoStatistics, hasNoValues, histogramIds, naturalCompare, nextSort, sortRecords, valuelessNote } from "../../src/logic/params";
 import type { ParamRecord } from "../../src/model";
 
 function rec(id: number, name: string, over: Partial<ParamRecord> = {}): ParamRecord {
@@ -89,5 +89,33 @@ describe("hasNoValues / valuelessNote", () => {
     expect(valuelessNote([records[0] as ParamRecord, lazy])).toBe(
       "1 tensor left out: lazy parameters have no values until the model's first forward.",
     );
+  });
+});
+
+describe("tensors without values (meta, lazy, empty)", () => {
+  // As the kernel sends them (stats/histograms.py: NaN statistics, NaN/Inf counts 0):
+  // torch.nn.Linear(4, 2) built on the meta device, a LazyLinear before its first forward, and
+  // the weight of Linear(0, 2), which has no elements.
+  const none = { mean: null, std: null, min: null, max: null, nan: 0, inf: 0 };
+  const meta = rec(0, "weight", { ...none, shape: [2, 4], numel: 8, device: "meta", note: "meta: no values" });
+  const lazy = rec(1, "0.weight", { ...none, shape: [], numel: 0, note: "lazy: not materialised until the first forward" });
+  const empty = rec(2, "1.weight", { ...none, shape: [2, 0], numel: 0 });
+  const stats = ["mean", "std", "min", "max", "nonfinite"];
+
+  it("read '—' in every statistic, the NaN/Inf count included", () => {
+    for (const r of [meta, lazy, empty]) {
+      expect(hasNoStatistics(r)).toBe(true);
+      expect(COLUMNS.filter((c) => stats.includes(c.key)).map((c) => c.text(r))).toEqual(["—", "—", "—", "—", "—"]);
+    }
+    expect(COLUMNS.find((c) => c.key === "numel")?.text(meta)).toBe("8"); // counted by shape
+    expect(records.map(hasNoStatistics)).toEqual([false, false, false, false]);
+  });
+
+  it("sort last by any statistic, in both directions", () => {
+    const rows = [meta, rec(3, "b", { nan: 1 }), lazy, rec(4, "c")];
+    for (const dir of ["asc", "desc"] as const) {
+      expect(ids(sortRecords(rows, "nonfinite", dir)).slice(2)).toEqual([0, 1]);
+      expect(ids(sortRecords(rows, "mean", dir)).slice(2)).toEqual([0, 1]);
+    }
   });
 });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { allExpandable, badgesOf, buildTree, initialExpanded, inSubtree, keyAction, toggled, visibleRows } from "../../src/logic/tree";
+import { allExpandable, badgesOf, buildTree, initialExpanded, inSubtree, keyAction, paramsColumnWidth, toggled, visibleRows } from "../../src/logic/tree";
 import { nestedSummary, stackSummary } from "../helpers";
 
 const paths = (tree: ReturnType<typeof buildTree>, rows: number[]) => rows.map((i) => tree.nodes[i]?.layer.path);
@@ -150,5 +150,13 @@ describe("keyAction", () => {
     expect(during("ArrowLeft", "encoder.block1")).toEqual({ row: 0 }); // not a collapse: to encoder
     expect(during("ArrowLeft", "encoder.block0.fc")).toEqual({ row: 1 });
     expect(during("ArrowRight", "encoder.block0.fc")).toEqual({}); // a leaf
+  });
+});
+
+describe("paramsColumnWidth", () => {
+  it("widens the Params column to the largest count written in full, never below 130px", () => {
+    // LlamaForCausalLM at 70B: 70,553,706,496 parameters, 14 characters with the commas.
+    expect(paramsColumnWidth(70_553_706_496)).toBe("max(130px, calc(14ch + 52px))");
+    expect(paramsColumnWidth(83)).toBe("max(130px, calc(2ch + 52px))");
   });
 });

@@ -2,7 +2,8 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { h } from "../../src/core/dom";
 import { mountDiagnostics } from "../../src/views/diagnostics";
-import { mountView, resetViews } from "../helpers";
+import type { Layer } from "../../src/model";
+import { mountView, nextFrame, resetViews, stackSummary, summaryWire, summaryWith } from "../helpers";
 
 function mount(state: Record<string, unknown>) {
   const flag = h("div", "mp-nonfinite");
@@ -57,5 +58,24 @@ describe("diagnostics", () => {
     expect(flag.textContent).toBe("");
     expect(flag.hidden).toBe(true);
     cleanup();
+  });
+
+  it("lists the rows in the tree's order with each module's kind beside its path", () => {
+    const layers = ["Linear", "ReLU", "Linear"].map((kind, i) => ({ ...stackSummary(3).layers[i], kind }) as Layer);
+    const { root, cleanup, model } = mount({
+      _diagnostics: {
+        grad_norms: { "0": 0.5, "2": 0.25 },
+        activations: { "1": { mean: 0, std: 0, zero_frac: 1 } },
+        flags: { "1": ["dead"] },
+      },
+    });
+    const cells = () => Array.from(root.querySelectorAll<HTMLElement>("tr[data-path] td:first-child"), (td) => td.textContent);
+    expect(cells()).toEqual(["0", "2", "1"]); // no summary yet: the kernel's order, no kinds
+    model.set("_summary", summaryWire(summaryWith(layers)));
+    return nextFrame().then(() => {
+      expect(cells()).toEqual(["0 Linear", "1 ReLU", "2 Linear"]);
+      expect(root.querySelector("tr[data-path='1'] .mp-diag-kind")?.textContent).toBe("ReLU");
+      cleanup();
+    });
   });
 });

@@ -90,4 +90,24 @@ describe("histograms", () => {
     expect(v.root.querySelector("img")).toBeNull();
     v.cleanup();
   });
+
+  it("draw a sampled tensor's bars scaled to its numel, say so in the hover and keep the tag after a long name", async () => {
+    // A tied tensor with a long name, summarised from a sample of 8 of its 800 values.
+    const name = ["transformer.wte.weight", "lm_head.weight"];
+    const records = irisRecords().map((r) => (r.id === 0 ? { ...r, names: name, numel: 800, sampled: true } : r));
+    const v = mount({ ...irisState(), _params: paramColumns(records), _param_stats: paramStats(records), _hist: histWire([0], [[2, 6]], [[-1, 1]]) });
+    await nextFrame();
+    await nextFrame();
+    const call = plotly.react.mock.calls.find((c) => (c[0] as HTMLElement).dataset.id === "0");
+    const trace = (call?.[1] as { y: number[]; hovertemplate: string }[])[0];
+    expect(trace?.y).toEqual([200, 600]); // 2 and 6 of 8 sampled values, of 800
+    expect(trace?.hovertemplate).toContain("counts estimated from a sample of 8 of its 800 values");
+    const fig = v.root.querySelector<HTMLElement>('.mp-hist-item[data-name="transformer.wte.weight"]');
+    expect(fig?.title).toMatch(/strided sample.*sample of 8 of its 800/);
+    const caption = fig?.querySelector(".mp-hist-caption");
+    expect(Array.from(caption?.children ?? [], (c) => c.className)).toEqual(["mp-hist-name", "mp-hist-note"]);
+    expect(caption?.querySelector(".mp-hist-name")?.getAttribute("title")).toBe(name.join(", "));
+    expect(caption?.querySelector(".mp-hist-note")?.textContent).toBe("sampled");
+    v.cleanup();
+  });
 });

@@ -77,4 +77,16 @@ describe("metric charts", () => {
     expect(model.sent).toHaveLength(1);
     cleanup();
   });
+
+  it("gives a constant series a round range around its value, a varying one Plotly's autorange", async () => {
+    const steps = Array.from({ length: 20 }, (_, i) => i);
+    const { cleanup } = mount({ _metrics: metricsDelta(0, 1, { lr: [steps, steps.map(() => 1e4)], loss: [steps, steps.map((i) => 1 / (i + 1))] }) });
+    const yaxis = (name: string) => {
+      const calls = plotly.react.mock.calls.filter((c) => (c[0] as HTMLElement).dataset.name === name);
+      return (calls[calls.length - 1]?.[2] as { yaxis: { range?: number[]; autorange?: boolean } }).yaxis;
+    };
+    expect(yaxis("lr")).toMatchObject({ range: [0, 20000], autorange: false });
+    expect(yaxis("loss").range).toBeUndefined();
+    cleanup();
+  });
 });

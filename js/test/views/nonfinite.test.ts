@@ -59,6 +59,25 @@ describe("header warning and tree badge", () => {
     v.done();
   });
 
+  it("badge every module that holds a NaN/Inf tensor, not only the first, with or without a loop's report", async () => {
+    // One NaN in fc1.weight and fc2.bias all +Inf (its 3 values).
+    const bad = irisParamsWithNan("fc1.weight", 1).map((r) => (r.names[0] === "fc2.bias" ? { ...r, inf: 3 } : r));
+    const v = mount({ ...irisState(), _diagnostics: {} });
+    v.model.set("_param_stats", paramStats(bad, 2));
+    await nextFrame();
+    expect(v.warning().textContent).toBe("NaN/Inf in weights, first at fc1");
+    expect(v.badged()).toEqual(["fc1", "fc2"]);
+    // A loop that reported only the first one (its gradients) leaves fc2's weights badged too.
+    v.model.set("_diagnostics", nonfiniteReport(false, "fc1", "grads"));
+    await nextFrame();
+    expect(v.badged()).toEqual(["fc1", "fc2"]);
+    const title = (path: string) => document.querySelector<HTMLElement>(`.mp-tree-row[data-path="${path}"] .mp-badge-nonfinite`)?.title;
+    expect(title("fc1")).toMatch(/first appeared here/);
+    expect(title("fc2")).toMatch(/weights/);
+    expect(title("fc2")).not.toMatch(/first appeared here/);
+    v.done();
+  });
+
   it("badge the model's own row for a NaN the root module holds itself", async () => {
     const v = mount({ ...irisState(), _diagnostics: nonfiniteReport(false, "", "weights") });
     expect(v.warning().textContent).toBe("NaN/Inf in weights, first at the root module");

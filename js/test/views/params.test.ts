@@ -3,7 +3,7 @@ import { afterEach, describe, expect, it } from "vitest";
 import { createContext } from "../../src/core/context";
 import { createStore } from "../../src/core/store";
 import { mountParams } from "../../src/views/params";
-import { FakeModel, irisState, nextFrame, resetViews } from "../helpers";
+import { FakeModel, irisParamsWithNan, irisState, nextFrame, paramStats, resetViews } from "../helpers";
 
 afterEach(resetViews);
 
@@ -43,5 +43,23 @@ describe("parameter table", () => {
     cleanup();
     ctx.dispose();
     expect(model.listenerCount()).toBe(0);
+  });
+
+  it("says on the mean/std/min/max cells of a tensor with NaN/Inf that they are of its finite values", async () => {
+    const bad = irisParamsWithNan("fc1.weight", 2).map((r) => (r.names[0] === "fc2.bias" ? { ...r, inf: 3, mean: null, std: null, min: null, max: null } : r));
+    const model = new FakeModel({ ...irisState(), _param_stats: paramStats(bad, 2) });
+    const ctx = createContext(model.asModel());
+    const root = document.createElement("section");
+    document.body.appendChild(root);
+    const cleanup = mountParams(root, model.asModel(), ctx, createStore());
+    await nextFrame();
+    const titles = (name: string) =>
+      Array.from(root.querySelectorAll<HTMLElement>(`.mp-param-row[data-name="${name}"] td`), (td) => td.title);
+    // Columns: name, shape, count, dtype, device, trainable, mean, std, min, max, NaN/Inf.
+    expect(titles("fc1.weight")).toEqual([...Array(6).fill(""), ...Array(4).fill("Over the finite values only: 2 NaN and 0 Inf left out"), ""]);
+    expect(titles("fc2.bias").slice(6, 10)).toEqual(Array(4).fill("Over the finite values only: 0 NaN and 3 Inf left out"));
+    expect(titles("fc1.bias").every((x) => x === "")).toBe(true);
+    cleanup();
+    ctx.dispose();
   });
 });

@@ -146,4 +146,14 @@ describe("tree view", () => {
     t.cleanup();
     t.ctx.dispose();
   });
+
+  it("sizes the Params column (head and rows) from the largest count", async () => {
+    const big = stackSummary(2);
+    big.layers = big.layers.map((l) => ({ ...l, params: 35_276_853_248 }));
+    big.total_params = 70_553_706_496;
+    const v = mountTreeOnly(big);
+    await nextFrame();
+    expect(v.root.style.getPropertyValue("--mp-params-col")).toBe("max(130px, calc(14ch + 52px))");
+    v.cleanup();
+  });
 });
