@@ -151,8 +151,15 @@ def test_a_panel_of_a_meta_model_shows_its_macs_at_once() -> None:
         assert panel.summary.trace == "fake"
         real = summarize(gpt2_tiny(), input_size=(2, 16), dtypes=[torch.long], trace="real")
         assert panel._summary["macs"] == real.macs > 0
+        # Tensors without values: every statistic unknown, NaN/Inf counts included.
+        weights = panel.weights
+        assert len(weights) == len(list(model.parameters())) and all(w["device"] == "meta" for w in weights)
+        assert {(w["mean"], w["std"], w["nan"], w["inf"]) for w in weights} == {(None, None, None, None)}
     finally:
         panel.close()
+    lazy = ModelPanel(nn.Sequential(nn.LazyLinear(2)))
+    assert (lazy.weights[0]["nan"], lazy.weights[0]["inf"]) == (None, None)
+    lazy.close()
 
 
 def test_an_optimizer_outside_torch_optim_is_measured() -> None:

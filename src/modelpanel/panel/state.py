@@ -159,8 +159,11 @@ def weight_records(snapshot: WeightSnapshot | None) -> list[dict[str, Any]]:
         return []
     keys = ("shape", "numel", "dtype", "device", "trainable", "mean", "std", "min", "max", "nan", "inf",
             "nbytes", "note")
-    return [
-        {"name": r["names"][0], "layer": r["owners"][0] if r["owners"] else "",
-         **{k: (list(r[k]) if k == "shape" else r[k]) for k in keys}}
-        for r in snapshot.records
-    ]
+    records = []
+    for r in snapshot.records:
+        record = {"name": r["names"][0], "layer": r["owners"][0] if r["owners"] else "",
+                  **{k: (list(r[k]) if k == "shape" else r[k]) for k in keys}}
+        if record["device"] == "meta" or record["note"].startswith("lazy"):
+            record["nan"] = record["inf"] = None  # no values: unknown, not "none found"
+        records.append(record)
+    return records

@@ -311,7 +311,8 @@ class ModelPanel(anywidget.AnyWidget):
         Keys: ``name`` (first qualified name), ``layer`` (tree path of the module that holds
         it; ``""`` for the root), ``shape`` (list of ints), ``numel``, ``dtype``, ``device``,
         ``trainable``, ``mean``, ``std`` (population, numpy's ddof=0), ``min``, ``max`` (over the
-        finite values; None when there is none) and ``nan``, ``inf`` (counts), ``nbytes``
+        finite values; None when there is none) and ``nan``, ``inf`` (counts; None for a
+        tensor that holds no values: on the meta device, or lazy), ``nbytes``
         (as stored) and ``note`` ("" for a plain tensor; otherwise what it is: quantized and
         packed (statistics of the dequantized values), complex (statistics of magnitudes),
         meta (no values), lazy (not materialised until the first forward: shape ``[]``,
