@@ -13,7 +13,7 @@ from zoo import HOSTILE_STRINGS, HostileNames, IrisMLP, linear_stack
 from modelpanel.inference import evaluate
 from modelpanel.panel.html import HIST_H, MAX_LAYER_ROWS, render_page, render_snapshot
 from modelpanel.panel.inference import eval_state
-from modelpanel.panel.training import all_hist_state
+from modelpanel.panel.state import all_hist_state
 from modelpanel.panel.wire import array_to_wire
 from modelpanel.stats import weight_snapshot
 from modelpanel.summary import summarize

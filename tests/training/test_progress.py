@@ -11,7 +11,7 @@ import torch
 from tqdm.std import tqdm
 
 from modelpanel.errors import InputError
-from modelpanel.panel.training import metrics_state
+from modelpanel.panel.state import metrics_state
 from modelpanel.panel.wire import wire_to_array
 from modelpanel.training.metric_log import BoundedHistory, MetricLog
 from modelpanel.training.progress import BarBoard, PanelTqdm

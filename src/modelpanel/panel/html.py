@@ -330,7 +330,7 @@ def static_state(summary: Any, summary_trait: Mapping[str, Any], snapshot: Any, 
     records), hist (every tensor's counts, not only the watched ones), metrics (every series),
     eval_result; what ``render_snapshot`` and ``render_page`` read.
     """
-    from .training import all_hist_state, metrics_state
+    from .state import all_hist_state, metrics_state
 
     state = summary.to_dict()
     state["training"] = summary_trait.get("training", state["training"])

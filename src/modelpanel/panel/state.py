@@ -18,6 +18,7 @@ import numpy as np
 from ..errors import ForwardError
 from ..stats import WeightSnapshot
 from ..summary import LAYER_FIELDS, Summary
+from ..training.metric_log import MetricLog
 from .wire import array_to_wire
 
 _F = {name: i for i, name in enumerate(LAYER_FIELDS)}
@@ -167,3 +168,24 @@ def weight_records(snapshot: WeightSnapshot | None) -> list[dict[str, Any]]:
             record["nan"] = record["inf"] = None  # no values: unknown, not "none found"
         records.append(record)
     return records
+
+
+def metrics_state(log: MetricLog) -> dict[str, Any]:
+    """Every series as ``{name: {"step", "value", "epoch_level"}}`` (the static HTML snapshot)."""
+    return {
+        name: {
+            "step": array_to_wire(x, "float64"),
+            "value": array_to_wire(y, "float64"),
+            "epoch_level": epoch_level,
+        }
+        for name, (x, y, epoch_level) in log.series().items()
+    }
+
+
+def all_hist_state(snapshot: WeightSnapshot) -> dict[str, Any]:
+    """Every tensor's counts and ranges as buffers: what the static HTML snapshot draws."""
+    return {
+        "bins": snapshot.bins,
+        "counts": array_to_wire(snapshot.counts, "uint32"),
+        "range": array_to_wire(snapshot.ranges, "float64"),
+    }

@@ -406,23 +406,3 @@ def _structure(snapshot: WeightSnapshot) -> list[list]:
     """What ``_params`` holds: when it differs, the table's static columns are resent."""
     return [snapshot.names, snapshot.shapes, snapshot.dtypes, snapshot.devices, snapshot.trainable]
 
-
-def metrics_state(log: MetricLog) -> dict[str, Any]:
-    """Every series as ``{name: {"step", "value", "epoch_level"}}`` (the static HTML snapshot)."""
-    return {
-        name: {
-            "step": array_to_wire(x, "float64"),
-            "value": array_to_wire(y, "float64"),
-            "epoch_level": epoch_level,
-        }
-        for name, (x, y, epoch_level) in log.series().items()
-    }
-
-
-def all_hist_state(snapshot: WeightSnapshot) -> dict[str, Any]:
-    """Every tensor's counts and ranges as buffers: what the static HTML snapshot draws."""
-    return {
-        "bins": snapshot.bins,
-        "counts": array_to_wire(snapshot.counts, "uint32"),
-        "range": array_to_wire(snapshot.ranges, "float64"),
-    }

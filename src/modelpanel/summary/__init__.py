@@ -329,31 +329,26 @@ def summarize(
     >>> summarize(IrisMLP(), input_size=(1, 4)).layers[2].output_shape
     [1, 3]
     """
-    inner = _checked(model, mode, "summarize()")
-    check_trace(trace)
     with gc_paused():  # tens of thousands of small lists and tuples on large models: see _core/gc.py
-        summary, _ = _summarize(inner, input_size, input_data, device, dtypes, mode, keep_partial=False, trace=trace)
-    summary.wrappers = wrapper_kinds(model)
+        summary, _ = _summarize(model, input_size, input_data, device, dtypes, mode, keep_partial=False,
+                                trace=trace, who="summarize()")
     if macs:
         summary._ensure_macs()
     return summary
 
 
-def _checked(model: nn.Module, mode: Any, who: str) -> nn.Module:
-    """The model inside any wrapper, once ``mode`` is known good (InputError otherwise)."""
-    model = unwrap(model, who=who)
+def _summarize(given: nn.Module, input_size: Any, input_data: Any, device: Any, dtypes: Any,
+               mode: Any, *, keep_partial: bool, trace: Any, who: str) -> tuple[Summary, ForwardError | None]:
+    """``summarize`` without the MAC pass, of the module inside any wrapper of ``given``; with
+    ``keep_partial``, a failing forward gives what was captured before it and the error (see
+    partial.py). ``who``: the function the user called, for the TypeError of a non-Module."""
+    model = unwrap(given, who=who)
     if not isinstance(mode, str) or mode not in PASS_MODES:
         raise InputError(
             f"mode={mode!r} is not accepted: use mode='eval' (every module in eval mode), "
             "'train' (every module in train mode) or 'same' (the model's own flags)"
         )
-    return model
-
-
-def _summarize(model: nn.Module, input_size: Any, input_data: Any, device: Any, dtypes: Any,
-               mode: str, *, keep_partial: bool, trace: str = "auto") -> tuple[Summary, ForwardError | None]:
-    """``summarize`` of an unwrapped model, without the MAC pass; with ``keep_partial``, a
-    failing forward gives what was captured before it and the error (see partial.py)."""
+    check_trace(trace)
     tree = walk_modules(model)
     prepared = prepare_inputs(tree, input_size, input_data, device, dtypes)
     training = model.training
@@ -407,6 +402,7 @@ def _summarize(model: nn.Module, input_size: Any, input_data: Any, device: Any, 
         # A forward that fails would fail the MAC pass too: nothing to count; the fake trace counted.
         inputs=prepared if error is None and (traced is None or traced.macs is None) else None,
     )
+    summary.wrappers = wrapper_kinds(given)
     if traced is not None and traced.macs is not None:
         summary._set_macs(traced.macs)
     return summary, error

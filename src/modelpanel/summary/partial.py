@@ -11,10 +11,8 @@ from typing import Any
 from torch import nn
 
 from .._core.gc import gc_paused
-from .._core.walk import wrapper_kinds
 from ..errors import ForwardError
-from . import Summary, _checked, _summarize
-from .trace import check_trace
+from . import Summary, _summarize
 
 
 def summarize_or_partial(model: nn.Module, input_size: Any = None, input_data: Any = None, *,
@@ -34,11 +32,9 @@ def summarize_or_partial(model: nn.Module, input_size: Any = None, input_data: A
     that called them, up to the user's cell) would keep the model, its input and the
     activations alive. ``summarize`` with the same arguments raises it with the traceback.
     """
-    inner = _checked(model, mode, "ModelPanel()")
-    check_trace(trace)
     with gc_paused():
-        summary, error = _summarize(inner, input_size, input_data, device, dtypes, mode, keep_partial=True, trace=trace)
-    summary.wrappers = wrapper_kinds(model)
+        summary, error = _summarize(model, input_size, input_data, device, dtypes, mode, keep_partial=True,
+                                    trace=trace, who="ModelPanel()")
     seen: set[int] = set()
     cause: BaseException | None = error
     while cause is not None and id(cause) not in seen:
