@@ -32,11 +32,6 @@ IRIS_TOTAL = sum(IRIS_PARAMS.values())  # 83
 IRIS_MACS = 4 * 10 + 10 * 3  # one sample: 70 multiply-accumulates
 
 
-@pytest.fixture(autouse=True)
-def _seed() -> None:
-    torch.manual_seed(0)
-
-
 def rows(panel: ModelPanel) -> dict[str, dict]:
     return {layer["path"]: layer for layer in layers(panel._summary)}
 

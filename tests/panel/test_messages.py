@@ -13,25 +13,8 @@ import torch
 from panel_state import params
 from torch import nn
 from widget_wire import Wire, send_from_view
-from zoo import IrisMLP
 
 from modelpanel.panel import ModelPanel
-
-
-@pytest.fixture(autouse=True)
-def _seed() -> None:
-    torch.manual_seed(0)
-
-
-@pytest.fixture
-def iris() -> nn.Module:
-    return IrisMLP()
-
-
-@pytest.fixture
-def panel(iris: nn.Module) -> ModelPanel:
-    return ModelPanel(iris, input_size=(1, 4))
-
 
 # -- custom messages ------------------------------------------------------------------------------
 

@@ -30,21 +30,6 @@ from modelpanel.summary import Summary
 WIDGET_MIME = "application/vnd.jupyter.widget-view+json"
 
 
-@pytest.fixture(autouse=True)
-def _seed() -> None:
-    torch.manual_seed(0)
-
-
-@pytest.fixture
-def iris() -> nn.Module:
-    return IrisMLP()
-
-
-@pytest.fixture
-def panel(iris: nn.Module) -> ModelPanel:
-    return ModelPanel(iris, input_size=(1, 4))
-
-
 # -- traits derived from the Summary -------------------------------------------------------------
 
 
