@@ -30,7 +30,8 @@ import torch
 SUPPORT = str(Path(__file__).resolve().parents[1] / "tests" / "support")
 sys.path.insert(0, SUPPORT)
 
-from zoo import gpt2_small, resnet50  # noqa: E402
+from zoo import gpt2_small  # noqa: E402
+from zoo_large import resnet50  # noqa: E402
 
 from modelpanel.summary import summarize  # noqa: E402
 
@@ -81,7 +82,8 @@ sys.path.insert(0, {support!r})
 import torch
 torch.set_num_threads(1)
 from peak_memory import peak_rss_growth
-from zoo import gpt2_small, gpt2_tiny, llama
+from zoo import gpt2_small, gpt2_tiny
+from zoo_large import llama
 from modelpanel import summarize
 what = {what!r}
 if what == "first-use":

@@ -20,7 +20,8 @@ from test_panel_e2e import assert_clean, panel_root
 
 META = """\
 import torch
-from zoo import IrisMLP, LlamaShape, llama
+from zoo import IrisMLP
+from zoo_large import LlamaShape, llama
 from modelpanel.panel import ModelPanel
 shape = LlamaShape(vocab_size=32000, dim=1024, n_layers=8, n_heads=16, n_kv_heads=4, hidden_dim=4096)
 big = llama(shape, device="meta")

@@ -19,17 +19,15 @@ from zoo import (
     AuxHeadNet,
     HostileNames,
     IrisMLP,
-    LlamaShape,
     SmallCNN,
     assert_state_unchanged,
     gpt2_tiny,
     linear_stack,
-    llama,
     nested_sequential,
     quantized_mlp,
-    resnet50,
     snapshot_state,
 )
+from zoo_large import LlamaShape, llama, resnet50
 
 from modelpanel.errors import InputError
 from modelpanel.summary import summarize

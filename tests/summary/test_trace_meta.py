@@ -13,7 +13,8 @@ from pathlib import Path
 import pytest
 import torch
 from torch import nn
-from zoo import ItemGate, LlamaShape, SmallCNN, gpt2_tiny, llama
+from zoo import ItemGate, SmallCNN, gpt2_tiny
+from zoo_large import LlamaShape, llama
 
 from modelpanel import ModelPanel
 from modelpanel.errors import ForwardError, InputError
@@ -59,7 +60,8 @@ import sys
 sys.path.insert(0, {support!r})
 import torch
 from peak_memory import peak_rss_growth
-from zoo import gpt2_tiny, llama
+from zoo import gpt2_tiny
+from zoo_large import llama
 from modelpanel import summarize
 summarize(gpt2_tiny(), input_size=(1, 8), dtypes=[torch.long], trace="fake")  # first use: imports
 model = llama(device="meta")
